@@ -1,0 +1,80 @@
+"""The exceptions `store` raises; nothing else escapes its public API.
+
+StoreError                   root: catch this to catch everything
+├── SchemaError              a schema is malformed (checked when registered)
+├── UnknownSchema            no schema of that name is registered
+├── InvalidRunName           a run name breaks `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`
+├── RunNotFound              the run does not exist
+├── RunExists                `create` of a run that already exists
+├── RevisionNotFound         a revision number outside 1..head
+├── InvalidChange            a write names an unknown path or a value that fails validation
+├── NoChange                 a write that would change nothing (nothing is appended)
+├── Conflict                 `expected_revision` is behind the run's head
+├── SchemaVersionTooNew      a run (or a file) was written by a newer schema version
+├── InvalidConfigFile        an imported file is not a JSON object of a config
+└── DatabaseError            the database cannot be opened, read or written
+    ├── DatabaseTooNew       its schema was migrated by a newer `store`
+    └── AppendOnlyViolation  something tried to update or delete the log
+"""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Root of every error `store` raises."""
+
+
+class SchemaError(StoreError):
+    """A schema definition is inconsistent: raised when it is registered, not at replay."""
+
+
+class UnknownSchema(StoreError):
+    """No schema of that name is registered."""
+
+
+class InvalidRunName(StoreError):
+    """A run name does not match `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`."""
+
+
+class RunNotFound(StoreError):
+    """The named run does not exist."""
+
+
+class RunExists(StoreError):
+    """A run of that name already exists."""
+
+
+class RevisionNotFound(StoreError):
+    """A revision number is outside 1..head of the run."""
+
+
+class InvalidChange(StoreError):
+    """A write names an unknown path or gives a value its field refuses; nothing was written."""
+
+
+class NoChange(StoreError):
+    """A write would change nothing, so nothing was appended."""
+
+
+class Conflict(StoreError):
+    """The run moved past `expected_revision`; nothing was written."""
+
+
+class SchemaVersionTooNew(StoreError):
+    """Data was written with a schema version newer than this program knows."""
+
+
+class InvalidConfigFile(StoreError):
+    """An imported file is not valid JSON, not UTF-8, or not a config object."""
+
+
+class DatabaseError(StoreError):
+    """The database cannot be opened, read or written."""
+
+
+class DatabaseTooNew(DatabaseError):
+    """The database was migrated by a newer `store` than this one."""
+
+
+class AppendOnlyViolation(DatabaseError):
+    """Something tried to update, delete or overwrite a stored revision or event."""

@@ -1,0 +1,51 @@
+"""Dotted paths: turning nested config dicts into flat `{path: value}` maps and back."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
+
+
+def flatten(nested: Mapping[str, Any], leaves: Collection[str], prefix: str = "") -> dict[str, Any]:
+    """Flatten `nested` into dotted paths; a dict at a known leaf path stays whole."""
+    flat: dict[str, Any] = {}
+    for key, value in nested.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and path not in leaves:
+            flat.update(flatten(value, leaves, f"{path}."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Nest a flat `{dotted.path: value}` map into sections."""
+    nested: dict[str, Any] = {}
+    for path, value in flat.items():
+        *sections, leaf = path.split(".")
+        node = nested
+        for section in sections:
+            node = node.setdefault(section, {})
+        node[leaf] = value
+    return nested
+
+
+def sections_of(leaves: Iterable[str]) -> set[str]:
+    """Every section prefix (`optimizer` for `optimizer.name`) of the given leaf paths."""
+    found: set[str] = set()
+    for path in leaves:
+        parts = path.split(".")
+        found.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    return found
+
+
+def nearest(path: str, known: Iterable[str]) -> str | None:
+    """The known path closest to a mistyped one, for a "did you mean" hint."""
+    known = list(known)
+    matches = difflib.get_close_matches(path, known, n=1, cutoff=0.6)
+    if matches:
+        return matches[0]
+    tail = path.rsplit(".", 1)[-1]
+    by_tail = [p for p in known if p.rsplit(".", 1)[-1] == tail]
+    return by_tail[0] if len(by_tail) == 1 else None

@@ -1,0 +1,446 @@
+"""Persistence: the log's tables behind one recorder interface, one recorder per backend.
+
+Nothing above this module sees SQL or a driver exception: `Transaction` speaks in domain
+records, and every SQLAlchemy error is translated into the package's own at this boundary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from store._errors import AppendOnlyViolation, DatabaseError, StoreError
+from store._migrations import current_revision, upgrade
+from store._records import Event, Revision, encode
+from store._tables import events, revisions, runs, snapshots
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds a writer waits for another writer's lock before giving up."""
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """A run's identity: its id, name, schema and creation time."""
+
+    id: int
+    name: str
+    schema: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of `runs()`: a run with its revision count and last change."""
+
+    name: str
+    schema: str
+    revisions: int
+    last_change: str | None
+    author: str | None
+
+
+@dataclass(frozen=True)
+class Head:
+    """The newest revision of a run: its number, schema version and hash."""
+
+    number: int
+    schema_version: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class StoredRevision:
+    """A revision exactly as stored (event values as their JSON text), for verification."""
+
+    number: int
+    schema_version: int
+    created_at: str
+    author: str
+    message: str
+    kind: str
+    hash: str
+    events: tuple[tuple[str, str, str | None], ...]
+
+
+_REVISION_COLUMNS = (
+    revisions.c.id,
+    revisions.c.number,
+    revisions.c.schema_version,
+    revisions.c.created_at,
+    revisions.c.author,
+    revisions.c.message,
+    revisions.c.kind,
+    revisions.c.hash,
+)
+
+
+class Transaction:
+    """One database transaction over the log; every method speaks in domain terms."""
+
+    def __init__(self, connection: sa.Connection, recorder: Recorder) -> None:
+        self._conn = connection
+        self._recorder = recorder
+
+    def run(self, name: str) -> RunRow | None:
+        """The run called `name`, or None."""
+        row = self._conn.execute(sa.select(runs).where(runs.c.name == name)).first()
+        return RunRow(row.id, row.name, row.schema, row.created_at) if row else None
+
+    def all_runs(self) -> list[RunRow]:
+        """Every run, by name."""
+        rows = self._conn.execute(sa.select(runs).order_by(runs.c.name))
+        return [RunRow(r.id, r.name, r.schema, r.created_at) for r in rows]
+
+    def summaries(self) -> list[RunSummary]:
+        """Every run with its head revision's number, time and author."""
+        newest = (
+            sa.select(revisions.c.run_id, sa.func.max(revisions.c.number).label("head"))
+            .group_by(revisions.c.run_id)
+            .subquery()
+        )
+        query = (
+            sa.select(
+                runs.c.name,
+                runs.c.schema,
+                newest.c.head,
+                revisions.c.created_at,
+                revisions.c.author,
+            )
+            .select_from(runs)
+            .outerjoin(newest, newest.c.run_id == runs.c.id)
+            .outerjoin(
+                revisions,
+                sa.and_(revisions.c.run_id == runs.c.id, revisions.c.number == newest.c.head),
+            )
+            .order_by(runs.c.name)
+        )
+        return [
+            RunSummary(r.name, r.schema, r.head or 0, r.created_at, r.author)
+            for r in self._conn.execute(query)
+        ]
+
+    def add_run(self, name: str, schema: str, created_at: str) -> RunRow:
+        """Insert a new run row (the caller checked the name is free)."""
+        result = self._conn.execute(
+            runs.insert().values(name=name, schema=schema, created_at=created_at)
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return RunRow(int(key[0]), name, schema, created_at)
+
+    def lock(self, run: RunRow) -> None:
+        """Hold the run's write lock until the transaction ends."""
+        self._recorder.lock_run(self._conn, run.id)
+
+    def head(self, run: RunRow) -> Head | None:
+        """The run's newest revision, or None for a run without revisions."""
+        row = self._conn.execute(
+            sa.select(revisions.c.number, revisions.c.schema_version, revisions.c.hash)
+            .where(revisions.c.run_id == run.id)
+            .order_by(revisions.c.number.desc())
+            .limit(1)
+        ).first()
+        return Head(row.number, row.schema_version, row.hash) if row else None
+
+    def revisions(
+        self,
+        run: RunRow,
+        after: int = 0,
+        upto: int | None = None,
+        numbers: Sequence[int] | None = None,
+    ) -> Iterator[Revision]:
+        """The run's revisions in order, with their events decoded."""
+        for stored in self.stored(run, after, upto, numbers):
+            yield Revision(
+                run=run.name,
+                number=stored.number,
+                schema_version=stored.schema_version,
+                created_at=stored.created_at,
+                author=stored.author,
+                message=stored.message,
+                kind=stored.kind,  # type: ignore[arg-type]
+                events=tuple(
+                    Event(op, path, None if text is None else json.loads(text))  # type: ignore[arg-type]
+                    for op, path, text in stored.events
+                ),
+                hash=stored.hash,
+            )
+
+    def stored(
+        self,
+        run: RunRow,
+        after: int = 0,
+        upto: int | None = None,
+        numbers: Sequence[int] | None = None,
+    ) -> Iterator[StoredRevision]:
+        """The run's revisions in order, exactly as stored."""
+        where = [revisions.c.run_id == run.id, revisions.c.number > after]
+        if upto is not None:
+            where.append(revisions.c.number <= upto)
+        if numbers is not None:
+            where.append(revisions.c.number.in_(numbers))
+        query = (
+            sa.select(*_REVISION_COLUMNS, events.c.op, events.c.path, events.c.value)
+            .select_from(revisions)
+            .outerjoin(events, events.c.revision_id == revisions.c.id)
+            .where(*where)
+            .order_by(revisions.c.number, events.c.position)
+        )
+        current: list[Any] | None = None
+        for row in self._conn.execute(query):
+            if current is None or current[0] != row.id:
+                if current is not None:
+                    yield _stored(current)
+                current = [row.id, row, []]
+            if row.op is not None:
+                current[2].append((row.op, row.path, row.value))
+        if current is not None:
+            yield _stored(current)
+
+    def numbers_touching(self, run: RunRow, paths: Sequence[str]) -> list[int]:
+        """Numbers of the run's revisions with an event on any of `paths`."""
+        query = (
+            sa.select(revisions.c.number)
+            .distinct()
+            .select_from(events)
+            .join(revisions, revisions.c.id == events.c.revision_id)
+            .where(events.c.path.in_(paths), revisions.c.run_id == run.id)
+            .order_by(revisions.c.number)
+        )
+        return list(self._conn.execute(query).scalars())
+
+    def append(self, run: RunRow, revision: Revision) -> None:
+        """Append one revision and its events."""
+        result = self._conn.execute(
+            revisions.insert().values(
+                run_id=run.id,
+                number=revision.number,
+                schema_version=revision.schema_version,
+                created_at=revision.created_at,
+                author=revision.author,
+                message=revision.message,
+                kind=revision.kind,
+                hash=revision.hash,
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        revision_id = key[0]
+        if revision.events:
+            self._conn.execute(
+                events.insert(),
+                [
+                    {
+                        "revision_id": revision_id,
+                        "position": i,
+                        "op": e.op,
+                        "path": e.path,
+                        "value": None if e.op == "unset" else encode(e.value),
+                    }
+                    for i, e in enumerate(revision.events)
+                ],
+            )
+
+    def snapshot(self, run: RunRow, upto: int, fingerprint: str) -> tuple[int, str] | None:
+        """The newest snapshot at or before `upto` made under `fingerprint`, if any."""
+        row = self._conn.execute(
+            sa.select(snapshots.c.revision, snapshots.c.state)
+            .where(
+                snapshots.c.run_id == run.id,
+                snapshots.c.revision <= upto,
+                snapshots.c.fingerprint == fingerprint,
+            )
+            .order_by(snapshots.c.revision.desc())
+            .limit(1)
+        ).first()
+        return (row.revision, row.state) if row else None
+
+    def save_snapshot(
+        self, run: RunRow, revision: int, fingerprint: str, schema_version: int, state: str
+    ) -> None:
+        """Store a snapshot of the run's state at `revision`."""
+        self._conn.execute(
+            snapshots.insert().values(
+                run_id=run.id,
+                revision=revision,
+                fingerprint=fingerprint,
+                schema_version=schema_version,
+                state=state,
+            )
+        )
+
+
+def _stored(group: list[Any]) -> StoredRevision:
+    row = group[1]
+    return StoredRevision(
+        row.number,
+        row.schema_version,
+        row.created_at,
+        row.author,
+        row.message,
+        row.kind,
+        row.hash,
+        tuple(group[2]),
+    )
+
+
+class Recorder(ABC):
+    """A database holding store's log; subclasses set up one backend."""
+
+    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.url = url
+        self.timeout = timeout
+        with translated(url):
+            self.engine = self.create_engine(url)
+        with self._connection(write=True) as conn:
+            upgrade(conn)
+
+    @abstractmethod
+    def create_engine(self, url: str) -> sa.Engine:
+        """Create the SQLAlchemy engine with the backend's settings."""
+
+    @abstractmethod
+    def begin_write(self, connection: sa.Connection) -> None:
+        """Make the just-begun transaction a writer's (lock taken up front)."""
+
+    @abstractmethod
+    def lock_run(self, connection: sa.Connection, run_id: int) -> None:
+        """Serialise writers of one run until the transaction ends."""
+
+    @contextmanager
+    def _connection(self, write: bool) -> Iterator[sa.Connection]:
+        with translated(self.url), self.engine.connect() as conn:
+            conn.execution_options(store_write=write)
+            with conn.begin():
+                if write:
+                    self.begin_write(conn)
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Transaction]:
+        """A read-only transaction: one consistent view of the log."""
+        with self._connection(write=False) as conn:
+            yield Transaction(conn, self)
+
+    @contextmanager
+    def write(self) -> Iterator[Transaction]:
+        """A write transaction: committed when the block ends, rolled back on any error."""
+        with self._connection(write=True) as conn:
+            yield Transaction(conn, self)
+
+    def migration(self) -> str | None:
+        """The Alembic revision the database is at."""
+        with translated(self.url), self.engine.connect() as conn:
+            return current_revision(conn)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+
+class SQLiteRecorder(Recorder):
+    """SQLite in WAL mode; writers take the database lock up front (`BEGIN IMMEDIATE`)."""
+
+    def create_engine(self, url: str) -> sa.Engine:
+        """An engine whose connections run in WAL mode with a busy timeout and foreign keys."""
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            folder = os.path.dirname(os.path.abspath(database))
+            if not os.path.isdir(folder):
+                raise DatabaseError(f"cannot open database {url}: folder {folder} does not exist")
+            if os.path.isdir(database):
+                raise DatabaseError(f"cannot open database {url}: {database} is a folder")
+        engine = sa.create_engine(url, connect_args={"timeout": self.timeout})
+
+        @sa.event.listens_for(engine, "connect")
+        def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+            dbapi_connection.isolation_level = None
+            for pragma in (
+                "PRAGMA journal_mode=WAL",
+                f"PRAGMA busy_timeout={int(self.timeout * 1000)}",
+                "PRAGMA foreign_keys=ON",
+                "PRAGMA synchronous=NORMAL",
+            ):
+                dbapi_connection.execute(pragma)
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(connection: sa.Connection) -> None:
+            write = connection.get_execution_options().get("store_write")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+
+    def begin_write(self, connection: sa.Connection) -> None:
+        """Nothing more to do: the `begin` hook already issued `BEGIN IMMEDIATE`."""
+
+    def lock_run(self, connection: sa.Connection, run_id: int) -> None:
+        """Nothing to do: `BEGIN IMMEDIATE` already holds the database's single write lock."""
+
+
+class PostgresRecorder(Recorder):
+    """PostgreSQL: writers of one run serialise on that run's row lock (`FOR UPDATE`)."""
+
+    def create_engine(self, url: str) -> sa.Engine:
+        """An engine with a lock timeout, so a stuck writer cannot hang others forever."""
+        return sa.create_engine(
+            url,
+            pool_pre_ping=True,
+            connect_args={"options": f"-c lock_timeout={int(self.timeout * 1000)}"},
+        )
+
+    def begin_write(self, connection: sa.Connection) -> None:
+        """Serialise schema migrations between processes opening the same database."""
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7231001)")
+
+    def lock_run(self, connection: sa.Connection, run_id: int) -> None:
+        """Lock the run's row: writers of other runs go on in parallel."""
+        connection.execute(sa.select(runs.c.id).where(runs.c.id == run_id).with_for_update())
+
+
+def open_recorder(url: str, timeout: float = DEFAULT_TIMEOUT) -> Recorder:
+    """The recorder for a database URL (`sqlite:///…` or `postgresql+psycopg://…`)."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except sa.exc.ArgumentError as exc:
+        raise DatabaseError(f"not a database URL: {url!r}") from exc
+    recorders: dict[str, type[Recorder]] = {
+        "sqlite": SQLiteRecorder,
+        "postgresql": PostgresRecorder,
+    }
+    if backend not in recorders:
+        raise DatabaseError(
+            f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
+        )
+    return recorders[backend](url, timeout)
+
+
+@contextmanager
+def translated(url: str) -> Iterator[None]:
+    """Turn driver and SQLAlchemy errors into the package's own, naming the database."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except sa.exc.SQLAlchemyError as exc:
+        message = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        if "append-only" in message:
+            raise AppendOnlyViolation(message) from exc
+        if "locked" in message:
+            message += " (another writer held the lock past the timeout)"
+        raise DatabaseError(f"database {_redact(url)}: {message}") from exc
+
+
+def _redact(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url

@@ -1,0 +1,110 @@
+"""What the log holds: field events grouped into hash-chained revisions (domain; no SQL)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Op = Literal["set", "unset"]
+Kind = Literal["create", "update", "rollback", "import"]
+GENESIS = "0" * 64
+
+
+def encode(value: Any) -> str:
+    """Canonical JSON of a value: the exact text stored, hashed and compared."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def is_finite(value: Any) -> bool:
+    """Whether a JSON value holds no NaN or infinity anywhere."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(is_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(is_finite(v) for v in value)
+    return True
+
+
+def format_time(moment: datetime) -> str:
+    """A UTC time as fixed-width ISO 8601, the form stored and hashed."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One field change: `set path value` or `unset path`."""
+
+    op: Op
+    path: str
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """How one path of the effective config moved in a revision."""
+
+    path: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class Revision:
+    """An atomic, numbered, hash-chained changeset of one run."""
+
+    run: str
+    number: int
+    schema_version: int
+    created_at: str
+    author: str
+    message: str
+    kind: Kind
+    events: tuple[Event, ...]
+    hash: str
+    changes: tuple[Change, ...] = field(default=(), compare=False)
+
+    @property
+    def time(self) -> datetime:
+        """The creation time as an aware UTC datetime."""
+        return datetime.fromisoformat(self.created_at)
+
+
+def revision_hash(
+    run: str,
+    schema: str,
+    number: int,
+    schema_version: int,
+    created_at: str,
+    author: str,
+    message: str,
+    kind: str,
+    events: Sequence[tuple[str, str, str | None]],
+    previous: str,
+) -> str:
+    """SHA-256 over a revision's canonical content and the previous revision's hash.
+
+    `events` are `(op, path, encoded value or None)` in stored order.
+    """
+    content = encode(
+        [
+            run,
+            schema,
+            number,
+            schema_version,
+            created_at,
+            author,
+            message,
+            kind,
+            list(events),
+            previous,
+        ]
+    )
+    return hashlib.sha256(content.encode()).hexdigest()

@@ -1,0 +1,102 @@
+"""Replay: folding a run's events, upcast version by version, into its config (domain; no SQL)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from store._errors import SchemaVersionTooNew
+from store._records import Event
+from store._schema import Flat, Schema, collect_notes
+
+
+@dataclass
+class RunState:
+    """A run's complete config at one schema version, and which fields were set and when.
+
+    `values` is always complete for `version` (every field has a value), which is what
+    makes a missing field impossible in an upcaster (invariant 2).
+    """
+
+    schema: Schema
+    base: int
+    version: int
+    revision: int = 0
+    values: Flat = field(default_factory=dict)
+    explicit: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def new(cls, schema: Schema, base: int) -> RunState:
+        """The state of a run created at schema version `base`, before any event."""
+        return cls(schema, base, base, values=dict(schema.version(base).default_values))
+
+    def copy(self) -> RunState:
+        """An independent copy (values are never mutated in place, so a shallow copy is enough)."""
+        return RunState(
+            self.schema,
+            self.base,
+            self.version,
+            self.revision,
+            dict(self.values),
+            dict(self.explicit),
+        )
+
+    def upcast_to(self, version: int) -> None:
+        """Bring the config up to `version` through the schema's upcasters."""
+        if version > self.schema.latest:
+            raise SchemaVersionTooNew(
+                f"schema {self.schema.name!r} version {version} is newer than this program "
+                f"knows (newest: {self.schema.latest}); upgrade store"
+            )
+        if version > self.version:
+            with collect_notes() as notes:
+                self.schema.upcast(self.values, self.explicit, self.version, version)
+            self.notes.extend(n for n in notes if n not in self.notes)
+            self.version = version
+
+    def apply(self, number: int, schema_version: int, events: Iterable[Event]) -> None:
+        """Fold one revision's events, written at `schema_version`, into the state."""
+        self.upcast_to(schema_version)
+        defaults = None
+        for event in events:
+            if event.op == "set":
+                self.values[event.path] = event.value
+                self.explicit[event.path] = number
+            else:
+                if defaults is None:
+                    defaults = self.schema.run_defaults(self.base, self.version)
+                self.values[event.path] = defaults[event.path]
+                self.explicit.pop(event.path, None)
+        self.revision = number
+
+    def effective(self) -> Flat:
+        """The flat config at the schema's newest version (a new dict; the state is unchanged)."""
+        if self.version == self.schema.latest:
+            return dict(self.values)
+        latest = self.copy()
+        latest.upcast_to(self.schema.latest)
+        self.notes.extend(n for n in latest.notes if n not in self.notes)
+        return latest.values
+
+    def dump(self) -> str:
+        """Serialise for a snapshot."""
+        return json.dumps(
+            {
+                "base": self.base,
+                "version": self.version,
+                "values": self.values,
+                "explicit": self.explicit,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def load(cls, schema: Schema, revision: int, text: str) -> RunState:
+        """Rebuild a state from a snapshot made by `dump`."""
+        data: dict[str, Any] = json.loads(text)
+        return cls(
+            schema, data["base"], data["version"], revision, data["values"], data["explicit"]
+        )

@@ -1,0 +1,409 @@
+"""Schemas: named, versioned families of config shapes, and the upcasters between them.
+
+A `Schema` is a list of `SchemaVersion`s (each a pydantic model, or for old versions just
+the flat defaults that version had) and one `Upcaster` per step k -> k+1. An upcaster is
+a list of steps applied in order to the *complete* config at version k:
+
+    Upcaster(2, [
+        Rename("learning_rate", "optimizer.learning_rate"),
+        Add("optimizer.weight_decay", legacy_default=0.0),
+        Convert("resolution", str),
+    ])
+
+Fields version k+1 has that the steps did not produce take the default of k+1; values
+the run already had carry over unchanged, which pins a changed default (invariant 3).
+Everything is checked when the `Schema` is built (invariant 12).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import copy
+import hashlib
+import json
+import typing
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, TypeAlias
+
+import pydantic
+from pydantic import BaseModel, SecretStr, TypeAdapter
+
+from store._errors import SchemaError
+from store._paths import flatten, unflatten
+
+Flat: TypeAlias = dict[str, Any]
+
+_notes: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("notes", default=None)
+
+
+def warn(message: str) -> None:
+    """Report something an upcaster did to a user's value (shown on import and `show`)."""
+    notes = _notes.get()
+    if notes is not None and message not in notes:
+        notes.append(message)
+
+
+@dataclass(frozen=True)
+class Rename:
+    """Move the value at `old` to `new` (a rename, or a move into or out of a section)."""
+
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Convert:
+    """Replace the value at `path` by `fn(value)`; `note` is reported when it changes one."""
+
+    path: str
+    fn: Callable[[Any], Any]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Remove:
+    """Drop the field at `path`: the new version has no such field."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class Add:
+    """A field new in k+1 that runs from before k+1 read as `legacy_default`."""
+
+    path: str
+    legacy_default: Any
+
+
+@dataclass(frozen=True)
+class Transform:
+    """A whole-config function for what the other steps cannot express.
+
+    `fn` gets the complete nested config (a private copy) and returns the new one;
+    `paths` names every field it reads, writes or drops, so the schema can be checked.
+    """
+
+    fn: Callable[[dict[str, Any]], dict[str, Any]]
+    paths: tuple[str, ...]
+    note: str | None = None
+
+
+Step: TypeAlias = Rename | Convert | Remove | Add | Transform
+
+
+@dataclass(frozen=True)
+class Upcaster:
+    """The steps that turn a complete config of version `source` into one of `source + 1`."""
+
+    source: int
+    steps: Sequence[Step]
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One field of a schema version: its default, its type's name and its validator."""
+
+    default: Any
+    type_name: str
+    adapter: TypeAdapter[Any] | None = None
+    secret: bool = False
+    text: bool = False
+
+
+def _is_section(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _type_name(annotation: Any) -> str:
+    return annotation.__name__ if isinstance(annotation, type) else repr(annotation)
+
+
+def _to_json(adapter: TypeAdapter[Any], value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    return adapter.dump_python(value, mode="json")
+
+
+def _model_leaves(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, Leaf]]:
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        if _is_section(info.annotation):
+            yield from _model_leaves(typing.cast(type[BaseModel], info.annotation), f"{path}.")
+            continue
+        if info.is_required():
+            raise SchemaError(f"{model.__name__}.{name}: every field needs a default")
+        annotation = (
+            typing.Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        )
+        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+        default = _to_json(adapter, info.get_default(call_default_factory=True))
+        secret = info.annotation is SecretStr
+        yield (
+            path,
+            Leaf(
+                default,
+                _type_name(info.annotation),
+                adapter,
+                secret,
+                info.annotation in (str, SecretStr),
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class SchemaVersion:
+    """One shape of a schema: a pydantic model, or (for old versions) its flat defaults."""
+
+    number: int
+    model: type[BaseModel] | None = None
+    defaults: Mapping[str, Any] | None = None
+
+    @cached_property
+    def leaves(self) -> dict[str, Leaf]:
+        """Every leaf path of this version with its default and type."""
+        if self.model is not None:
+            return dict(_model_leaves(self.model))
+        if self.defaults is None:
+            raise SchemaError(f"version {self.number} needs a model or its defaults")
+        return {path: Leaf(value, type(value).__name__) for path, value in self.defaults.items()}
+
+    @cached_property
+    def default_values(self) -> Flat:
+        """The flat config a run of this version has before any event."""
+        return {path: leaf.default for path, leaf in self.leaves.items()}
+
+    @cached_property
+    def secrets(self) -> frozenset[str]:
+        """Paths typed `SecretStr`: their plain values never enter the log."""
+        return frozenset(path for path, leaf in self.leaves.items() if leaf.secret)
+
+
+@dataclass
+class Schema:
+    """A named family of config versions, checked for consistency when built."""
+
+    name: str
+    versions: Sequence[SchemaVersion]
+    upcasters: Sequence[Upcaster] = ()
+    description: str = ""
+    file_version_default: int | None = None
+    export_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    import_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    _by_version: dict[int, SchemaVersion] = field(init=False, repr=False)
+    _by_source: dict[int, Upcaster] = field(init=False, repr=False)
+    _tracks: dict[tuple[int, int], tuple[Flat, tuple[str, ...]]] = field(
+        init=False, repr=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        self._by_version = {v.number: v for v in self.versions}
+        self._by_source = {u.source: u for u in self.upcasters}
+        _check(self)
+
+    @property
+    def first(self) -> int:
+        """The oldest version number (0 or 1)."""
+        return self.versions[0].number
+
+    @property
+    def latest(self) -> int:
+        """The newest version number: what `current()` returns."""
+        return self.versions[-1].number
+
+    @property
+    def model(self) -> type[BaseModel]:
+        """The pydantic model of the newest version."""
+        return typing.cast(type[BaseModel], self.versions[-1].model)
+
+    def version(self, number: int) -> SchemaVersion:
+        """The schema version `number`; KeyError when it does not exist."""
+        return self._by_version[number]
+
+    def knows(self, number: int) -> bool:
+        """Whether `number` is one of this schema's versions."""
+        return number in self._by_version
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A hash of everything replay depends on; snapshots made under another are ignored."""
+        parts: list[Any] = [self.name]
+        for version in self.versions:
+            leaves = version.leaves
+            parts.append([version.number, sorted((p, leaves[p].type_name) for p in leaves)])
+            parts.append(json.dumps(version.default_values, sort_keys=True, default=repr))
+        for upcaster in self.upcasters:
+            parts.append([upcaster.source, [_describe(step) for step in upcaster.steps]])
+        return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+    def upcast(self, values: Flat, explicit: dict[str, int], source: int, target: int) -> None:
+        """Upcast a complete config in place from version `source` to `target`."""
+        for number in range(source, target):
+            _apply(self._by_source[number], values, explicit, self, number)
+
+    def run_defaults(self, base: int, version: int) -> Flat:
+        """What a run created at `base` reads at `version` for a field it never set."""
+        return self._track(base, version)[0]
+
+    def track_notes(self, base: int, version: int) -> tuple[str, ...]:
+        """The upcaster warnings raised while upcasting a run's defaults."""
+        return self._track(base, version)[1]
+
+    def _track(self, base: int, version: int) -> tuple[Flat, tuple[str, ...]]:
+        key = (base, version)
+        if key not in self._tracks:
+            values = dict(self.version(base).default_values)
+            with collect_notes() as notes:
+                self.upcast(values, {}, base, version)
+            self._tracks[key] = (values, tuple(notes))
+        return self._tracks[key]
+
+
+class collect_notes:
+    """Collect the `warn()` messages of upcasters run inside the block."""
+
+    def __enter__(self) -> list[str]:
+        self._notes: list[str] = []
+        self._token = _notes.set(self._notes)
+        return self._notes
+
+    def __exit__(self, *exc: object) -> None:
+        _notes.reset(self._token)
+
+
+def _describe(step: Step) -> Any:
+    """A stable description of a step for the fingerprint (functions by name and code)."""
+
+    def fn_id(fn: Callable[..., Any]) -> str:
+        code = getattr(fn, "__code__", None)
+        digest = (
+            hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()[:12]
+            if code
+            else ""
+        )
+        return f"{getattr(fn, '__qualname__', repr(fn))}:{digest}"
+
+    if isinstance(step, Convert):
+        return ["convert", step.path, fn_id(step.fn)]
+    if isinstance(step, Transform):
+        return ["transform", list(step.paths), fn_id(step.fn)]
+    if isinstance(step, Add):
+        return ["add", step.path, json.dumps(step.legacy_default, default=repr)]
+    if isinstance(step, Rename):
+        return ["rename", step.old, step.new]
+    return ["remove", step.path]
+
+
+def _apply(
+    upcaster: Upcaster, values: Flat, explicit: dict[str, int], schema: Schema, k: int
+) -> None:
+    """Run one upcaster's steps on a complete config of version k, giving one of k+1."""
+    target = schema.version(k + 1)
+    for step in upcaster.steps:
+        if isinstance(step, Rename):
+            values[step.new] = values.pop(step.old)
+            if step.old in explicit:
+                explicit[step.new] = explicit.pop(step.old)
+        elif isinstance(step, Convert):
+            old = values[step.path]
+            new = step.fn(copy.deepcopy(old))
+            values[step.path] = new
+            if step.note and new != old:
+                warn(f"{step.path}: {old!r} -> {new!r}: {step.note}")
+        elif isinstance(step, Remove):
+            values.pop(step.path, None)
+            explicit.pop(step.path, None)
+        elif isinstance(step, Add):
+            values.setdefault(step.path, copy.deepcopy(step.legacy_default))
+        else:
+            known = schema.version(k).leaves.keys() | target.leaves.keys()
+            result = flatten(step.fn(copy.deepcopy(unflatten(values))), known)
+            if step.note and any(values.get(p) != result.get(p) for p in step.paths):
+                warn(step.note)
+            values.clear()
+            values.update(result)
+    leaves = target.leaves
+    for path, leaf in leaves.items():
+        if path not in values:
+            values[path] = leaf.default
+    stray = values.keys() - leaves.keys()
+    if stray:
+        raise SchemaError(
+            f"{schema.name} upcaster {k}->{k + 1} leaves unknown fields: {', '.join(sorted(stray))}"
+        )
+    for path in explicit.keys() - leaves.keys():
+        del explicit[path]
+
+
+def _check(schema: Schema) -> None:
+    """Reject an inconsistent schema now rather than at the first replay (invariant 12)."""
+    numbers = [v.number for v in schema.versions]
+    if (
+        not numbers
+        or numbers[0] not in (0, 1)
+        or numbers != list(range(numbers[0], numbers[-1] + 1))
+    ):
+        raise SchemaError(
+            f"schema {schema.name!r}: versions must run 0..N or 1..N without gaps, got {numbers}"
+        )
+    if schema.versions[-1].model is None:
+        raise SchemaError(f"schema {schema.name!r}: the newest version needs a pydantic model")
+    sources = sorted(u.source for u in schema.upcasters)
+    if sources != numbers[:-1]:
+        raise SchemaError(
+            f"schema {schema.name!r}: needs one upcaster per step {numbers[:-1]}, got {sources}"
+        )
+    try:
+        for upcaster in schema.upcasters:
+            _check_upcaster(schema, upcaster)
+    except pydantic.PydanticUserError as exc:  # pragma: no cover - a broken model
+        raise SchemaError(f"schema {schema.name!r}: {exc}") from exc
+
+
+def _check_upcaster(schema: Schema, upcaster: Upcaster) -> None:
+    k = upcaster.source
+    old, new = schema.version(k), schema.version(k + 1)
+    where = f"schema {schema.name!r} upcaster {k}->{k + 1}"
+    known = old.leaves.keys() | new.leaves.keys()
+    present = set(old.leaves)
+    explained: set[str] = set()
+    for step in upcaster.steps:
+        named = _step_paths(step)
+        unknown = [p for p in named if p not in known]
+        if unknown:
+            raise SchemaError(f"{where}: names {', '.join(unknown)}, a path neither version has")
+        explained.update(named)
+        missing = [p for p in named[:1] if isinstance(step, Rename | Convert) and p not in present]
+        if missing:
+            raise SchemaError(f"{where}: {missing[0]} is not a field at this step")
+        if isinstance(step, Rename):
+            present.discard(step.old)
+            present.add(step.new)
+        elif isinstance(step, Remove):
+            present.discard(step.path)
+        elif isinstance(step, Add | Transform):
+            present.update(p for p in named if p in new.leaves)
+    removed = old.leaves.keys() - new.leaves.keys() - explained
+    if removed:
+        raise SchemaError(
+            f"{where}: version {k + 1} drops {', '.join(sorted(removed))} without a step saying how"
+        )
+    if old.model is not None and new.model is not None:
+        retyped = [
+            p
+            for p in old.leaves.keys() & new.leaves.keys()
+            if old.leaves[p].type_name != new.leaves[p].type_name and p not in explained
+        ]
+        if retyped:
+            raise SchemaError(
+                f"{where}: {', '.join(sorted(retyped))} changes type without a Convert"
+            )
+
+
+def _step_paths(step: Step) -> tuple[str, ...]:
+    if isinstance(step, Rename):
+        return (step.old, step.new)
+    if isinstance(step, Transform):
+        return step.paths
+    return (step.path,)
