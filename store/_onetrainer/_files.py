@@ -72,15 +72,10 @@ def _object(value: Any, version: int) -> Any:
     """One element of a list of OneTrainer config objects, tagged with its `__version`."""
     if not isinstance(value, dict):
         return value
-    parts = {k: {"__version": 0, **v} for k, v in value.items() if k in CONCEPT_PARTS}
-    return (
-        {"__version": version, **value, **parts}
-        if version == CONCEPT_VERSION
-        else {
-            "__version": version,
-            **value,
-        }
-    )
+    out = {"__version": version, **value}
+    if version == CONCEPT_VERSION:
+        out.update({k: {"__version": 0, **v} for k, v in value.items() if k in CONCEPT_PARTS})
+    return out
 
 
 def _complete_optimizer(settings: Any) -> Any:

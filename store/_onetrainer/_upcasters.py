@@ -1,0 +1,462 @@
+"""OneTrainer's migrations `__migration_0..10` (TrainConfig.py at 23df3832) as upcasters.
+
+Each OneTrainer migration `n` is the upcaster `n -> n+1`. OneTrainer loads an old file by
+migrating the keys it has and filling every missing key with today's default; the store
+always upcasts a complete config, so a field new in `k+1` declares as legacy default what
+OneTrainer gives a file from before `k+1`: the v11 default (`_legacy_adds`).
+"""
+
+from __future__ import annotations
+
+import copy
+import types
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from store._onetrainer._defaults import NEWEST, defaults, paths
+from store._onetrainer._model import TrainConfig
+from store._schema import Add, Convert, Remove, Rename, Step, Transform, Upcaster, warn
+
+Nested = dict[str, Any]
+
+PARTS = (
+    "unet", "prior", "transformer", "text_encoder", "text_encoder_2", "text_encoder_3",
+    "text_encoder_4", "vae", "effnet_encoder", "decoder", "decoder_text_encoder", "decoder_vqgan",
+)  # fmt: skip
+WUERSTCHEN = ("STABLE_CASCADE_1", "WUERSTCHEN_2")
+# A part section OneTrainer's file did not have: `model_name` is null until migration 10.
+ABSENT = None
+# Where a field lives at v11 when it was renamed or folded on the way.
+LATER_PATH = {
+    "lora_layers": "layer_filter",
+    "lora_layer_preset": "layer_filter_preset",
+    "lora_layers_regex": "layer_filter_regex",
+    "enable_async_offloading": "async_offloading",
+}
+# What migration 10 assumes for a field a file from before v6 does not have.
+MIGRATION_10_DEFAULTS = {"enable_activation_offloading": True, "layer_offload_fraction": 0.0}
+
+
+def _v11_defaults() -> dict[str, Any]:
+    """The flat defaults of the v11 model."""
+    flat: dict[str, Any] = {}
+    _flatten_model(TrainConfig(), "", flat)
+    return flat
+
+
+def _flatten_model(model: BaseModel, prefix: str, out: dict[str, Any]) -> None:
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            _flatten_model(value, f"{prefix}{name}.", out)
+        else:
+            out[f"{prefix}{name}"] = model.model_dump(mode="json", include={name})[name]
+
+
+def _version_defaults(version: int) -> dict[str, Any]:
+    """The flat defaults of any version 0..11."""
+    return _v11_defaults() if version == NEWEST else defaults(version)
+
+
+def _legacy_adds(source: int, produced: set[str]) -> list[Step]:
+    """`Add` steps giving fields new in `source+1` the value OneTrainer gives older files."""
+    old, new, final = defaults(source), _version_defaults(source + 1), _v11_defaults()
+    steps: list[Step] = []
+    for path in new.keys() - old.keys() - produced:
+        later = MIGRATION_10_DEFAULTS.get(path, final.get(LATER_PATH.get(path, path), new[path]))
+        if later != new[path]:
+            steps.append(Add(path, legacy_default=later))
+    return sorted(steps, key=lambda step: typing.cast(Add, step).path)
+
+
+def _get(data: Nested, path: str) -> Any:
+    node: Any = data
+    for part in path.split("."):
+        node = node[part]
+    return node
+
+
+def _pop(data: Nested, path: str) -> Any:
+    *sections, name = path.split(".")
+    node = data
+    for section in sections:
+        node = node[section]
+    return node.pop(name)
+
+
+def _dropped(source: int, *dropped: str) -> Transform:
+    """Fields version `source+1` no longer has: OneTrainer drops them silently, we warn."""
+    before = defaults(source)
+
+    def drop(data: Nested) -> Nested:
+        for path in dropped:
+            value = _pop(data, path)
+            if value != before[path]:
+                warn(f"{path}: {value!r} dropped: OneTrainer {source + 1} has no such setting")
+        return data
+
+    drop.__qualname__ = f"drop_v{source}"
+    return Transform(drop, paths=dropped)
+
+
+# --- migration 0: flat `optimizer_*` settings -> the `optimizer` section ------------------
+
+_V0_FLAT_OPTIMIZER = paths(0, "optimizer_", exclude=("optimizer_defaults",))
+_V1_OPTIMIZER = paths(1, "optimizer.")
+
+
+def _migration_0(data: Nested) -> Nested:
+    """Build the optimizer section; v0 has two shapes (TrainArgs: a name, 2-day: a dict)."""
+    chosen = data.pop("optimizer")
+    flat = {key.removeprefix("optimizer_"): data.pop(key) for key in _V0_FLAT_OPTIMIZER}
+    if isinstance(chosen, dict):
+        settings = chosen
+    else:
+        settings = {"optimizer": chosen, **flat}
+        data["optimizer_defaults"] = {chosen: copy.deepcopy(settings)}
+    known = {path.removeprefix("optimizer.") for path in _V1_OPTIMIZER}
+    for key in settings.keys() - known:
+        warn(f"optimizer.{key}: {settings[key]!r} dropped: OneTrainer 1 has no such setting")
+    # Dotted keys: `optimizer` is a leaf of v0, so a nested dict would not be split.
+    data.update({f"optimizer.{key}": value for key, value in settings.items() if key in known})
+    return data
+
+
+# --- migration 1: flat per-part settings -> part sections ----------------------------------
+
+_PART_KEYS = {
+    "unet": ("train_unet", "train_unet_epochs", "unet_learning_rate", "unet_weight_dtype"),
+    "prior": ("train_prior", "train_prior_epochs", "prior_learning_rate", "prior_weight_dtype"),
+    "text_encoder": (
+        "train_text_encoder",
+        "train_text_encoder_epochs",
+        "text_encoder_learning_rate",
+        "text_encoder_weight_dtype",
+    ),
+    "text_encoder_2": (
+        "train_text_encoder_2",
+        "train_text_encoder_2_epochs",
+        "text_encoder_2_learning_rate",
+        "text_encoder_2_weight_dtype",
+    ),
+}
+_PART_FIELDS = ("train", "stop_training_after", "learning_rate", "weight_dtype")
+_MODEL_KEYS = {
+    "vae_model_name": "vae.model_name",
+    "vae_weight_dtype": "vae.weight_dtype",
+    "effnet_encoder_model_name": "effnet_encoder.model_name",
+    "effnet_encoder_weight_dtype": "effnet_encoder.weight_dtype",
+    "decoder_model_name": "decoder.model_name",
+    "decoder_weight_dtype": "decoder.weight_dtype",
+    "decoder_text_encoder_weight_dtype": "decoder_text_encoder.weight_dtype",
+    "decoder_vqgan_weight_dtype": "decoder_vqgan.weight_dtype",
+}
+_EMBEDDING_KEYS = ("embedding_model_names", "token_count", "initial_embedding_text")
+
+
+def _part_steps() -> list[Step]:
+    """Renames of migration 1; a flat `train_*_epochs` limit counts in epochs."""
+    steps: list[Step] = []
+    for part, keys in _PART_KEYS.items():
+        steps += [
+            Rename(key, f"{part}.{field}") for key, field in zip(keys, _PART_FIELDS, strict=True)
+        ]
+        steps.append(Add(f"{part}.stop_training_after_unit", legacy_default="EPOCH"))
+    steps += [Rename(old, new) for old, new in _MODEL_KEYS.items()]
+    return steps
+
+
+def _migration_1_embeddings(data: Nested) -> Nested:
+    """The single embedding's flat settings -> the `embeddings` list (as migration 1)."""
+    names, token_count, text = (data.pop(key) for key in _EMBEDDING_KEYS)
+    entry = copy.deepcopy(defaults(2)["embeddings"][0])
+    entry.update(token_count=token_count, initial_embedding_text=text)
+    if names:
+        entry["model_name"] = names[0]
+    data["embeddings"] = [entry]
+    return data
+
+
+# --- migration 2: min_snr_gamma -> loss weight; `embeddings` -> `embedding` (deviation) ----
+
+_EMBEDDING_FIELDS = paths(3, "embedding.", exclude=("embedding.uuid", "embedding.placeholder"))
+
+
+def _migration_2(data: Nested) -> Nested:
+    """min_snr_gamma becomes the MIN_SNR_GAMMA loss weight; Wuerstchen models default to P2."""
+    gamma = data.pop("min_snr_gamma")
+    if gamma:
+        data["loss_weight_fn"], data["loss_weight_strength"] = "MIN_SNR_GAMMA", gamma
+    elif data["model_type"] in WUERSTCHEN:
+        data["loss_weight_fn"], data["loss_weight_strength"] = "P2", 1.0
+    return data
+
+
+def _keep_embedding(data: Nested) -> Nested:
+    """Deviation: OneTrainer drops `embeddings`; its first entry becomes `embedding`."""
+    entries = data.pop("embeddings")
+    first = entries[0] if entries else {}
+    embedding = data.setdefault("embedding", {})
+    for path in _EMBEDDING_FIELDS:
+        name = path.removeprefix("embedding.")
+        if name in first:
+            embedding[name] = first[name]
+    return data
+
+
+# --- migrations 3..9 -----------------------------------------------------------------------
+
+
+def _migration_3(data: Nested) -> Nested:
+    """Noising bias is re-centred on 0 (bias - 0.5) and kept only with a noising weight."""
+    weight, bias = data.pop("noising_weight"), data.pop("noising_bias")
+    if weight != 0:
+        data.update(timestep_distribution="SIGMOID", noising_weight=weight, noising_bias=bias - 0.5)
+    else:
+        data.update(timestep_distribution="UNIFORM", noising_weight=0.0, noising_bias=0.0)
+    if bias != 0.5:
+        warn(f"noising_bias: {bias!r} -> {data['noising_bias']!r}: OneTrainer 4 re-centres it")
+    return data
+
+
+def _checkpointing_mode(enabled: Any) -> str:
+    """Migration 4: the boolean `gradient_checkpointing` becomes a mode."""
+    return "ON" if enabled else "OFF"
+
+
+def _full_preset(preset: Any) -> Any:
+    """Migration 6: a null `lora_layer_preset` (a bug of old versions) means "full"."""
+    return "full" if preset is None else preset
+
+
+def _migration_8(data: Nested) -> Nested:
+    """Every model but Stable Cascade/Wuerstchen trains a `transformer`: a copy of `prior`."""
+    if data["model_type"] not in WUERSTCHEN:
+        data["transformer"] = copy.deepcopy(data["prior"])
+    else:
+        data.setdefault("transformer", {})["model_name"] = ABSENT
+    return data
+
+
+def _migration_9(data: Nested) -> Nested:
+    """The global `weight_dtype` fills every part whose own dtype is NONE."""
+    weight_dtype = data.pop("weight_dtype")
+    for part in PARTS:
+        if part in data and data[part]["weight_dtype"] == "NONE":
+            data[part]["weight_dtype"] = weight_dtype
+    return data
+
+
+# --- migration 10 --------------------------------------------------------------------------
+
+_GLOBAL_OFFLOADING = (
+    "gradient_checkpointing",
+    "enable_activation_offloading",
+    "layer_offload_fraction",
+)
+_PART_OFFLOADING = ("gradient_checkpointing", "activation_offloading", "offload_fraction")
+
+
+def _migration_10(data: Nested) -> Nested:
+    """Global checkpointing/offloading fans out to every part the file had."""
+    mode, activation, fraction = (data.pop(key) for key in _GLOBAL_OFFLOADING)
+    offloaded = mode == "CPU_OFFLOADED"
+    values = (mode != "OFF", offloaded and activation, fraction if offloaded else 0.0)
+    for part in PARTS:
+        if data[part].get("model_name", "") is ABSENT:
+            data[part] = {}  # OneTrainer's file had no such part: today's defaults
+        else:
+            data[part].update(zip(_PART_OFFLOADING, values, strict=True))
+    return data
+
+
+def _legacy_format(data: Nested) -> Nested:
+    """SAFETENSORS is now the new format: old files meant the legacy one (LoRA or full)."""
+    if data["output_model_format"] == "SAFETENSORS" and data["training_method"] != "EMBEDDING":
+        lora = data["training_method"] == "LORA"
+        data["output_model_format"] = "LEGACY_LORA" if lora else "LEGACY_SAFETENSORS"
+    return data
+
+
+def _migrate_concept(concept: Any) -> Any:
+    """ConceptConfig migrations 0 and 1: `repeats` -> `balancing`, `validation_concept` -> `type`."""
+    if not isinstance(concept, dict):
+        return concept
+    migrated = dict(concept)
+    if "repeats" in migrated:
+        migrated["balancing"] = migrated.pop("repeats")
+    if "validation_concept" in migrated:
+        migrated["type"] = "VALIDATION" if migrated.pop("validation_concept") else "STANDARD"
+    return migrated
+
+
+def _migrate_concepts(concepts: Any) -> Any:
+    return [_migrate_concept(c) for c in concepts] if isinstance(concepts, list) else concepts
+
+
+def _literal_fields(model: type[BaseModel], prefix: str = "") -> dict[str, tuple[Any, ...]]:
+    """The allowed values of every enum-like (Literal, maybe nullable) leaf of `model`."""
+    found: dict[str, tuple[Any, ...]] = {}
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            found.update(_literal_fields(annotation, f"{prefix}{name}."))
+        elif allowed := _literal_values(annotation):
+            found[f"{prefix}{name}"] = allowed
+    return found
+
+
+def _literal_values(annotation: Any) -> tuple[Any, ...]:
+    """The values of `Literal[...]` or `Literal[...] | None`; () for any other type."""
+    members = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
+    allowed: list[Any] = []
+    for member in members:
+        if member is type(None):
+            allowed.append(None)
+        elif typing.get_origin(member) is typing.Literal:
+            allowed.extend(typing.get_args(member))
+        else:
+            return ()
+    return tuple(allowed)
+
+
+def _fallback(allowed: tuple[Any, ...], default: Any) -> Callable[[Any], Any]:
+    """OneTrainer's `from_dict`: a value its enum no longer has becomes the default."""
+
+    def fallback(value: Any) -> Any:
+        return value if value in allowed else default
+
+    return fallback
+
+
+def _enum_fallbacks() -> list[Step]:
+    """One `Convert` per enum field that v10 and v11 share."""
+    final, v10 = _v11_defaults(), defaults(10)
+    return [
+        Convert(path, _fallback(allowed, final[path]), note="not a value OneTrainer 11 knows")
+        for path, allowed in sorted(_literal_fields(TrainConfig).items())
+        if path in v10
+    ]
+
+
+def _part_paths(version: int, *fields: str) -> tuple[str, ...]:
+    return tuple(
+        f"{part}.{field}"
+        for part in PARTS
+        for field in fields
+        if f"{part}.{field}" in _version_defaults(version)
+    )
+
+
+def upcasters() -> list[Upcaster]:
+    """The upcasters 0->1 ... 10->11."""
+    chains: list[tuple[list[Step], set[str]]] = [
+        (
+            [
+                Transform(
+                    _migration_0,
+                    paths=("optimizer", "optimizer_defaults", *_V0_FLAT_OPTIMIZER, *_V1_OPTIMIZER),
+                )
+            ],
+            set(),
+        ),
+        (
+            [
+                *_part_steps(),
+                Transform(_migration_1_embeddings, paths=(*_EMBEDDING_KEYS, "embeddings")),
+            ],
+            {"embeddings"},
+        ),
+        (
+            [
+                Transform(
+                    _migration_2,
+                    paths=("min_snr_gamma", "model_type", "loss_weight_fn", "loss_weight_strength"),
+                ),
+                Transform(
+                    _keep_embedding,
+                    paths=("embeddings", *_EMBEDDING_FIELDS),
+                    note="embedding kept (OneTrainer loses it)",
+                ),
+                _dropped(2, "circular_mask_generation", "random_rotate_and_crop"),
+                Add("text_encoder_3.model_name", legacy_default=ABSENT),
+            ],
+            {"text_encoder_3.model_name"},
+        ),
+        (
+            [
+                Transform(
+                    _migration_3, paths=("noising_weight", "noising_bias", "timestep_distribution")
+                )
+            ],
+            {"timestep_distribution"},
+        ),
+        ([Convert("gradient_checkpointing", _checkpointing_mode)], set()),
+        (
+            [
+                Rename("save_after", "save_every"),
+                Rename("save_after_unit", "save_every_unit"),
+                _dropped(5, "attention_mechanism", *paths(5, "align_prop")),
+                Add("text_encoder_4.model_name", legacy_default=ABSENT),
+            ],
+            {"text_encoder_4.model_name"},
+        ),
+        ([Convert("lora_layer_preset", _full_preset)], set()),
+        (
+            [
+                Rename("lora_layers", "layer_filter"),
+                Rename("lora_layer_preset", "layer_filter_preset"),
+                Rename("lora_layers_regex", "layer_filter_regex"),
+                _dropped(7, "optimizer.use_focus", "optimizer.use_muon_pp"),
+            ],
+            set(),
+        ),
+        (
+            [
+                Transform(
+                    _migration_8,
+                    paths=("model_type", *paths(8, "prior."), *paths(9, "transformer.")),
+                ),
+                _dropped(8, "sequential_model_setup"),
+            ],
+            set(paths(9, "transformer.")),
+        ),
+        (
+            [
+                Transform(_migration_9, paths=("weight_dtype", *_part_paths(9, "weight_dtype"))),
+                _dropped(
+                    9,
+                    "coft_eps",
+                    "oft_coft",
+                    "optimizer.cautious_mask",
+                    "optimizer.grams_moment",
+                    "optimizer.k_warmup_steps",
+                ),
+            ],
+            set(),
+        ),
+        (
+            [
+                Transform(
+                    _migration_10,
+                    paths=(*_GLOBAL_OFFLOADING, *_part_paths(11, "model_name", *_PART_OFFLOADING)),
+                ),
+                Rename("enable_async_offloading", "async_offloading"),
+                Transform(_legacy_format, paths=("output_model_format", "training_method")),
+                Convert("concepts", _migrate_concepts),
+                *_enum_fallbacks(),
+            ],
+            set(),
+        ),
+    ]
+    return [
+        Upcaster(source, [*_legacy_adds(source, produced | _renamed(steps)), *steps])
+        for source, (steps, produced) in enumerate(chains)
+    ]
+
+
+def _renamed(steps: list[Step]) -> set[str]:
+    return {step.new for step in steps if isinstance(step, Rename)}

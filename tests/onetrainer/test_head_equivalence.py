@@ -1,0 +1,77 @@
+"""Wherever OneTrainer HEAD loads a file, the store exports exactly what HEAD produced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.onetrainer.conftest import (
+    DATA,
+    FULLDUMPS,
+    HISTORICAL_OK,
+    effective_from_file,
+    implicit_version,
+    load,
+)
+
+# Not comparable, as the data README says: HEAD's stub machine has no CUDA (`cpu`), uuid4
+# is random per call, and `secrets.cloud.port` is 0 or "0" depending on whether `from_dict`
+# saw a `secrets` object (compared as text).
+NONDETERMINISTIC = ("train_device", "embedding.uuid")
+PORT = ("secrets", "cloud", "port")
+
+FULLDUMP_CASES = sorted(
+    str(p.relative_to(FULLDUMPS)).removesuffix("__head_v11.json")
+    for p in FULLDUMPS.glob("*/*__head_v11.json")
+    if "embedding" not in p.name
+)
+HISTORICAL_CASES = sorted(p.name.removesuffix("__to_v11.json") for p in HISTORICAL_OK.glob("*.json"))
+
+
+def comparable(config: dict[str, Any], exclude: tuple[str, ...]) -> dict[str, Any]:
+    """`config` without the excluded dotted paths, the port as text."""
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in config.items()}
+    for path in exclude:
+        section, _, name = path.rpartition(".")
+        (out[section] if section else out).pop(name, None)
+    secrets = out.get("secrets")
+    if isinstance(secrets, dict):
+        cloud = dict(secrets["cloud"])
+        cloud["port"] = str(cloud["port"])
+        out["secrets"] = {**secrets, "cloud": cloud}
+    return out
+
+
+def assert_same(ours: dict[str, Any], head: dict[str, Any], exclude: tuple[str, ...]) -> None:
+    ours, head = comparable(ours, exclude), comparable(head, exclude)
+    diff = {k: (ours.get(k), head.get(k)) for k in ours.keys() | head.keys() if ours.get(k) != head.get(k)}
+    assert not diff
+
+
+@pytest.mark.parametrize("case", FULLDUMP_CASES)
+def test_full_dump_matches_head(case: str) -> None:
+    source = load(FULLDUMPS / f"{case}.json")
+    head = load(FULLDUMPS / f"{case}__head_v11.json")
+    ours = effective_from_file(source, source.get("__version", 0))
+    assert_same(ours, head, ())
+
+
+@pytest.mark.parametrize("case", HISTORICAL_CASES)
+def test_historical_preset_matches_head(case: str) -> None:
+    source = load(DATA / "historical" / f"{case}.json")
+    head = load(HISTORICAL_OK / f"{case}__to_v11.json")
+    ours = effective_from_file(source, implicit_version(case))
+    assert_same(ours, head, NONDETERMINISTIC)
+
+
+def test_export_puts_versions_where_onetrainer_writes_them() -> None:
+    head = load(FULLDUMPS / "v11" / "default__head_v11.json")
+    ours = effective_from_file(load(FULLDUMPS / "v11" / "default.json"), 11)
+    assert list(ours)[0] == "__version"
+    assert ours["__version"] == 11
+    assert ours["unet"]["__version"] == ours["secrets"]["cloud"]["__version"] == 0
+    assert list(ours) == list(head)
+
+

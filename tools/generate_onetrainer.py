@@ -1,0 +1,436 @@
+"""Generate the `onetrainer` schema's data files from OneTrainer's own dumps.
+
+Writes `store/_onetrainer/_model.py` (the v11 pydantic models) and
+`store/_onetrainer/defaults/v<k>.json` (the flat defaults of versions 0..10).
+
+    python tools/generate_onetrainer.py /work/shared/onetrainer-presets
+
+Field types are inferred from every v11-shaped file in the data (defaults, HEAD outputs,
+presets); enum-like fields get a `Literal` of OneTrainer's enum values plus every value seen.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "store" / "_onetrainer"
+VERSIONS = ["v0-trainargs", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"]
+
+ENUMS: dict[str, list[str]] = {
+    "TrainingMethod": ["FINE_TUNE", "LORA", "EMBEDDING", "FINE_TUNE_VAE"],
+    "ModelType": [
+        "STABLE_DIFFUSION_15",
+        "STABLE_DIFFUSION_15_INPAINTING",
+        "STABLE_DIFFUSION_20",
+        "STABLE_DIFFUSION_20_BASE",
+        "STABLE_DIFFUSION_20_INPAINTING",
+        "STABLE_DIFFUSION_20_DEPTH",
+        "STABLE_DIFFUSION_21",
+        "STABLE_DIFFUSION_21_BASE",
+        "STABLE_DIFFUSION_3",
+        "STABLE_DIFFUSION_35",
+        "STABLE_DIFFUSION_XL_10_BASE",
+        "STABLE_DIFFUSION_XL_10_BASE_INPAINTING",
+        "WUERSTCHEN_2",
+        "STABLE_CASCADE_1",
+        "PIXART_ALPHA",
+        "PIXART_SIGMA",
+        "FLUX_DEV_1",
+        "FLUX_FILL_DEV_1",
+        "FLUX_2",
+        "SANA",
+        "HUNYUAN_VIDEO",
+        "HI_DREAM_FULL",
+        "CHROMA_1",
+        "QWEN",
+        "ANIMA",
+        "Z_IMAGE",
+        "ERNIE",
+    ],
+    "TimeUnit": ["EPOCH", "STEP", "SECOND", "MINUTE", "HOUR", "NEVER", "ALWAYS"],
+    "ConfigPart": ["NONE", "SETTINGS", "ALL"],
+    "GradientReducePrecision": [
+        "WEIGHT_DTYPE",
+        "FLOAT_32",
+        "WEIGHT_DTYPE_STOCHASTIC",
+        "FLOAT_32_STOCHASTIC",
+    ],
+    "DataType": [
+        "NONE",
+        "FLOAT_8",
+        "FLOAT_16",
+        "FLOAT_32",
+        "BFLOAT_16",
+        "TFLOAT_32",
+        "INT_8",
+        "NFLOAT_4",
+        "GGUF",
+    ],
+    # HEAD has no CKPT: OneTrainer falls back to the default for it.
+    "ModelFormat": ["DIFFUSERS", "SAFETENSORS", "LEGACY_SAFETENSORS", "LEGACY_LORA", "INTERNAL"],
+    "LearningRateScheduler": [
+        "CONSTANT",
+        "LINEAR",
+        "COSINE",
+        "COSINE_WITH_RESTARTS",
+        "COSINE_WITH_HARD_RESTARTS",
+        "REX",
+        "ADAFACTOR",
+        "CUSTOM",
+    ],
+    "EMAMode": ["OFF", "GPU", "CPU"],
+    # HEAD has no XFORMERS: OneTrainer falls back to the default for it.
+    "AttentionMechanism": ["SDP", "FLASH", "SPLIT", "FLASH_SPLIT"],
+    "LossWeight": ["CONSTANT", "P2", "MIN_SNR_GAMMA", "DEBIASED_ESTIMATION", "SIGMA"],
+    "LossScaler": [
+        "NONE",
+        "BATCH",
+        "GLOBAL_BATCH",
+        "GRADIENT_ACCUMULATION",
+        "BOTH",
+        "GLOBAL_BOTH",
+    ],
+    "TimestepDistribution": [
+        "UNIFORM",
+        "SIGMOID",
+        "LOGIT_NORMAL",
+        "HEAVY_TAIL",
+        "COS_MAP",
+        "INVERTED_PARABOLA",
+    ],
+    "PeftType": ["LORA", "LOHA", "OFT_2", "LOKR"],
+    "Optimizer": [
+        "ADAGRAD",
+        "ADAGRAD_8BIT",
+        "ADAM",
+        "ADAM_8BIT",
+        "ADAMW",
+        "ADAMW_8BIT",
+        "ADAMW_ADV",
+        "AdEMAMix",
+        "AdEMAMix_8BIT",
+        "SIMPLIFIED_AdEMAMix",
+        "ADOPT",
+        "ADOPT_ADV",
+        "LAMB",
+        "LAMB_8BIT",
+        "LARS",
+        "LARS_8BIT",
+        "LION",
+        "LION_8BIT",
+        "LION_ADV",
+        "RMSPROP",
+        "RMSPROP_8BIT",
+        "SGD",
+        "SGD_8BIT",
+        "SCHEDULE_FREE_ADAMW",
+        "SCHEDULE_FREE_SGD",
+        "DADAPT_ADA_GRAD",
+        "DADAPT_ADAM",
+        "DADAPT_ADAN",
+        "DADAPT_LION",
+        "DADAPT_SGD",
+        "PRODIGY",
+        "PRODIGY_PLUS_SCHEDULE_FREE",
+        "PRODIGY_ADV",
+        "LION_PRODIGY_ADV",
+        "ADAFACTOR",
+        "CAME",
+        "CAME_8BIT",
+        "ADABELIEF",
+        "TIGER",
+        "AIDA",
+        "YOGI",
+    ],
+    "ImageFormat": ["PNG", "JPG"],
+    "VideoFormat": ["PNG_IMAGE_SEQUENCE", "JPG_IMAGE_SEQUENCE", "MP4"],
+    "AudioFormat": ["MP3"],
+    "CloudType": ["RUNPOD", "LINUX"],
+    "CloudFileSync": ["FABRIC_SFTP", "NATIVE_SCP"],
+    "CloudAction": ["NONE", "STOP", "DELETE"],
+}
+ENUMS["LearningRateScaler"] = ENUMS["LossScaler"]
+
+ENUM_FIELDS = {
+    "training_method": "TrainingMethod",
+    "model_type": "ModelType",
+    "include_train_config": "ConfigPart",
+    "gradient_reduce_precision": "GradientReducePrecision",
+    "output_model_format": "ModelFormat",
+    "learning_rate_scheduler": "LearningRateScheduler",
+    "ema": "EMAMode",
+    "attention_mechanism": "AttentionMechanism",
+    "loss_weight_fn": "LossWeight",
+    "loss_scaler": "LossScaler",
+    "learning_rate_scaler": "LearningRateScaler",
+    "timestep_distribution": "TimestepDistribution",
+    "peft_type": "PeftType",
+    "optimizer.optimizer": "Optimizer",
+    "sample_image_format": "ImageFormat",
+    "sample_video_format": "VideoFormat",
+    "sample_audio_format": "AudioFormat",
+    "cloud.type": "CloudType",
+    "cloud.file_sync": "CloudFileSync",
+}
+ENUM_SUFFIXES = {"_unit": "TimeUnit", "dtype": "DataType", "on_finish": "CloudAction"}
+ENUM_SUFFIXES.update({"on_error": "CloudAction"})
+
+# Fields OneTrainer declares nullable although their v11 default is not null.
+NULLABLE = {"clip_grad_norm", "text_encoder_sequence_length", "text_encoder_2_sequence_length"}
+# Fields whose v11 default is null: their OneTrainer type (float unless listed).
+NULL_TYPES = {
+    "int": "initial_accumulator_value log_every min_8bit_size quant_block_size optim_bits "
+    "percentile_clipping k n_sma_threshold slice_p prodigy_steps beta1_warmup ns_steps "
+    "ortho_rank stop_training_after token_count",
+    "str": "muon_hidden_layers custom_learning_rate_scheduler cache_dir",
+    "list[Any]": "concepts samples",
+}
+SECRETS = {"huggingface_token", "api_key", "password"}
+ZERO_UUID = "00000000-0000-0000-0000-000000000000"
+
+CLASS_NAMES = {
+    "": "TrainConfig",
+    "optimizer": "OptimizerConfig",
+    "quantization": "QuantizationConfig",
+    "embedding": "EmbeddingConfig",
+    "cloud": "CloudConfig",
+    "secrets": "SecretsConfig",
+    "secrets.cloud": "CloudSecretsConfig",
+}
+PART_CLASS = "ModelPartConfig"
+PART_TEMPLATE = "vae"  # the part whose values are TrainModelPartConfig's own defaults
+
+
+def is_section(value: Any) -> bool:
+    """A nested OneTrainer config object (it carries its own `__version`)."""
+    return isinstance(value, dict) and "__version" in value
+
+
+def strip_versions(value: Any) -> Any:
+    """`value` without the `__version` keys of the config objects nested in it."""
+    if isinstance(value, dict):
+        return {k: strip_versions(v) for k, v in value.items() if k != "__version"}
+    if isinstance(value, list):
+        return [strip_versions(v) for v in value]
+    return value
+
+
+def flatten(dump: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Dotted leaf paths of a OneTrainer dump; nested config objects are sections."""
+    for key, value in dump.items():
+        if key == "__version":
+            continue
+        if is_section(value):
+            yield from flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", strip_versions(value)
+
+
+def class_of(section: str) -> str:
+    """The model class name of a section path."""
+    return CLASS_NAMES.get(section, PART_CLASS)
+
+
+def observed_values(data: Path) -> dict[tuple[str, str], list[Any]]:
+    """Every value seen per (class, field) in the v11-shaped files of the data."""
+    files = [
+        *data.glob("fulldumps/**/*__head_v11.json"),
+        *data.glob("generated/migrated_by_head/*.json"),
+        *data.glob("training_presets/**/*.json"),
+        data / "generated" / "default_TrainConfig@v11.json",
+    ]
+    seen: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for file in files:
+        dump = json.loads(file.read_text())
+        for path, value in flatten(dump):
+            section, _, name = path.rpartition(".")
+            seen[(class_of(section), name)].append(value)
+    return seen
+
+
+def enum_of(path: str) -> str | None:
+    """The OneTrainer enum behind a field, by path or name suffix."""
+    if path in ENUM_FIELDS:
+        return ENUM_FIELDS[path]
+    name = path.rpartition(".")[2]
+    return next((enum for suffix, enum in ENUM_SUFFIXES.items() if name.endswith(suffix)), None)
+
+
+def scalar_type(name: str, values: list[Any]) -> str:
+    """The Python type of a non-enum field from the values seen."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return next((t for t, names in NULL_TYPES.items() if name in names.split()), "float")
+    kinds = {type(v) for v in present}
+    if bool in kinds:
+        return "bool"
+    if float in kinds:
+        return "float"
+    if kinds == {int}:
+        return "int"
+    if kinds <= {list}:
+        return "list[Any]"
+    if kinds <= {dict}:
+        return "dict[str, Any]"
+    return "str"
+
+
+def annotation(cls: str, path: str, values: list[Any], enums: dict[str, set[str]]) -> str:
+    """The annotation of one field."""
+    name = path.rpartition(".")[2]
+    if name in SECRETS:
+        return "SecretStr"
+    if (cls, name) == ("CloudSecretsConfig", "port"):
+        return "Port"
+    if name == "growth_rate":
+        return "InfFloat | None"
+    enum = enum_of(path)
+    if enum is not None:
+        enums[enum].update(v for v in values if isinstance(v, str))
+        base = enum
+    else:
+        base = scalar_type(name, values)
+    nullable = None in values or name in NULLABLE or cls == "OptimizerConfig"
+    return f"{base} | None" if nullable else base
+
+
+def default_of(path: str, value: Any) -> Any:
+    """A field's v11 default, made deterministic where OneTrainer's is not."""
+    if path == "embedding.uuid":
+        return ZERO_UUID
+    if path == "train_device":
+        return "cuda"
+    if path == "secrets.cloud.port":
+        return str(value)
+    return value
+
+
+def py(value: Any, annotation_text: str) -> str:
+    """A Python literal for a default value."""
+    if annotation_text == "SecretStr":
+        return f"SecretStr({value!r})"
+    if (
+        annotation_text.startswith("float")
+        and isinstance(value, int)
+        and not isinstance(value, bool)
+    ):
+        return repr(float(value))
+    return repr(value)
+
+
+class ModelWriter:
+    """Builds the text of `_model.py` from the v11 default dump."""
+
+    def __init__(self, default: dict[str, Any], seen: dict[tuple[str, str], list[Any]]) -> None:
+        self.default = default
+        self.seen = seen
+        self.enums: dict[str, set[str]] = defaultdict(set)
+        self.classes: dict[str, list[str]] = {}
+        self.class_defaults: dict[str, dict[str, str]] = {}
+
+    def field_lines(self, cls: str, section: str, dump: dict[str, Any]) -> list[str]:
+        """The field lines of a class, registering nested classes first."""
+        lines = []
+        for key, value in dump.items():
+            if key == "__version":
+                continue
+            path = f"{section}.{key}" if section else key
+            if is_section(value):
+                lines.append(f"    {key}: {self.section(path, value)}")
+                continue
+            ann = annotation(cls, path, self.seen[(cls, key)], self.enums)
+            lines.append(f"    {key}: {ann} = {py(default_of(path, value), ann)}")
+        return lines
+
+    def section(self, path: str, dump: dict[str, Any]) -> str:
+        """Register a section's class; return `Class = Class(...overrides)`."""
+        cls = class_of(path)
+        if cls not in self.classes:
+            template = self.default[PART_TEMPLATE] if cls == PART_CLASS else dump
+            self.classes[cls] = self.field_lines(cls, path, template)
+            self.class_defaults[cls] = dict(
+                line.strip().split(": ", 1) for line in self.classes[cls]
+            )
+        lines = self.field_lines(cls, path, dump)
+        values = dict(line.strip().split(": ", 1) for line in lines)
+        base = self.class_defaults[cls]
+        overrides = [
+            f"{name}={text.split(' = ', 1)[1]}"
+            for name, text in values.items()
+            if " = " in text and base.get(name) != text
+        ]
+        return f"{cls} = {cls}({', '.join(overrides)})"
+
+    def render(self) -> str:
+        """The whole module text."""
+        self.classes["TrainConfig"] = self.field_lines("TrainConfig", "", self.default)
+        out = [HEADER]
+        for enum, values in sorted(self.enums.items()):
+            members = list(dict.fromkeys([*ENUMS[enum], *sorted(values)]))
+            out.append(f"{enum} = Literal[{', '.join(repr(v) for v in members)}]")
+        for cls, lines in self.classes.items():
+            doc = DOCS.get(cls, f"OneTrainer's `{cls}`.")
+            out.append(
+                f'\n\nclass {cls}(BaseModel):\n    """{doc}"""\n\n    model_config = _STRICT'
+            )
+            out.extend(lines)
+        return "\n".join(out) + "\n"
+
+
+DOCS = {
+    "TrainConfig": "OneTrainer's `TrainConfig` at config version 11 (OneTrainer 23df3832).",
+    PART_CLASS: "A model part (unet, text encoders, vae, ...): OneTrainer's `TrainModelPartConfig`.",
+    "OptimizerConfig": "OneTrainer's `TrainOptimizerConfig`; every field may be null (TrainArgs era).",
+    "EmbeddingConfig": "OneTrainer's `TrainEmbeddingConfig`; `uuid` is random in OneTrainer, fixed here.",
+    "SecretsConfig": "OneTrainer's `SecretsConfig`: credentials are `SecretStr`, never stored.",
+    "CloudSecretsConfig": "OneTrainer's `CloudSecretConfig`: how to reach a cloud machine.",
+}
+
+HEADER = '''"""The v11 models of the `onetrainer` schema. Generated by tools/generate_onetrainer.py."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, SecretStr
+
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+# OneTrainer saves an infinite float as the string "inf"; the store refuses real infinities.
+InfFloat = float | Literal["inf", "-inf"]
+# OneTrainer declares the port `str` but defaults it to the int 0 and str()s it on load.
+Port = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)]
+'''
+
+
+def write_defaults(data: Path) -> None:
+    """Write the flat defaults of versions 0..10; v0 is the union of both v0 shapes."""
+    out = PACKAGE / "defaults"
+    out.mkdir(exist_ok=True)
+    flat: dict[str, dict[str, Any]] = {}
+    for folder in VERSIONS:
+        dump = json.loads((data / "fulldumps" / folder / "default.json").read_text())
+        flat[folder] = dict(flatten(dump))
+    flat["v0"] = {**flat.pop("v0"), **flat.pop("v0-trainargs")}
+    for name, values in flat.items():
+        (out / f"{name}.json").write_text(json.dumps(values, indent=1) + "\n")
+
+
+def main(data: Path) -> None:
+    """Regenerate everything, then format the model with ruff."""
+    default = json.loads((data / "generated" / "default_TrainConfig@v11.json").read_text())
+    model = PACKAGE / "_model.py"
+    model.write_text(ModelWriter(default, observed_values(data)).render())
+    write_defaults(data)
+    subprocess.run(["ruff", "format", str(model)], check=True)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/onetrainer-presets"))
