@@ -205,7 +205,13 @@ CLASS_NAMES = {
     "secrets.cloud": "CloudSecretsConfig",
 }
 PART_CLASS = "ModelPartConfig"
-PART_TEMPLATE = "vae"  # the part whose values are TrainModelPartConfig's own defaults
+PART_TEMPLATE = "vae"
+# Parts whose defaults differ from TrainModelPartConfig's own, named by their first part.
+SUBCLASS_NAMES = {
+    "unet": "DenoiserPartConfig",
+    "unconditional_transformer": "UnconditionalTransformerConfig",
+    "text_encoder": "TextEncoderPartConfig",
+}  # the part whose values are TrainModelPartConfig's own defaults
 
 
 def is_section(value: Any) -> bool:
@@ -332,7 +338,7 @@ class ModelWriter:
         self.default = default
         self.seen = seen
         self.enums: dict[str, set[str]] = defaultdict(set)
-        self.classes: dict[str, list[str]] = {}
+        self.classes: dict[str, tuple[str, list[str]]] = {}
         self.class_defaults: dict[str, dict[str, str]] = {}
 
     def field_lines(self, cls: str, section: str, dump: dict[str, Any]) -> list[str]:
@@ -350,42 +356,57 @@ class ModelWriter:
         return lines
 
     def section(self, path: str, dump: dict[str, Any]) -> str:
-        """Register a section's class; return `Class = Class(...overrides)`."""
+        """Register a section's class; return `Class = Class()` for the field line."""
         cls = class_of(path)
         if cls not in self.classes:
             template = self.default[PART_TEMPLATE] if cls == PART_CLASS else dump
-            self.classes[cls] = self.field_lines(cls, path, template)
+            self.classes[cls] = ("BaseModel", self.field_lines(cls, path, template))
             self.class_defaults[cls] = dict(
-                line.strip().split(": ", 1) for line in self.classes[cls]
+                line.strip().split(": ", 1) for line in self.classes[cls][1]
             )
-        lines = self.field_lines(cls, path, dump)
-        values = dict(line.strip().split(": ", 1) for line in lines)
         base = self.class_defaults[cls]
-        overrides = [
-            f"{name}={text.split(' = ', 1)[1]}"
-            for name, text in values.items()
-            if " = " in text and base.get(name) != text
+        lines = [
+            line
+            for line in self.field_lines(cls, path, dump)
+            if base[line.strip().split(": ", 1)[0]] != line.strip().split(": ", 1)[1]
         ]
-        return f"{cls} = {cls}({', '.join(overrides)})"
+        if lines:
+            cls = self.subclass(cls, path, lines)
+        return f"{cls} = {cls}()"
+
+    def subclass(self, base: str, path: str, lines: list[str]) -> str:
+        """A subclass of `base` with other defaults (the store keeps defaults per class)."""
+        for name, (parent, existing) in self.classes.items():
+            if parent == base and existing == lines:
+                return name
+        name = SUBCLASS_NAMES[path]
+        self.classes[name] = (base, lines)
+        return name
 
     def render(self) -> str:
         """The whole module text."""
-        self.classes["TrainConfig"] = self.field_lines("TrainConfig", "", self.default)
+        self.classes["TrainConfig"] = (
+            "BaseModel",
+            self.field_lines("TrainConfig", "", self.default),
+        )
         out = [HEADER]
         for enum, values in sorted(self.enums.items()):
             members = list(dict.fromkeys([*ENUMS[enum], *sorted(values)]))
             out.append(f"{enum} = Literal[{', '.join(repr(v) for v in members)}]")
-        for cls, lines in self.classes.items():
+        for cls, (base, lines) in self.classes.items():
             doc = DOCS.get(cls, f"OneTrainer's `{cls}`.")
-            out.append(
-                f'\n\nclass {cls}(BaseModel):\n    """{doc}"""\n\n    model_config = _STRICT'
-            )
+            out.append(f'\n\nclass {cls}({base}):\n    """{doc}"""\n')
+            if base == "BaseModel":
+                out.append("    model_config = _STRICT")
             out.extend(lines)
         return "\n".join(out) + "\n"
 
 
 DOCS = {
     "TrainConfig": "OneTrainer's `TrainConfig` at config version 11 (OneTrainer 23df3832).",
+    "DenoiserPartConfig": "A denoiser part (unet, prior, transformer): no training limit.",
+    "UnconditionalTransformerConfig": "The unconditional transformer: not trained by default.",
+    "TextEncoderPartConfig": "A text encoder: trained for 30 epochs by default.",
     PART_CLASS: "A model part (unet, text encoders, vae, ...): OneTrainer's `TrainModelPartConfig`.",
     "OptimizerConfig": "OneTrainer's `TrainOptimizerConfig`; every field may be null (TrainArgs era).",
     "EmbeddingConfig": "OneTrainer's `TrainEmbeddingConfig`; `uuid` is random in OneTrainer, fixed here.",

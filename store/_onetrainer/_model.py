@@ -159,6 +159,19 @@ class ModelPartConfig(BaseModel):
     activation_offloading: bool = False
 
 
+class DenoiserPartConfig(ModelPartConfig):
+    """A denoiser part (unet, prior, transformer): no training limit."""
+
+    stop_training_after: int | None = 0
+
+
+class UnconditionalTransformerConfig(ModelPartConfig):
+    """The unconditional transformer: not trained by default."""
+
+    train: bool = False
+    gradient_checkpointing: bool = False
+
+
 class QuantizationConfig(BaseModel):
     """OneTrainer's `QuantizationConfig`."""
 
@@ -169,6 +182,13 @@ class QuantizationConfig(BaseModel):
     svd_dtype: DataType = "NONE"
     svd_rank: int = 16
     cache_dir: str | None = None
+
+
+class TextEncoderPartConfig(ModelPartConfig):
+    """A text encoder: trained for 30 epochs by default."""
+
+    stop_training_after: int | None = 30
+    stop_training_after_unit: TimeUnit = "EPOCH"
 
 
 class EmbeddingConfig(BaseModel):
@@ -439,30 +459,20 @@ class TrainConfig(BaseModel):
     noising_bias: float = 0.0
     timestep_shift: float = 1.0
     dynamic_timestep_shifting: bool = False
-    unet: ModelPartConfig = ModelPartConfig(stop_training_after=0)
-    prior: ModelPartConfig = ModelPartConfig(stop_training_after=0)
-    transformer: ModelPartConfig = ModelPartConfig(stop_training_after=0)
-    unconditional_transformer: ModelPartConfig = ModelPartConfig(
-        train=False, gradient_checkpointing=False
-    )
+    unet: DenoiserPartConfig = DenoiserPartConfig()
+    prior: DenoiserPartConfig = DenoiserPartConfig()
+    transformer: DenoiserPartConfig = DenoiserPartConfig()
+    unconditional_transformer: UnconditionalTransformerConfig = UnconditionalTransformerConfig()
     quantization: QuantizationConfig = QuantizationConfig()
-    text_encoder: ModelPartConfig = ModelPartConfig(
-        stop_training_after=30, stop_training_after_unit="EPOCH"
-    )
+    text_encoder: TextEncoderPartConfig = TextEncoderPartConfig()
     text_encoder_layer_skip: int = 0
     text_encoder_sequence_length: int | None = 512
-    text_encoder_2: ModelPartConfig = ModelPartConfig(
-        stop_training_after=30, stop_training_after_unit="EPOCH"
-    )
+    text_encoder_2: TextEncoderPartConfig = TextEncoderPartConfig()
     text_encoder_2_layer_skip: int = 0
     text_encoder_2_sequence_length: int | None = 77
-    text_encoder_3: ModelPartConfig = ModelPartConfig(
-        stop_training_after=30, stop_training_after_unit="EPOCH"
-    )
+    text_encoder_3: TextEncoderPartConfig = TextEncoderPartConfig()
     text_encoder_3_layer_skip: int = 0
-    text_encoder_4: ModelPartConfig = ModelPartConfig(
-        stop_training_after=30, stop_training_after_unit="EPOCH"
-    )
+    text_encoder_4: TextEncoderPartConfig = TextEncoderPartConfig()
     text_encoder_4_layer_skip: int = 0
     vae: ModelPartConfig = ModelPartConfig()
     effnet_encoder: ModelPartConfig = ModelPartConfig()

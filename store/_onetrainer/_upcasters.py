@@ -9,6 +9,7 @@ OneTrainer gives a file from before `k+1`: the v11 default (`_legacy_adds`).
 from __future__ import annotations
 
 import copy
+import functools
 import types
 import typing
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 
 from store._onetrainer._defaults import NEWEST, defaults, paths
 from store._onetrainer._model import TrainConfig
+from store._paths import unflatten
 from store._schema import Add, Convert, Remove, Rename, Step, Transform, Upcaster, warn
 
 Nested = dict[str, Any]
@@ -40,6 +42,7 @@ LATER_PATH = {
 MIGRATION_10_DEFAULTS = {"enable_activation_offloading": True, "layer_offload_fraction": 0.0}
 
 
+@functools.cache
 def _v11_defaults() -> dict[str, Any]:
     """The flat defaults of the v11 model."""
     flat: dict[str, Any] = {}
@@ -267,7 +270,7 @@ def _migration_10(data: Nested) -> Nested:
     values = (mode != "OFF", offloaded and activation, fraction if offloaded else 0.0)
     for part in PARTS:
         if data[part].get("model_name", "") is ABSENT:
-            data[part] = {}  # OneTrainer's file had no such part: today's defaults
+            data[part] = unflatten(_v11_defaults())[part]  # not in OneTrainer's file
         else:
             data[part].update(zip(_PART_OFFLOADING, values, strict=True))
     return data
@@ -311,7 +314,9 @@ def _literal_fields(model: type[BaseModel], prefix: str = "") -> dict[str, tuple
 
 def _literal_values(annotation: Any) -> tuple[Any, ...]:
     """The values of `Literal[...]` or `Literal[...] | None`; () for any other type."""
-    members = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
+    members = (
+        typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
+    )
     allowed: list[Any] = []
     for member in members:
         if member is type(None):

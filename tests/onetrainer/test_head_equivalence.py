@@ -27,7 +27,9 @@ FULLDUMP_CASES = sorted(
     for p in FULLDUMPS.glob("*/*__head_v11.json")
     if "embedding" not in p.name
 )
-HISTORICAL_CASES = sorted(p.name.removesuffix("__to_v11.json") for p in HISTORICAL_OK.glob("*.json"))
+HISTORICAL_CASES = sorted(
+    p.name.removesuffix("__to_v11.json") for p in HISTORICAL_OK.glob("*.json")
+)
 
 
 def comparable(config: dict[str, Any], exclude: tuple[str, ...]) -> dict[str, Any]:
@@ -46,7 +48,11 @@ def comparable(config: dict[str, Any], exclude: tuple[str, ...]) -> dict[str, An
 
 def assert_same(ours: dict[str, Any], head: dict[str, Any], exclude: tuple[str, ...]) -> None:
     ours, head = comparable(ours, exclude), comparable(head, exclude)
-    diff = {k: (ours.get(k), head.get(k)) for k in ours.keys() | head.keys() if ours.get(k) != head.get(k)}
+    diff = {
+        k: (ours.get(k), head.get(k))
+        for k in ours.keys() | head.keys()
+        if ours.get(k) != head.get(k)
+    }
     assert not diff
 
 
@@ -73,5 +79,3 @@ def test_export_puts_versions_where_onetrainer_writes_them() -> None:
     assert ours["__version"] == 11
     assert ours["unet"]["__version"] == ours["secrets"]["cloud"]["__version"] == 0
     assert list(ours) == list(head)
-
-
