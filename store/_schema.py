@@ -355,6 +355,8 @@ def _check(schema: Schema) -> None:
             f"schema {schema.name!r}: needs one upcaster per step {numbers[:-1]}, got {sources}"
         )
     try:
+        for version in schema.versions:
+            _ = version.leaves  # builds and checks every version's fields now
         for upcaster in schema.upcasters:
             _check_upcaster(schema, upcaster)
     except pydantic.PydanticUserError as exc:  # pragma: no cover - a broken model

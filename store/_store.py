@@ -27,7 +27,15 @@ from store._errors import (
     SchemaVersionTooNew,
 )
 from store._paths import flatten, nearest, sections_of, unflatten
-from store._persistence import DEFAULT_TIMEOUT, Head, Recorder, RunRow, Transaction, open_recorder
+from store._persistence import (
+    DEFAULT_TIMEOUT,
+    Head,
+    Recorder,
+    RunRow,
+    RunSummary,
+    Transaction,
+    open_recorder,
+)
 from store._records import (
     GENESIS,
     Change,
@@ -260,22 +268,30 @@ class Store:
         strict: bool = False,
         author: str | None = None,
         message: str | None = None,
+        preset: bool = False,
+        exclusive: bool = False,
     ) -> ImportResult:
         """Import a whole config (a JSON object with `"__version"`) into a new or existing run.
 
         Into a new run it is stored as written, at the file's version; into an existing run
         one revision holds exactly the fields whose value differs (a field the file lacks
-        goes back to the run's default).
+        goes back to the run's default). A `preset` (a trainer's built-in partial config,
+        always saved at the newest version) is read at the schema's latest version unless
+        `schema_version` says otherwise; `exclusive` refuses an existing run (`RunExists`).
         """
         if not isinstance(data, Mapping):
             raise InvalidConfigFile("a config file must hold a JSON object")
         check_run_name(run)
         with self._recorder.read() as tx:
             row = tx.run(run)
+        if row is not None and exclusive:
+            raise RunExists(f"run {run!r} already exists")
         found = get_schema(row.schema if row else (schema or "training"))
         if row is not None and schema is not None and schema != row.schema:
             raise InvalidChange(f"run {run!r} uses schema {row.schema!r}, not {schema!r}")
         content = dict(found.import_hook(dict(data)) if found.import_hook else data)
+        if preset and schema_version is None:
+            schema_version = found.latest
         version = _file_version(found, content.pop("__version", None), schema_version)
         shape = found.version(version)
         values, skipped = _known_fields(shape, content, strict)
@@ -371,7 +387,7 @@ class Store:
             head = _require_head(tx, row)
             return next(tx.revisions(row, head.number - 1))
 
-    def runs(self) -> list[Any]:
+    def runs(self) -> list[RunSummary]:
         """Every run with its schema, revision count, last change and author."""
         with self._recorder.read() as tx:
             return list(tx.summaries())
@@ -399,6 +415,12 @@ class Store:
                 if any(c.path == field for c in r.changes)
             ]
         return result[:limit] if limit is not None else result
+
+    def revision(self, run: str, number: int) -> Revision:
+        """One revision with its changes to the effective config, as `history` shows it."""
+        newest_first = self.history(run)
+        _check_revision(run, number, newest_first[0].number)
+        return newest_first[newest_first[0].number - number]
 
     def diff(
         self, run: str, a: int, b: int | None = None, *, other: str | None = None
@@ -640,6 +662,7 @@ class Store:
                 raise InvalidChange(
                     f'{path} is a secret: store a reference such as "env:HF_TOKEN", never the value'
                 )
+            _check_value(path, value)
             if leaf.adapter is not None and not leaf.secret:
                 try:
                     value = leaf.adapter.dump_python(
@@ -679,6 +702,12 @@ def check_run_name(run: str) -> str:
             "starting with a letter or digit, at most 128 characters"
         )
     return run
+
+
+def run_name_from(text: str) -> str:
+    """A valid run name made from free text such as a file name (`#sdxl 1.0` -> `sdxl_1.0`)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", text).lstrip("._-")[:128].rstrip("_")
+    return check_run_name(name or text)
 
 
 def _now() -> str:
