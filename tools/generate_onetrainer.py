@@ -239,6 +239,18 @@ def flatten(dump: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]
             yield f"{prefix}{key}", strip_versions(value)
 
 
+def flatten_sections(dump: dict[str, Any], default: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Like `flatten`, for partial files whose nested objects lack `__version`."""
+    for key, value in dump.items():
+        if key == "__version":
+            continue
+        if isinstance(value, dict) and is_section(default.get(key)):
+            for name, leaf in flatten_sections(value, default[key]):
+                yield f"{key}.{name}", leaf
+        else:
+            yield key, value
+
+
 def class_of(section: str) -> str:
     """The model class name of a section path."""
     return CLASS_NAMES.get(section, PART_CLASS)
@@ -252,10 +264,11 @@ def observed_values(data: Path) -> dict[tuple[str, str], list[Any]]:
         *data.glob("training_presets/**/*.json"),
         data / "generated" / "default_TrainConfig@v11.json",
     ]
+    default = json.loads(files[-1].read_text())
     seen: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for file in files:
         dump = json.loads(file.read_text())
-        for path, value in flatten(dump):
+        for path, value in flatten_sections(dump, default):
             section, _, name = path.rpartition(".")
             seen[(class_of(section), name)].append(value)
     return seen
@@ -422,7 +435,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, SecretStr
 
-_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+# OneTrainer str()s a number given for a text field (old presets: `"resolution": 512`).
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, coerce_numbers_to_str=True)
 
 # OneTrainer saves an infinite float as the string "inf"; the store refuses real infinities.
 InfFloat = float | Literal["inf", "-inf"]

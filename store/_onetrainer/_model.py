@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, SecretStr
 
-_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+# OneTrainer str()s a number given for a text field (old presets: `"resolution": 512`).
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, coerce_numbers_to_str=True)
 
 # OneTrainer saves an infinite float as the string "inf"; the store refuses real infinities.
 InfFloat = float | Literal["inf", "-inf"]
@@ -20,7 +21,16 @@ CloudFileSync = Literal["FABRIC_SFTP", "NATIVE_SCP"]
 CloudType = Literal["RUNPOD", "LINUX"]
 ConfigPart = Literal["NONE", "SETTINGS", "ALL"]
 DataType = Literal[
-    "NONE", "FLOAT_8", "FLOAT_16", "FLOAT_32", "BFLOAT_16", "TFLOAT_32", "INT_8", "NFLOAT_4", "GGUF"
+    "NONE",
+    "FLOAT_8",
+    "FLOAT_16",
+    "FLOAT_32",
+    "BFLOAT_16",
+    "TFLOAT_32",
+    "INT_8",
+    "NFLOAT_4",
+    "GGUF",
+    "INT_W8A8",
 ]
 EMAMode = Literal["OFF", "GPU", "CPU"]
 GradientReducePrecision = Literal[

