@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from store._onetrainer._defaults import NEWEST, defaults, paths
 from store._onetrainer._model import TrainConfig
 from store._paths import unflatten
-from store._schema import Add, Convert, Remove, Rename, Step, Transform, Upcaster, warn
+from store._schema import Add, Convert, Rename, Step, Transform, Upcaster, warn
 
 Nested = dict[str, Any]
 
@@ -285,7 +285,7 @@ def _legacy_format(data: Nested) -> Nested:
 
 
 def _migrate_concept(concept: Any) -> Any:
-    """ConceptConfig migrations 0 and 1: `repeats` -> `balancing`, `validation_concept` -> `type`."""
+    """ConceptConfig migrations 0, 1: `repeats` -> `balancing`, `validation_concept` -> `type`."""
     if not isinstance(concept, dict):
         return concept
     migrated = dict(concept)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -84,7 +83,7 @@ def test_historical_preset_matches_head(case: str) -> None:
 def test_export_puts_versions_where_onetrainer_writes_them() -> None:
     head = load(FULLDUMPS / "v11" / "default__head_v11.json")
     ours = effective_from_file(load(FULLDUMPS / "v11" / "default.json"), 11)
-    assert list(ours)[0] == "__version"
+    assert next(iter(ours)) == "__version"
     assert ours["__version"] == 11
     assert ours["unet"]["__version"] == ours["secrets"]["cloud"]["__version"] == 0
     assert list(ours) == list(head)

@@ -35,7 +35,7 @@ def flat(config: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("probe", ["v0-trainargs_embedding", "v2_embedding"])
 def test_embedding_settings_are_kept(probe: str) -> None:
     source = load(FULLDUMPS / "probes" / f"{probe}.json")
-    config, notes = effective(source, source["__version"])
+    config = effective(source, source["__version"])[0]
     assert config["embedding"]["model_name"] == "embeddings/my_concept.pt"
     assert config["embedding"]["token_count"] == 3
     assert config["embedding"]["initial_embedding_text"] == "a photo of a dog"
