@@ -21,6 +21,7 @@ import contextvars
 import copy
 import hashlib
 import json
+import types
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ import pydantic
 from pydantic import BaseModel, SecretStr, TypeAdapter
 
 from store._errors import SchemaError
-from store._paths import flatten, unflatten
+from store._paths import flatten, sections_of, unflatten
 
 Flat: TypeAlias = dict[str, Any]
 
@@ -277,11 +278,7 @@ def _describe(step: Step) -> Any:
 
     def fn_id(fn: Callable[..., Any]) -> str:
         code = getattr(fn, "__code__", None)
-        digest = (
-            hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()[:12]
-            if code
-            else ""
-        )
+        digest = _code_digest(code) if code else ""
         return f"{getattr(fn, '__qualname__', repr(fn))}:{digest}"
 
     if isinstance(step, Convert):
@@ -293,6 +290,12 @@ def _describe(step: Step) -> Any:
     if isinstance(step, Rename):
         return ["rename", step.old, step.new]
     return ["remove", step.path]
+
+
+def _code_digest(code: types.CodeType) -> str:
+    """A digest of a function's code that is stable across processes (no addresses)."""
+    consts = [_code_digest(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts]
+    return hashlib.sha256(code.co_code + repr(consts).encode()).hexdigest()[:12]
 
 
 def _apply(
@@ -317,7 +320,9 @@ def _apply(
         elif isinstance(step, Add):
             values.setdefault(step.path, copy.deepcopy(step.legacy_default))
         else:
-            known = schema.version(k).leaves.keys() | target.leaves.keys()
+            known = target.leaves.keys() | (
+                schema.version(k).leaves.keys() - sections_of(target.leaves)
+            )
             result = flatten(step.fn(copy.deepcopy(unflatten(values))), known)
             if step.note and any(values.get(p) != result.get(p) for p in step.paths):
                 warn(step.note)
