@@ -90,11 +90,6 @@ def test_current_preset_overlays_v11_defaults(preset: Any) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store._schema._describe hashes repr(co_consts): nested code objects print their "
-    "memory address, so any step function with a comprehension changes the fingerprint",
-)
 def test_schema_constructs_and_fingerprint_is_stable() -> None:
     first = ONETRAINER.fingerprint
     for module in [m for m in sys.modules if m.startswith("store._onetrainer")]:
