@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -302,3 +303,19 @@ def test_the_default_database_is_store_url(
     assert CliRunner().invoke(cli, ["create", "r"]).exit_code == 0
     with store.open(db_url) as opened:
         assert [r.name for r in opened.runs()] == ["r"]
+
+
+def test_verify_lists_a_revision_altered_out_of_band(invoke: Invoke, db_url: str, run: str) -> None:
+    if not db_url.startswith("sqlite:///"):
+        pytest.skip("alters the SQLite file directly")
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
+        conn.execute("DROP TRIGGER revisions_no_update")
+        conn.execute("UPDATE revisions SET message = 'forged' WHERE number = 1")
+    conn.close()
+    result = invoke("verify")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "run  rev  problem",
+        "r    1    hash does not match its content and predecessor (altered, re-ordered, or "
+        "inserted out of band)",
+    ]
