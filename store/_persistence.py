@@ -218,37 +218,37 @@ class Transaction:
         )
         return list(self._conn.execute(query).scalars())
 
-    def append(self, run: RunRow, revision: Revision) -> None:
-        """Append one revision and its events."""
-        result = self._conn.execute(
-            revisions.insert().values(
-                run_id=run.id,
-                number=revision.number,
-                schema_version=revision.schema_version,
-                created_at=revision.created_at,
-                author=revision.author,
-                message=revision.message,
-                kind=revision.kind,
-                hash=revision.hash,
-            )
-        )
-        key = result.inserted_primary_key
-        assert key is not None
-        revision_id = key[0]
-        if revision.events:
-            self._conn.execute(
-                events.insert(),
-                [
-                    {
-                        "revision_id": revision_id,
-                        "position": i,
-                        "op": e.op,
-                        "path": e.path,
-                        "value": None if e.op == "unset" else encode(e.value),
-                    }
-                    for i, e in enumerate(revision.events)
-                ],
-            )
+    def append(self, run: RunRow, new: Sequence[Revision]) -> None:
+        """Append revisions and their events, in order (two statements however many)."""
+        ids = self._conn.execute(
+            revisions.insert().returning(revisions.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "run_id": run.id,
+                    "number": r.number,
+                    "schema_version": r.schema_version,
+                    "created_at": r.created_at,
+                    "author": r.author,
+                    "message": r.message,
+                    "kind": r.kind,
+                    "hash": r.hash,
+                }
+                for r in new
+            ],
+        ).scalars()
+        rows = [
+            {
+                "revision_id": revision_id,
+                "position": i,
+                "op": e.op,
+                "path": e.path,
+                "value": None if e.op == "unset" else encode(e.value),
+            }
+            for revision_id, r in zip(ids, new, strict=True)
+            for i, e in enumerate(r.events)
+        ]
+        if rows:
+            self._conn.execute(events.insert(), rows)
 
     def snapshot(self, run: RunRow, upto: int, fingerprint: str) -> tuple[int, str] | None:
         """The newest snapshot at or before `upto` made under `fingerprint`, if any."""
@@ -267,7 +267,8 @@ class Transaction:
     def save_snapshot(
         self, run: RunRow, revision: int, fingerprint: str, schema_version: int, state: str
     ) -> None:
-        """Store a snapshot of the run's state at `revision`."""
+        """Store a snapshot of the run's state at `revision`, replacing the run's older ones."""
+        self._conn.execute(sa.delete(snapshots).where(snapshots.c.run_id == run.id))
         self._conn.execute(
             snapshots.insert().values(
                 run_id=run.id,
@@ -302,15 +303,15 @@ class Recorder(ABC):
         with translated(url):
             self.engine = self.create_engine(url)
         with self._connection(write=True) as conn:
-            upgrade(conn)
+            self.migrate(conn)
 
     @abstractmethod
     def create_engine(self, url: str) -> sa.Engine:
         """Create the SQLAlchemy engine with the backend's settings."""
 
-    @abstractmethod
-    def begin_write(self, connection: sa.Connection) -> None:
-        """Make the just-begun transaction a writer's (lock taken up front)."""
+    def migrate(self, connection: sa.Connection) -> None:
+        """Bring the database schema to the newest migration (run when the store opens)."""
+        upgrade(connection)
 
     @abstractmethod
     def lock_run(self, connection: sa.Connection, run_id: int) -> None:
@@ -321,8 +322,6 @@ class Recorder(ABC):
         with translated(self.url), self.engine.connect() as conn:
             conn.execution_options(store_write=write)
             with conn.begin():
-                if write:
-                    self.begin_write(conn)
                 yield conn
 
     @contextmanager
@@ -379,15 +378,21 @@ class SQLiteRecorder(Recorder):
 
         return engine
 
-    def begin_write(self, connection: sa.Connection) -> None:
-        """Nothing more to do: the `begin` hook already issued `BEGIN IMMEDIATE`."""
-
     def lock_run(self, connection: sa.Connection, run_id: int) -> None:
         """Nothing to do: `BEGIN IMMEDIATE` already holds the database's single write lock."""
 
 
 class PostgresRecorder(Recorder):
-    """PostgreSQL: writers of one run serialise on that run's row lock (`FOR UPDATE`)."""
+    """PostgreSQL: writers of one run serialise on that run's advisory lock.
+
+    Advisory locks need no UPDATE privilege (the application role may hold only SELECT and
+    INSERT on the log) and leave writers of other runs free to go on in parallel.
+    """
+
+    LOCK_SPACE = 7231
+    """First key of the two-key advisory locks taken per run."""
+    MIGRATION_LOCK = 7231001
+    """The single-key advisory lock that serialises migrations and first opens."""
 
     def create_engine(self, url: str) -> sa.Engine:
         """An engine with a lock timeout, so a stuck writer cannot hang others forever."""
@@ -397,13 +402,14 @@ class PostgresRecorder(Recorder):
             connect_args={"options": f"-c lock_timeout={int(self.timeout * 1000)}"},
         )
 
-    def begin_write(self, connection: sa.Connection) -> None:
-        """Serialise schema migrations between processes opening the same database."""
-        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7231001)")
+    def migrate(self, connection: sa.Connection) -> None:
+        """Serialise processes that open (and so may migrate) the same database at once."""
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(self.MIGRATION_LOCK)))
+        super().migrate(connection)
 
     def lock_run(self, connection: sa.Connection, run_id: int) -> None:
-        """Lock the run's row: writers of other runs go on in parallel."""
-        connection.execute(sa.select(runs.c.id).where(runs.c.id == run_id).with_for_update())
+        """Take the run's advisory lock until the transaction ends."""
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(self.LOCK_SPACE, run_id)))
 
 
 def open_recorder(url: str, timeout: float = DEFAULT_TIMEOUT) -> Recorder:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import random
 import re
 import socket
 import time
@@ -57,6 +58,8 @@ MAX_VALUE_BYTES = 1024 * 1024
 """The largest JSON text one stored value may have."""
 SNAPSHOT_EVERY = 32
 """A write stores a snapshot once this many revisions follow the last one."""
+BATCH = 1000
+"""How many revisions a bulk write stores per statement."""
 
 T = TypeVar("T")
 
@@ -122,10 +125,15 @@ class _Loaded:
     """A run's state read for a write: the row, its head and where the last snapshot was."""
 
     row: RunRow
-    head: Head
+    head: Head | None
     state: RunState
     snapshot_at: int = 0
     revisions: list[Revision] = field(default_factory=list)
+
+    @property
+    def number(self) -> int:
+        """The head's revision number (0 before the first revision)."""
+        return self.head.number if self.head else 0
 
 
 class Store:
@@ -159,18 +167,30 @@ class Store:
         kind: Kind = "create",
     ) -> Revision:
         """Create a run bound to `schema`, as revision 1 holding the given values."""
-        check_run_name(run)
         found = get_schema(schema)
         version = _writer_version(found, schema_version)
-        state = RunState.new(found, version)
-        events = [
-            Event("set", p, v) for p, v in self._normalise(found, version, values or {}).items()
-        ]
         with self._recorder.write() as tx:
-            if tx.run(run) is not None:
-                raise RunExists(f"run {run!r} already exists")
-            row = tx.add_run(run, found.name, _now())
-            return self._append(tx, row, None, state, version, events, kind, author, message)
+            return self._create(tx, run, found, version, values or {}, kind, author, message)
+
+    def _create(
+        self,
+        tx: Transaction,
+        run: str,
+        schema: Schema,
+        version: int,
+        values: Mapping[str, Any],
+        kind: Kind,
+        author: str | None,
+        message: str | None,
+    ) -> Revision:
+        check_run_name(run)
+        events = [Event("set", p, v) for p, v in self._normalise(schema, version, values).items()]
+        if tx.run(run) is not None:
+            raise RunExists(f"run {run!r} already exists")
+        loaded = _Loaded(tx.add_run(run, schema.name, _now()), None, RunState.new(schema, version))
+        return self._commit(
+            tx, loaded, [self._next(loaded, version, events, kind, author, message)]
+        )
 
     def update(
         self,
@@ -191,6 +211,44 @@ class Store:
         re-applies the change that many times when `expected_revision` conflicts.
         """
 
+        return self._retrying(
+            run,
+            retries,
+            expected_revision,
+            lambda expected: self._write(
+                run,
+                [self._setting(changes, from_text)],
+                "update",
+                expected,
+                author,
+                message,
+                schema_version,
+            ),
+        )
+
+    def update_many(
+        self,
+        run: str,
+        changesets: Iterable[Mapping[str, Any]],
+        *,
+        author: str | None = None,
+        message: str | None = None,
+        schema_version: int | None = None,
+    ) -> Revision:
+        """Append one revision per change set, in one transaction: a bulk `update`.
+
+        Each change set is checked as `update` checks it; if one fails or changes nothing,
+        nothing at all is written. Returns the newest revision. Example: replaying a run's
+        history kept elsewhere, `db.update_many("run", ({"epochs": e} for e in range(9)))`.
+        """
+        builds = (self._setting(changes, False) for changes in changesets)
+        return self._write(run, builds, "update", None, author, message, schema_version)
+
+    def _setting(
+        self, changes: Mapping[str, Any], from_text: bool
+    ) -> Callable[[_Loaded, int], list[Event]]:
+        """The events of one `update`: the assignments that change a value."""
+
         def build(loaded: _Loaded, version: int) -> list[Event]:
             schema = loaded.state.schema
             if from_text:
@@ -203,12 +261,7 @@ class Store:
                 if encode(value) != encode(loaded.state.values[path])
             ]
 
-        return self._retrying(
-            retries,
-            lambda: self._write(
-                run, build, "update", expected_revision, author, message, schema_version
-            ),
-        )
+        return build
 
     def unset(
         self,
@@ -234,7 +287,7 @@ class Store:
                 if path in state.explicit or encode(state.values[path]) != encode(defaults[path])
             ]
 
-        return self._write(run, build, "update", expected_revision, author, message, None)
+        return self._write(run, [build], "update", expected_revision, author, message, None)
 
     def rollback(
         self,
@@ -248,15 +301,17 @@ class Store:
         """Append one revision after which `current(run) == at(run, to)`."""
 
         def build(loaded: _Loaded, version: int) -> list[Event]:
-            if to == loaded.head.number:
+            if to == loaded.number:
                 raise NoChange(f"nothing changed: run {run!r} is at revision {to} already")
-            _check_revision(run, to, loaded.head.number)
+            _check_revision(run, to, loaded.number)
             target = self._replay(loaded.row, loaded.revisions, upto=to)
             target.upcast_to(version)
             return _events_towards(loaded.state, target)
 
         text = message or f"rollback to revision {to}"
-        return self._write(run, build, "rollback", expected_revision, author, text, None, full=True)
+        return self._write(
+            run, [build], "rollback", expected_revision, author, text, None, full=True
+        )
 
     def import_config(
         self,
@@ -279,8 +334,6 @@ class Store:
         always saved at the newest version) is read at the schema's latest version unless
         `schema_version` says otherwise; `exclusive` refuses an existing run (`RunExists`).
         """
-        if not isinstance(data, Mapping):
-            raise InvalidConfigFile("a config file must hold a JSON object")
         check_run_name(run)
         with self._recorder.read() as tx:
             row = tx.run(run)
@@ -289,28 +342,37 @@ class Store:
         found = get_schema(row.schema if row else (schema or "training"))
         if row is not None and schema is not None and schema != row.schema:
             raise InvalidChange(f"run {run!r} uses schema {row.schema!r}, not {schema!r}")
-        content = dict(found.import_hook(dict(data)) if found.import_hook else data)
         if preset and schema_version is None:
             schema_version = found.latest
-        version = _file_version(found, content.pop("__version", None), schema_version)
-        shape = found.version(version)
-        values, skipped = _known_fields(shape, content, strict)
-        secrets = tuple(p for p, v in values.items() if p in shape.secrets and not _is_reference(v))
-        for path in secrets:
-            del values[path]
+        version, values, skipped = _file_fields(found, data, schema_version, strict)
         if row is None:
-            revision = self.create(
-                run,
-                values,
-                schema=found.name,
-                schema_version=version,
-                author=author,
-                message=message,
-                kind="import",
-            )
+            with self._recorder.write() as tx:
+                revision = self._create(tx, run, found, version, values, "import", author, message)
         else:
             revision = self._import_into(run, found, version, values, author, message)
-        return ImportResult(revision, skipped + secrets, self.read(run).notes)
+        return ImportResult(revision, skipped, self.read(run).notes)
+
+    def import_many(
+        self,
+        configs: Iterable[tuple[str, Mapping[str, Any]]],
+        *,
+        schema: str = "training",
+        author: str | None = None,
+        message: str | None = None,
+    ) -> list[ImportResult]:
+        """Import whole configs `(run, data)` into new runs, in one transaction: a bulk import.
+
+        Each is stored as `import_config` stores a new run; if one fails or its run exists,
+        nothing at all is written.
+        """
+        found = get_schema(schema)
+        results = []
+        with self._recorder.write() as tx:
+            for run, data in configs:
+                version, values, skipped = _file_fields(found, data, None, False)
+                revision = self._create(tx, run, found, version, values, "import", author, message)
+                results.append(ImportResult(revision, skipped))
+        return results
 
     def _import_into(
         self,
@@ -331,13 +393,13 @@ class Store:
                 start = dict(schema.version(version).default_values)
             target = RunState(schema, state.base, version, values=start)
             target.apply(
-                loaded.head.number + 1, version, [Event("set", p, v) for p, v in normalised.items()]
+                loaded.number + 1, version, [Event("set", p, v) for p, v in normalised.items()]
             )
             target.upcast_to(target_version)
             return _events_towards(state, target)
 
         writer = max(version, self._version_of(run))
-        return self._write(run, build, "import", None, author, message, writer)
+        return self._write(run, [build], "import", None, author, message, writer)
 
     def _version_of(self, run: str) -> int:
         with self._recorder.read() as tx:
@@ -510,7 +572,7 @@ class Store:
     def _write(
         self,
         run: str,
-        build: Callable[[_Loaded, int], list[Event]],
+        builds: Iterable[Callable[[_Loaded, int], list[Event]]],
         kind: Kind,
         expected_revision: int | None,
         author: str | None,
@@ -518,7 +580,10 @@ class Store:
         schema_version: int | None,
         full: bool = False,
     ) -> Revision:
-        """Lock the run, check the expectation, build the events at the writer's version, append."""
+        """Lock the run, check the expectation, build each revision at the writer's version, append.
+
+        Revisions are stored in batches of `BATCH`, so a bulk write holds few in memory.
+        """
         with self._recorder.write() as tx:
             row = _require_run(tx, run)
             tx.lock(row)
@@ -542,41 +607,36 @@ class Store:
                     f"a write at the older version {version} is refused"
                 )
             loaded.state.upcast_to(version)
-            events = build(loaded, version)
-            if not events:
-                raise NoChange(f"nothing changed: run {run!r} already has those values")
-            return self._append(
-                tx,
-                row,
-                head,
-                loaded.state,
-                version,
-                events,
-                kind,
-                author,
-                message,
-                loaded.snapshot_at,
-            )
+            batch: list[Revision] = []
+            newest = None
+            for build in builds:
+                events = build(loaded, version)
+                if not events:
+                    raise NoChange(f"nothing changed: run {run!r} already has those values")
+                batch.append(self._next(loaded, version, events, kind, author, message))
+                if len(batch) == BATCH:
+                    newest = self._commit(tx, loaded, batch)
+                    batch = []
+            if batch:
+                newest = self._commit(tx, loaded, batch)
+            if newest is None:
+                raise NoChange(f"nothing changed: no change sets for run {run!r}")
+            return newest
 
-    def _append(
+    def _next(
         self,
-        tx: Transaction,
-        row: RunRow,
-        head: Head | None,
-        state: RunState,
+        loaded: _Loaded,
         version: int,
         events: list[Event],
         kind: Kind,
         author: str | None,
         message: str | None,
-        snapshot_at: int = 0,
     ) -> Revision:
-        """Validate the result of `events`, then append them as the run's next revision."""
-        number = head.number + 1 if head else 1
-        new = state.copy()
-        new.apply(number, version, events)
-        effective = new.effective()
-        _validate(state.schema, effective)
+        """Apply `events` to the loaded state, validate it, and make the run's next revision."""
+        row, head, state = loaded.row, loaded.head, loaded.state
+        number = loaded.number + 1
+        state.apply(number, version, events)
+        _validate(state.schema, state.effective())
         created_at = _now()
         who = author or default_author()
         text = message or ""
@@ -593,22 +653,34 @@ class Store:
             encoded,
             head.hash if head else GENESIS,
         )
-        revision = Revision(
+        loaded.head = Head(number, version, digest)
+        return Revision(
             row.name, number, version, created_at, who, text, kind, tuple(events), digest
         )
-        tx.append(row, revision)
-        if number - snapshot_at >= SNAPSHOT_EVERY:
-            tx.save_snapshot(row, number, state.schema.fingerprint, new.version, new.dump())
-        return revision
 
-    def _retrying(self, retries: int, attempt: Callable[[], T]) -> T:
+    def _commit(self, tx: Transaction, loaded: _Loaded, new: list[Revision]) -> Revision:
+        """Store new revisions (not yet stored), and a snapshot when one is due; the newest."""
+        tx.append(loaded.row, new)
+        state = loaded.state
+        if loaded.number - loaded.snapshot_at >= SNAPSHOT_EVERY:
+            tx.save_snapshot(
+                loaded.row, loaded.number, state.schema.fingerprint, state.version, state.dump()
+            )
+            loaded.snapshot_at = loaded.number
+        return new[-1]
+
+    def _retrying(
+        self, run: str, retries: int, expected: int | None, attempt: Callable[[int | None], T]
+    ) -> T:
+        """`attempt(expected)`; on a conflict, retry against the re-read head, `retries` times."""
         for remaining in range(retries, -1, -1):
             try:
-                return attempt()
+                return attempt(expected)
             except Conflict:
                 if remaining == 0:
                     raise
-                time.sleep(0.001)
+                time.sleep(random.uniform(0.0005, 0.005))
+                expected = self.head(run).number
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- replay -----------------------------------------------------------------------------
@@ -686,7 +758,7 @@ def parse_value(text: str) -> Any:
     """A command-line VALUE: JSON where it parses (NaN and Infinity do not), else the text."""
     try:
         return json.loads(text, parse_constant=_refuse_constant)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
 
 
@@ -764,6 +836,22 @@ def _file_version(schema: Schema, found: Any, override: int | None) -> int:
     return _writer_version(schema, found)
 
 
+def _file_fields(
+    schema: Schema, data: Mapping[str, Any], override: int | None, strict: bool
+) -> tuple[int, Flat, tuple[str, ...]]:
+    """A config file's version and fields to store, and the keys skipped (unknown or secret)."""
+    if not isinstance(data, Mapping):
+        raise InvalidConfigFile("a config file must hold a JSON object")
+    content = dict(schema.import_hook(dict(data)) if schema.import_hook else data)
+    version = _file_version(schema, content.pop("__version", None), override)
+    shape = schema.version(version)
+    values, skipped = _known_fields(shape, content, strict)
+    secrets = tuple(p for p, v in values.items() if p in shape.secrets and not _is_reference(v))
+    for path in secrets:
+        del values[path]
+    return version, values, skipped + secrets
+
+
 def _check_revision(run: str, revision: int, head: int) -> int:
     if isinstance(revision, bool) or not isinstance(revision, int) or not 1 <= revision <= head:
         raise RevisionNotFound(
@@ -784,10 +872,12 @@ def _check_path(path: str, leaves: Mapping[str, Any]) -> Any:
 
 
 def _check_value(path: str, value: Any) -> None:
-    if not is_finite(value):
-        raise InvalidChange(f"{path}: NaN and Infinity are refused (got {value!r})")
     try:
+        if not is_finite(value):
+            raise InvalidChange(f"{path}: NaN and Infinity are refused (got {value!r})")
         size = len(encode(value).encode())
+    except RecursionError:
+        raise InvalidChange(f"{path}: the value is nested too deeply to store") from None
     except (TypeError, ValueError) as exc:
         raise InvalidChange(f"{path}: {value!r} is not a JSON value") from exc
     if size > MAX_VALUE_BYTES:
