@@ -1,0 +1,128 @@
+"""PostgreSQL for teams: many writers on many connections, and a least-privilege role."""
+
+from __future__ import annotations
+
+import multiprocessing
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+import store
+
+pytestmark = pytest.mark.postgres
+
+APP_GRANTS = """
+CREATE ROLE {role} LOGIN;
+GRANT CONNECT ON DATABASE "{database}" TO {role};
+GRANT USAGE ON SCHEMA public TO {role};
+GRANT SELECT ON alembic_version TO {role};
+GRANT SELECT, INSERT ON runs, revisions, events TO {role};
+GRANT SELECT, INSERT, DELETE ON snapshots TO {role};
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role};
+"""
+
+
+def _writer(url: str, run: str, writer: int, count: int) -> None:
+    with store.open(url) as db:
+        for i in range(count):
+            db.update(run, {"seed": writer * 1000 + i}, author=f"writer{writer}")
+
+
+def _run_writers(url: str, runs: list[str], writers: int, count: int) -> None:
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_writer, args=(url, runs[n % len(runs)], n, count))
+        for n in range(writers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=600)
+    assert [p.exitcode for p in processes] == [0] * writers
+
+
+def _assert_complete(db: store.Store, run: str, writers: list[int], count: int) -> None:
+    history = db.history(run)
+    assert sorted(r.number for r in history) == list(range(1, len(writers) * count + 2))
+    seeds = {c.new for r in history for c in r.changes if c.path == "seed"}
+    assert {w * 1000 + i for w in writers for i in range(count)} <= seeds
+    assert db.verify(run).ok
+
+
+@pytest.mark.slow
+def test_sixteen_processes_on_one_run_lose_nothing(pg_url: str) -> None:
+    with store.open(pg_url) as db:
+        db.create("shared", {"seed": -1})
+    _run_writers(pg_url, ["shared"], writers=16, count=200)
+    with store.open(pg_url) as db:
+        _assert_complete(db, "shared", list(range(16)), 200)
+
+
+@pytest.mark.slow
+def test_sixteen_processes_on_sixteen_runs_lose_nothing(pg_url: str) -> None:
+    runs = [f"run{n}" for n in range(16)]
+    with store.open(pg_url) as db:
+        for run in runs:
+            db.create(run, {"seed": -1})
+    _run_writers(pg_url, runs, writers=16, count=200)
+    with store.open(pg_url) as db:
+        for n, run in enumerate(runs):
+            _assert_complete(db, run, [n], 200)
+        assert db.verify().ok
+
+
+@pytest.fixture
+def app_url(pg_url: str) -> Iterator[str]:
+    """The URL of a role that may only read the log and append to it (the documented setup)."""
+    store.open(pg_url).close()
+    role = f"store_app_{uuid.uuid4().hex[:8]}"
+    url = sa.engine.make_url(pg_url)
+    owner = sa.create_engine(pg_url)
+    with owner.begin() as conn:
+        for statement in APP_GRANTS.format(role=role, database=url.database).split(";"):
+            if statement.strip():
+                conn.exec_driver_sql(statement)
+    yield url.set(username=role, password=None).render_as_string(hide_password=False)
+    with owner.begin() as conn:
+        conn.exec_driver_sql(f"DROP OWNED BY {role}")
+        conn.exec_driver_sql(f"DROP ROLE {role}")
+    owner.dispose()
+
+
+def test_an_application_role_with_select_and_insert_only_can_do_everything(app_url: str) -> None:
+    with store.open(app_url) as db:
+        db.create("team", {"epochs": 3})
+        db.update("team", {"epochs": 4})
+        db.unset("team", ["epochs"])
+        db.rollback("team", to=2)
+        assert db.current("team").epochs == 4  # type: ignore[attr-defined]
+        assert db.verify().ok
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE revisions SET author = 'x'", "DELETE FROM events", "TRUNCATE revisions CASCADE"],
+)
+def test_the_application_role_cannot_rewrite_the_log(app_url: str, statement: str) -> None:
+    with store.open(app_url) as db:
+        db.create("team", {"epochs": 3})
+    engine = sa.create_engine(app_url)
+    with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), engine.begin() as conn:
+        conn.exec_driver_sql(statement)
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE revisions SET author = 'x'", "DELETE FROM events", "TRUNCATE revisions CASCADE",
+     "INSERT INTO revisions SELECT * FROM revisions ON CONFLICT (id) DO UPDATE SET author = 'x'"],
+)
+def test_even_the_owner_cannot_rewrite_the_log(pg_url: str, statement: str) -> None:
+    with store.open(pg_url) as db:
+        db.create("team", {"epochs": 3})
+    engine = sa.create_engine(pg_url)
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as conn:
+        conn.exec_driver_sql(statement)
+    engine.dispose()
