@@ -81,6 +81,44 @@ _REVISION_COLUMNS = (
     revisions.c.kind,
     revisions.c.hash,
 )
+_LAST = 2**62
+"""A revision number past the end of any run."""
+
+# Statements are built once: building one costs more than SQLite takes to run it.
+_RUN = sa.select(runs).where(runs.c.name == sa.bindparam("name"))
+_HEAD = (
+    sa.select(revisions.c.number, revisions.c.schema_version, revisions.c.hash)
+    .where(revisions.c.run_id == sa.bindparam("run_id"))
+    .order_by(revisions.c.number.desc())
+    .limit(1)
+)
+_BASE = sa.select(revisions.c.schema_version).where(
+    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == 1
+)
+_STORED = (
+    sa.select(*_REVISION_COLUMNS, events.c.op, events.c.path, events.c.value)
+    .select_from(revisions)
+    .outerjoin(events, events.c.revision_id == revisions.c.id)
+    .where(
+        revisions.c.run_id == sa.bindparam("run_id"),
+        revisions.c.number > sa.bindparam("after"),
+        revisions.c.number <= sa.bindparam("upto"),
+    )
+    .order_by(revisions.c.number, events.c.position)
+)
+_STORED_TOUCHING = _STORED.where(
+    revisions.c.id.in_(sa.select(events.c.revision_id).where(events.c.path == sa.bindparam("path")))
+)
+_SNAPSHOT = (
+    sa.select(snapshots.c.revision, snapshots.c.state)
+    .where(
+        snapshots.c.run_id == sa.bindparam("run_id"),
+        snapshots.c.revision <= sa.bindparam("upto"),
+        snapshots.c.fingerprint == sa.bindparam("fingerprint"),
+    )
+    .order_by(snapshots.c.revision.desc())
+    .limit(1)
+)
 
 
 class Transaction:
@@ -92,7 +130,7 @@ class Transaction:
 
     def run(self, name: str) -> RunRow | None:
         """The run called `name`, or None."""
-        row = self._conn.execute(sa.select(runs).where(runs.c.name == name)).first()
+        row = self._conn.execute(_RUN, {"name": name}).first()
         return RunRow(row.id, row.name, row.schema, row.created_at) if row else None
 
     def all_runs(self) -> list[RunRow]:
@@ -143,23 +181,23 @@ class Transaction:
 
     def head(self, run: RunRow) -> Head | None:
         """The run's newest revision, or None for a run without revisions."""
-        row = self._conn.execute(
-            sa.select(revisions.c.number, revisions.c.schema_version, revisions.c.hash)
-            .where(revisions.c.run_id == run.id)
-            .order_by(revisions.c.number.desc())
-            .limit(1)
-        ).first()
+        row = self._conn.execute(_HEAD, {"run_id": run.id}).first()
         return Head(row.number, row.schema_version, row.hash) if row else None
+
+    def base_version(self, run: RunRow) -> int | None:
+        """The schema version of the run's first revision (None for a run without revisions)."""
+        version: int | None = self._conn.execute(_BASE, {"run_id": run.id}).scalar()
+        return version
 
     def revisions(
         self,
         run: RunRow,
         after: int = 0,
         upto: int | None = None,
-        numbers: Sequence[int] | None = None,
+        path: str | None = None,
     ) -> Iterator[Revision]:
-        """The run's revisions in order, with their events decoded."""
-        for stored in self.stored(run, after, upto, numbers):
+        """The run's revisions in order, with their events decoded (only those touching `path`)."""
+        for stored in self.stored(run, after, upto, path):
             yield Revision(
                 run=run.name,
                 number=stored.number,
@@ -180,23 +218,13 @@ class Transaction:
         run: RunRow,
         after: int = 0,
         upto: int | None = None,
-        numbers: Sequence[int] | None = None,
+        path: str | None = None,
     ) -> Iterator[StoredRevision]:
-        """The run's revisions in order, exactly as stored."""
-        where = [revisions.c.run_id == run.id, revisions.c.number > after]
-        if upto is not None:
-            where.append(revisions.c.number <= upto)
-        if numbers is not None:
-            where.append(revisions.c.number.in_(numbers))
-        query = (
-            sa.select(*_REVISION_COLUMNS, events.c.op, events.c.path, events.c.value)
-            .select_from(revisions)
-            .outerjoin(events, events.c.revision_id == revisions.c.id)
-            .where(*where)
-            .order_by(revisions.c.number, events.c.position)
-        )
+        """The run's revisions in order, exactly as stored (only those with an event on `path`)."""
+        parameters = {"run_id": run.id, "after": after, "upto": _LAST if upto is None else upto}
+        query = _STORED if path is None else _STORED_TOUCHING
         current: list[Any] | None = None
-        for row in self._conn.execute(query):
+        for row in self._conn.execute(query, {**parameters, "path": path}):
             if current is None or current[0] != row.id:
                 if current is not None:
                     yield _stored(current)
@@ -205,18 +233,6 @@ class Transaction:
                 current[2].append((row.op, row.path, row.value))
         if current is not None:
             yield _stored(current)
-
-    def numbers_touching(self, run: RunRow, paths: Sequence[str]) -> list[int]:
-        """Numbers of the run's revisions with an event on any of `paths`."""
-        query = (
-            sa.select(revisions.c.number)
-            .distinct()
-            .select_from(events)
-            .join(revisions, revisions.c.id == events.c.revision_id)
-            .where(events.c.path.in_(paths), revisions.c.run_id == run.id)
-            .order_by(revisions.c.number)
-        )
-        return list(self._conn.execute(query).scalars())
 
     def append(self, run: RunRow, new: Sequence[Revision]) -> None:
         """Append revisions and their events, in order (two statements however many)."""
@@ -253,14 +269,7 @@ class Transaction:
     def snapshot(self, run: RunRow, upto: int, fingerprint: str) -> tuple[int, str] | None:
         """The newest snapshot at or before `upto` made under `fingerprint`, if any."""
         row = self._conn.execute(
-            sa.select(snapshots.c.revision, snapshots.c.state)
-            .where(
-                snapshots.c.run_id == run.id,
-                snapshots.c.revision <= upto,
-                snapshots.c.fingerprint == fingerprint,
-            )
-            .order_by(snapshots.c.revision.desc())
-            .limit(1)
+            _SNAPSHOT, {"run_id": run.id, "upto": upto, "fingerprint": fingerprint}
         ).first()
         return (row.revision, row.state) if row else None
 

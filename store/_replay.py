@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -10,6 +11,14 @@ from typing import Any
 from store._errors import SchemaVersionTooNew
 from store._records import Event
 from store._schema import Flat, Schema, collect_notes
+
+SNAPSHOT_FORMAT = 2
+"""The layout of `RunState.dump`; snapshots of another layout are ignored, like another schema's."""
+
+
+def snapshot_key(schema: Schema) -> str:
+    """What a snapshot is stored under: the schema's fingerprint and the snapshot layout."""
+    return hashlib.sha256(f"{schema.fingerprint}/{SNAPSHOT_FORMAT}".encode()).hexdigest()[:32]
 
 
 @dataclass
@@ -82,13 +91,13 @@ class RunState:
         return latest.values
 
     def dump(self) -> str:
-        """Serialise for a snapshot."""
+        """Serialise for a snapshot: `explicit` as revision numbers in the order of `values`."""
         return json.dumps(
             {
                 "base": self.base,
                 "version": self.version,
                 "values": self.values,
-                "explicit": self.explicit,
+                "explicit": [self.explicit.get(path, 0) for path in self.values],
             },
             separators=(",", ":"),
         )
@@ -97,6 +106,6 @@ class RunState:
     def load(cls, schema: Schema, revision: int, text: str) -> RunState:
         """Rebuild a state from a snapshot made by `dump`."""
         data: dict[str, Any] = json.loads(text)
-        return cls(
-            schema, data["base"], data["version"], revision, data["values"], data["explicit"]
-        )
+        values: Flat = data["values"]
+        explicit = {path: n for path, n in zip(values, data["explicit"], strict=True) if n}
+        return cls(schema, data["base"], data["version"], revision, values, explicit)

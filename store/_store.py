@@ -49,15 +49,17 @@ from store._records import (
     revision_hash,
 )
 from store._registry import get_schema
-from store._replay import RunState
-from store._schema import Add, Flat, Schema, SchemaVersion
+from store._replay import RunState, snapshot_key
+from store._schema import Add, Flat, Schema, SchemaVersion, collect_notes
 from store._verify import Problem, VerifyReport, parse_expectation, verify_chain
 
 RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 MAX_VALUE_BYTES = 1024 * 1024
 """The largest JSON text one stored value may have."""
 SNAPSHOT_EVERY = 32
-"""A write stores a snapshot once this many revisions follow the last one."""
+"""A write stores a snapshot once this many revisions follow the last one…"""
+SNAPSHOT_EVENTS = 64
+"""…or this many events: a snapshot reads faster than that many events from the log."""
 BATCH = 1000
 """How many revisions a bulk write stores per statement."""
 
@@ -129,6 +131,7 @@ class _Loaded:
     state: RunState
     snapshot_at: int = 0
     revisions: list[Revision] = field(default_factory=list)
+    tail_events: int = 0
 
     @property
     def number(self) -> int:
@@ -251,10 +254,8 @@ class Store:
 
         def build(loaded: _Loaded, version: int) -> list[Event]:
             schema = loaded.state.schema
-            if from_text:
-                wanted = self._from_text(schema.version(version), changes)
-            else:
-                wanted = self._normalise(schema, version, changes)
+            given = self._from_text(schema.version(version), changes) if from_text else changes
+            wanted = self._normalise(schema, version, given)
             return [
                 Event("set", path, value)
                 for path, value in wanted.items()
@@ -344,13 +345,13 @@ class Store:
             raise InvalidChange(f"run {run!r} uses schema {row.schema!r}, not {schema!r}")
         if preset and schema_version is None:
             schema_version = found.latest
-        version, values, skipped = _file_fields(found, data, schema_version, strict)
+        version, values, skipped, notes = _file_fields(found, data, schema_version, strict)
         if row is None:
             with self._recorder.write() as tx:
                 revision = self._create(tx, run, found, version, values, "import", author, message)
         else:
             revision = self._import_into(run, found, version, values, author, message)
-        return ImportResult(revision, skipped, self.read(run).notes)
+        return ImportResult(revision, skipped, notes + self.read(run).notes)
 
     def import_many(
         self,
@@ -369,9 +370,9 @@ class Store:
         results = []
         with self._recorder.write() as tx:
             for run, data in configs:
-                version, values, skipped = _file_fields(found, data, None, False)
+                version, values, skipped, notes = _file_fields(found, data, None, False)
                 revision = self._create(tx, run, found, version, values, "import", author, message)
-                results.append(ImportResult(revision, skipped))
+                results.append(ImportResult(revision, skipped, notes))
         return results
 
     def _import_into(
@@ -417,7 +418,7 @@ class Store:
             number = (
                 head.number if revision is None else _check_revision(run, revision, head.number)
             )
-            state, _ = self._load(tx, row, number)
+            state, _, _ = self._load(tx, row, number)
             revision_hash_ = (
                 head.hash
                 if number == head.number
@@ -465,10 +466,13 @@ class Store:
         with self._recorder.read() as tx:
             row = _require_run(tx, run)
             _require_head(tx, row)
+            schema = get_schema(row.schema)
+            if field is not None:
+                _check_path(field, schema.version(schema.latest).leaves)
+            if field is not None and tx.base_version(row) == schema.latest:
+                timeline = _field_timeline(schema, field, tx.revisions(row, path=field))
+                return timeline[::-1][:limit]
             revisions = list(tx.revisions(row))
-        schema = get_schema(row.schema)
-        if field is not None:
-            _check_path(field, schema.version(schema.latest).leaves)
         result = list(reversed(_with_changes(schema, revisions)))
         if field is not None:
             result = [
@@ -597,8 +601,8 @@ class Store:
                 revisions = list(tx.revisions(row))
                 loaded = _Loaded(row, head, self._replay(row, revisions), 0, revisions)
             else:
-                state, snapshot_at = self._load(tx, row, head.number)
-                loaded = _Loaded(row, head, state, snapshot_at)
+                state, snapshot_at, tail_events = self._load(tx, row, head.number)
+                loaded = _Loaded(row, head, state, snapshot_at, tail_events=tail_events)
             schema = loaded.state.schema
             version = _writer_version(schema, schema_version)
             if version < loaded.state.version:
@@ -662,11 +666,16 @@ class Store:
         """Store new revisions (not yet stored), and a snapshot when one is due; the newest."""
         tx.append(loaded.row, new)
         state = loaded.state
-        if loaded.number - loaded.snapshot_at >= SNAPSHOT_EVERY:
+        loaded.tail_events += sum(len(r.events) for r in new)
+        if (
+            loaded.number - loaded.snapshot_at >= SNAPSHOT_EVERY
+            or loaded.tail_events >= SNAPSHOT_EVENTS
+        ):
             tx.save_snapshot(
-                loaded.row, loaded.number, state.schema.fingerprint, state.version, state.dump()
+                loaded.row, loaded.number, snapshot_key(state.schema), state.version, state.dump()
             )
             loaded.snapshot_at = loaded.number
+            loaded.tail_events = 0
         return new[-1]
 
     def _retrying(
@@ -685,13 +694,17 @@ class Store:
 
     # -- replay -----------------------------------------------------------------------------
 
-    def _load(self, tx: Transaction, row: RunRow, upto: int) -> tuple[RunState, int]:
-        """The run's state at `upto`: the newest usable snapshot plus the tail of the log."""
+    def _load(self, tx: Transaction, row: RunRow, upto: int) -> tuple[RunState, int, int]:
+        """The run's state at `upto` from the newest usable snapshot plus the tail of the log.
+
+        Also where that snapshot was, and how many events the tail held.
+        """
         schema = get_schema(row.schema)
-        snapshot = tx.snapshot(row, upto, schema.fingerprint)
+        snapshot = tx.snapshot(row, upto, snapshot_key(schema))
         state = RunState.load(schema, *snapshot) if snapshot else None
-        tail = tx.revisions(row, state.revision if state else 0, upto)
-        for revision in tail:
+        tail_events = 0
+        for revision in tx.revisions(row, state.revision if state else 0, upto):
+            tail_events += len(revision.events)
             if state is None:
                 state = RunState.new(
                     schema, _known_version(schema, row.name, revision.schema_version)
@@ -703,7 +716,7 @@ class Store:
             )
         if state is None:  # pragma: no cover - a run always has revision 1
             raise RevisionNotFound(f"run {row.name!r} has no revisions")
-        return state, snapshot[0] if snapshot else 0
+        return state, snapshot[0] if snapshot else 0, tail_events
 
     def _replay(
         self, row: RunRow, revisions: Sequence[Revision], upto: int | None = None
@@ -838,18 +851,19 @@ def _file_version(schema: Schema, found: Any, override: int | None) -> int:
 
 def _file_fields(
     schema: Schema, data: Mapping[str, Any], override: int | None, strict: bool
-) -> tuple[int, Flat, tuple[str, ...]]:
-    """A config file's version and fields to store, and the keys skipped (unknown or secret)."""
+) -> tuple[int, Flat, tuple[str, ...], tuple[str, ...]]:
+    """A config file's version and fields to store, the keys skipped, and the hook's notes."""
     if not isinstance(data, Mapping):
         raise InvalidConfigFile("a config file must hold a JSON object")
-    content = dict(schema.import_hook(dict(data)) if schema.import_hook else data)
+    with collect_notes() as notes:
+        content = dict(schema.import_hook(dict(data)) if schema.import_hook else data)
     version = _file_version(schema, content.pop("__version", None), override)
     shape = schema.version(version)
     values, skipped = _known_fields(shape, content, strict)
     secrets = tuple(p for p, v in values.items() if p in shape.secrets and not _is_reference(v))
     for path in secrets:
         del values[path]
-    return version, values, skipped + secrets
+    return version, values, skipped + secrets, tuple(notes)
 
 
 def _check_revision(run: str, revision: int, head: int) -> int:
@@ -898,13 +912,14 @@ def _describe_error(path: str, value: Any, type_name: str, exc: ValidationError)
 
 def _validate(schema: Schema, values: Flat) -> BaseModel:
     """The effective config as the newest model; an error names the first bad path."""
+    secrets = schema.version(schema.latest).secrets
     resolved = {
-        p: os.environ.get(v[4:], "")
-        if p in schema.version(schema.latest).secrets
-        and isinstance(v, str)
-        and v.startswith("env:")
-        else v
-        for p, v in values.items()
+        **values,
+        **{
+            p: os.environ.get(v[4:], "")
+            for p in secrets
+            if isinstance(v := values[p], str) and v.startswith("env:")
+        },
     }
     try:
         return schema.model.model_validate(unflatten(resolved))
@@ -955,7 +970,10 @@ def _with_changes(schema: Schema, revisions: Sequence[Revision]) -> list[Revisio
         state.apply(revision.number, revision.schema_version, revision.events)
         after = state.effective()
         if revision.number == 1:
-            changes = [Change(p, None, after[p]) for p, n in _explicit_at(state).items() if n == 1]
+            defaults = schema.run_defaults(state.base, schema.latest)
+            changes = [
+                Change(p, defaults[p], after[p]) for p, n in _explicit_at(state).items() if n == 1
+            ]
         else:
             changes = [
                 Change(p, before.get(p), v)
@@ -964,6 +982,30 @@ def _with_changes(schema: Schema, revisions: Sequence[Revision]) -> list[Revisio
             ]
         result.append(_replace_changes(revision, changes))
         before = after
+    return result
+
+
+def _field_timeline(schema: Schema, field: str, revisions: Iterable[Revision]) -> list[Revision]:
+    """`_with_changes` for one field of a run written only at the newest version.
+
+    No upcaster runs in such a run, so the field's effective value moves only by its own
+    events: the revisions touching it are all that need reading.
+    """
+    default = schema.run_defaults(schema.latest, schema.latest)[field]
+    value = default
+    result = []
+    for revision in revisions:
+        old = value
+        for event in revision.events:
+            if event.path == field:
+                value = event.value if event.op == "set" else default
+        if revision.number == 1:
+            changed = any(e.op == "set" and e.path == field for e in revision.events)
+        else:
+            changed = encode(old) != encode(value)
+        if changed:
+            change = Change(field, None if revision.number == 1 else old, value)
+            result.append(_replace_changes(revision, [change]))
     return result
 
 
