@@ -1,4 +1,4 @@
-"""The main flow on the embedded SQLite default: create a run, change it, read it, audit it, roll back.
+"""The main flow on the embedded SQLite default: create, change, read, audit, roll back.
 
 Runs in a fresh temporary folder, so `store.db` there is the default database.
 """
@@ -19,7 +19,8 @@ with store.open() as s:  # sqlite:///store.db in the working directory
     print("current:", s.current("my_run"))
     for revision in s.history("my_run"):
         changes = ", ".join(f"{c.path}: {c.old!r} -> {c.new!r}" for c in revision.changes)
-        print(f"  r{revision.number} {revision.kind:8} {revision.author:4} {revision.message!r}: {changes}")
+        who = f"r{revision.number} {revision.kind:8} {revision.author:4}"
+        print(f"  {who} {revision.message!r}: {changes}")
 
     back = s.rollback("my_run", to=2, author="ana", message="bo's change hurt")
     assert s.current("my_run") == s.at("my_run", 2)

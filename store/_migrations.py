@@ -7,12 +7,12 @@ from importlib import resources
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic import command, context
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from alembic import command, context
 from store._errors import DatabaseTooNew
 from store._tables import metadata
 

@@ -50,7 +50,7 @@ def test_create_from_a_file(invoke: Invoke, db_url: str, tmp_path: Path) -> None
     source = write_json(tmp_path / "c.json", {"__version": 3, "batch_size": 16})
     result = invoke("create", "r", "--from", str(source), "-m", "from file")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[1:] == ["  batch_size: null → 16"]
+    assert result.stdout.splitlines()[1:] == ["  batch_size: 4 → 16"]
     with store.open(db_url) as opened:
         assert opened.head("r").kind == "import"
         assert opened.current("r").batch_size == 16  # type: ignore[attr-defined]
@@ -206,8 +206,8 @@ def test_import_into_a_new_then_an_existing_run(
     result = invoke("import", str(v1), "r", "-m", "old file")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[1:] == [
-        '  gradient_checkpointing: null → "ON"',
-        "  optimizer.learning_rate: null → 0.0003",
+        '  gradient_checkpointing: "OFF" → "ON"',
+        "  optimizer.learning_rate: 0.0001 → 0.0003",
     ]
     with store.open(db_url) as opened:
         assert opened.head("r").schema_version == 1

@@ -73,9 +73,14 @@ def _reads_every_field(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def test_an_upcaster_always_sees_a_complete_config(db: store.Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    schema = Schema("complete", [SchemaVersion(1, Before), SchemaVersion(2, After)],
-                    [Upcaster(1, [Transform(_reads_every_field, paths=("lr", "warmup"))])])
+def test_an_upcaster_always_sees_a_complete_config(
+    db: store.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema = Schema(
+        "complete",
+        [SchemaVersion(1, Before), SchemaVersion(2, After)],
+        [Upcaster(1, [Transform(_reads_every_field, paths=("lr", "warmup"))])],
+    )
     monkeypatch.setitem(_registry._registered, "complete", schema)
     db.create("never-set-lr", {}, schema="complete", schema_version=1)
     assert db.current("never-set-lr").model_dump() == {"lr": 0.1, "warmup": 10}
@@ -104,7 +109,9 @@ def test_rollback_to_the_current_revision_is_a_no_op(db: store.Store) -> None:
 # 5. Replay is deterministic; snapshots are a cache ------------------------------------------
 
 
-def test_snapshot_plus_tail_equals_full_replay(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_snapshot_plus_tail_equals_full_replay(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("store._store.SNAPSHOT_EVERY", 3)
     with store.open(db_url) as db:
         db.create("run", {"epochs": 1}, schema_version=1)
@@ -116,7 +123,9 @@ def test_snapshot_plus_tail_equals_full_replay(db_url: str, monkeypatch: pytest.
         assert [db.at("run", r) for r in range(1, 12)] == with_snapshots
 
 
-def test_a_snapshot_from_another_fingerprint_is_ignored(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_snapshot_from_another_fingerprint_is_ignored(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("store._store.SNAPSHOT_EVERY", 2)
     with store.open(sqlite_url) as db:
         db.create("run", {"epochs": 1})
@@ -140,7 +149,10 @@ def test_an_unknown_path_is_refused_with_the_nearest_known_one(db_url: str) -> N
     with store.open(db_url) as db:
         db.create("run")
         before = dump_database(db_url)
-        with pytest.raises(store.InvalidChange, match=r"'optimizer.learning_rat'; did you mean optimizer.learning_rate\?"):
+        with pytest.raises(
+            store.InvalidChange,
+            match=r"'optimizer.learning_rat'; did you mean optimizer.learning_rate\?",
+        ):
             db.update("run", {"optimizer.learning_rat": 1e-3})
     assert dump_database(db_url) == before
 
@@ -149,7 +161,9 @@ def test_a_value_of_the_wrong_type_names_path_value_and_type(db_url: str) -> Non
     with store.open(db_url) as db:
         db.create("run")
         before = dump_database(db_url)
-        with pytest.raises(store.InvalidChange, match=r"batch_size: 'many' is invalid: .*\(expected int\)"):
+        with pytest.raises(
+            store.InvalidChange, match=r"batch_size: 'many' is invalid: .*\(expected int\)"
+        ):
             db.update("run", {"batch_size": "many"})
         with pytest.raises(store.InvalidChange, match=r"batch_size: 0 is invalid"):
             db.update("run", {"batch_size": 0})
@@ -194,7 +208,9 @@ class V2(BaseModel):
     y: int = 2
 
 
-def test_a_run_written_by_a_newer_schema_version_is_refused(db: store.Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_written_by_a_newer_schema_version_is_refused(
+    db: store.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     newer = Schema("evolving", [SchemaVersion(1, V1), SchemaVersion(2, V2)], [Upcaster(1, [])])
     older = Schema("evolving", [SchemaVersion(1, V1)])
     monkeypatch.setitem(_registry._registered, "evolving", newer)
@@ -250,7 +266,9 @@ def test_threads_sharing_a_store_get_dense_revision_numbers(db: store.Store) -> 
 # 10. Tamper-evident ------------------------------------------------------------------------
 
 
-def test_every_read_exposes_revision_and_hash_and_verify_checks_an_expected_hash(db: store.Store) -> None:
+def test_every_read_exposes_revision_and_hash_and_verify_checks_an_expected_hash(
+    db: store.Store,
+) -> None:
     db.create("run", {"epochs": 3})
     head = db.update("run", {"epochs": 4})
     reading = db.read("run")

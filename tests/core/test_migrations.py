@@ -93,10 +93,24 @@ def test_alembic_upgrade_head_works_from_a_checkout(tmp_path: Path) -> None:
 
 def test_the_wheel_ships_the_migrations(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
     )
     [wheel] = tmp_path.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"store/_alembic/env.py", "store/_alembic/versions/0001_log.py", "store/py.typed"} <= names
+    assert {
+        "store/_alembic/env.py",
+        "store/_alembic/versions/0001_log.py",
+        "store/py.typed",
+    } <= names

@@ -48,7 +48,11 @@ def test_a_missing_upcaster_is_rejected() -> None:
 
 def test_an_upcaster_naming_an_unknown_path_is_rejected() -> None:
     with pytest.raises(SchemaError, match="names lrr, a path neither version has"):
-        Schema("s", [SchemaVersion(1, A1), SchemaVersion(2, A1)], [Upcaster(1, [Convert("lrr", float)])])
+        Schema(
+            "s",
+            [SchemaVersion(1, A1), SchemaVersion(2, A1)],
+            [Upcaster(1, [Convert("lrr", float)])],
+        )
 
 
 def test_a_removed_field_without_a_step_is_rejected() -> None:
@@ -60,13 +64,21 @@ def test_a_removed_field_without_a_step_is_rejected() -> None:
 def test_a_rename_explains_a_removed_field() -> None:
     with pytest.raises(SchemaError, match="drops lr"):
         Schema("s", [SchemaVersion(1, A1), SchemaVersion(2, A2Renamed)], [Upcaster(1, [])])
-    Schema("s", [SchemaVersion(1, A1), SchemaVersion(2, A2Renamed)], [Upcaster(1, [Rename("lr", "learning_rate")])])
+    Schema(
+        "s",
+        [SchemaVersion(1, A1), SchemaVersion(2, A2Renamed)],
+        [Upcaster(1, [Rename("lr", "learning_rate")])],
+    )
 
 
 def test_a_type_change_without_a_conversion_is_rejected() -> None:
     with pytest.raises(SchemaError, match="lr changes type without a Convert"):
         Schema("s", [SchemaVersion(1, A1), SchemaVersion(2, A2Retyped)], [Upcaster(1, [])])
-    Schema("s", [SchemaVersion(1, A1), SchemaVersion(2, A2Retyped)], [Upcaster(1, [Convert("lr", str)])])
+    Schema(
+        "s",
+        [SchemaVersion(1, A1), SchemaVersion(2, A2Retyped)],
+        [Upcaster(1, [Convert("lr", str)])],
+    )
 
 
 def test_a_changed_default_needs_no_upcaster_step() -> None:
@@ -96,5 +108,9 @@ def test_the_newest_version_needs_a_model_and_older_ones_their_defaults() -> Non
 def test_the_fingerprint_changes_with_the_schema() -> None:
     one = Schema("s", [SchemaVersion(1, A1), SchemaVersion(2, A2Default)], [Upcaster(1, [])])
     same = Schema("s", [SchemaVersion(1, A1), SchemaVersion(2, A2Default)], [Upcaster(1, [])])
-    other = Schema("s", [SchemaVersion(1, A1), SchemaVersion(2, A2Retyped)], [Upcaster(1, [Convert("lr", str)])])
+    other = Schema(
+        "s",
+        [SchemaVersion(1, A1), SchemaVersion(2, A2Retyped)],
+        [Upcaster(1, [Convert("lr", str)])],
+    )
     assert one.fingerprint == same.fingerprint != other.fingerprint

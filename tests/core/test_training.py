@@ -11,7 +11,9 @@ def effective(db: store.Store, run: str) -> dict[str, Any]:
     return db.current(run).model_dump()
 
 
-def test_a_v1_run_that_set_only_the_learning_rate_reads_as_the_spec_example(db: store.Store) -> None:
+def test_a_v1_run_that_set_only_the_learning_rate_reads_as_the_spec_example(
+    db: store.Store,
+) -> None:
     db.create("old", {"learning_rate": 3e-4}, schema_version=1)
     assert effective(db, "old") == {
         "model": "stable-diffusion-1.5",

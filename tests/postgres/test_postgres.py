@@ -116,8 +116,12 @@ def test_the_application_role_cannot_rewrite_the_log(app_url: str, statement: st
 
 @pytest.mark.parametrize(
     "statement",
-    ["UPDATE revisions SET author = 'x'", "DELETE FROM events", "TRUNCATE revisions CASCADE",
-     "INSERT INTO revisions SELECT * FROM revisions ON CONFLICT (id) DO UPDATE SET author = 'x'"],
+    [
+        "UPDATE revisions SET author = 'x'",
+        "DELETE FROM events",
+        "TRUNCATE revisions CASCADE",
+        "INSERT INTO revisions SELECT * FROM revisions ON CONFLICT (id) DO UPDATE SET author = 'x'",
+    ],
 )
 def test_even_the_owner_cannot_rewrite_the_log(pg_url: str, statement: str) -> None:
     with store.open(pg_url) as db:
