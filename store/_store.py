@@ -285,7 +285,7 @@ class Store:
             return [
                 Event("unset", path)
                 for path in dict.fromkeys(wanted)
-                if encode(state.values[path]) != encode(defaults[path])
+                if path in state.explicit or encode(state.values[path]) != encode(defaults[path])
             ]
 
         return self._write(run, [build], "update", expected_revision, author, message, None)
@@ -532,7 +532,10 @@ class Store:
         """The complete effective config as a file would hold it, with `"__version"`."""
         reading = self.read(run, revision)
         schema = get_schema(reading.schema)
-        data: dict[str, Any] = {"__version": schema.latest, **unflatten(reading.values)}
+        shape = schema.version(schema.latest)
+        values = flatten(reading.config.model_dump(mode="json"), shape.leaves)
+        values.update((path, reading.values[path]) for path in shape.secrets)  # references only
+        data: dict[str, Any] = {"__version": schema.latest, **unflatten(values)}
         return schema.export_hook(data) if schema.export_hook else data
 
     def verify(
@@ -1004,8 +1007,7 @@ def _field_timeline(schema: Schema, field: str, revisions: Iterable[Revision]) -
         else:
             changed = encode(old) != encode(value)
         if changed:
-            change = Change(field, None if revision.number == 1 else old, value)
-            result.append(_replace_changes(revision, [change]))
+            result.append(_replace_changes(revision, [Change(field, old, value)]))
     return result
 
 
