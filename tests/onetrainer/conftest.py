@@ -1,14 +1,16 @@
-"""Domain-level helpers: what the store's import + replay + export does to a OneTrainer file."""
+"""Helpers: a OneTrainer file imported into a real store (SQLite file), replayed and exported."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import store
 from store._onetrainer import ONETRAINER
-from store._paths import flatten, unflatten
-from store._schema import collect_notes
+from store._paths import flatten
 
 DATA = Path(__file__).parent.parent / "data" / "onetrainer"
 FULLDUMPS = DATA / "fulldumps"
@@ -29,18 +31,32 @@ def file_values(data: dict[str, Any], version: int) -> dict[str, Any]:
     return {p: v for p, v in flatten(imported, leaves).items() if p in leaves}
 
 
-def effective(data: dict[str, Any], version: int) -> tuple[dict[str, Any], list[str]]:
-    """The effective v11 config (nested, JSON mode) of a file at `version`, and the notes."""
-    values = {**ONETRAINER.run_defaults(version, version), **file_values(data, version)}
-    with collect_notes() as notes:
-        ONETRAINER.upcast(values, {}, version, ONETRAINER.latest)
-    model = ONETRAINER.model.model_validate(unflatten(values))
-    return model.model_dump(mode="json"), notes
+_STORE = store.open(f"sqlite:///{tempfile.mkdtemp(prefix='onetrainer-tests-')}/store.db")
+_RUNS = (f"case{n}" for n in itertools.count())
+
+
+def imported(data: dict[str, Any], version: int) -> tuple[str, store.ImportResult]:
+    """Import a file at `version` into a new run of a real store; the run and the result."""
+    run = next(_RUNS)
+    result = _STORE.import_config(run, data, schema="onetrainer", schema_version=version)
+    return run, result
+
+
+def effective(data: dict[str, Any], version: int) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The effective v11 config (nested, JSON mode) of a file imported at `version`, and notes."""
+    run, result = imported(data, version)
+    return _STORE.current(run).model_dump(mode="json"), result.notes
 
 
 def effective_from_file(data: dict[str, Any], version: int) -> dict[str, Any]:
     """What `store export` writes for a file imported at `version`."""
-    return ONETRAINER.export_hook(effective(data, version)[0])  # type: ignore[misc]
+    return _STORE.export_config(imported(data, version)[0])
+
+
+def round_trip(data: dict[str, Any], version: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Export of an imported file, and the export of that export imported into a new run."""
+    first = effective_from_file(data, version)
+    return first, _STORE.export_config(imported(first, ONETRAINER.latest)[0])
 
 
 def implicit_version(name: str) -> int:

@@ -13,6 +13,7 @@ from tests.onetrainer.conftest import (
     effective_from_file,
     implicit_version,
     load,
+    round_trip,
 )
 
 # Not comparable, as the data README says: HEAD's stub machine has no CUDA (`cpu`), uuid4
@@ -87,3 +88,10 @@ def test_export_puts_versions_where_onetrainer_writes_them() -> None:
     assert ours["__version"] == 11
     assert ours["unet"]["__version"] == ours["secrets"]["cloud"]["__version"] == 0
     assert list(ours) == list(head)
+
+
+@pytest.mark.parametrize("case", FULLDUMP_CASES)
+def test_export_then_import_then_export_is_identical(case: str) -> None:
+    source = load(FULLDUMPS / f"{case}.json")
+    first, second = round_trip(source, source.get("__version", 0))
+    assert first == second

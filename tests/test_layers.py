@@ -1,0 +1,80 @@
+"""The package's shape: layers import one way, and the public surface is what `__all__` says."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import store
+
+PACKAGE = Path(store.__file__).parent
+DOMAIN = [
+    "_schema",
+    "_paths",
+    "_records",
+    "_replay",
+    "_verify",
+    "_training",
+    "_errors",
+    "_onetrainer",
+]
+PERSISTENCE = ["_tables", "_migrations", "_persistence"]
+LAYERS = [DOMAIN, PERSISTENCE, ["_store", "_registry"], ["_cli", "__main__"]]
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a source file imports."""
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def layer_of(module: str) -> int:
+    top = module.removeprefix("store.").split(".")[0]
+    return next(i for i, layer in enumerate(LAYERS) if top in layer)
+
+
+def sources_of(layer: list[str]) -> list[Path]:
+    return [
+        path
+        for name in layer
+        for path in ([PACKAGE / f"{name}.py"] + sorted((PACKAGE / name).rglob("*.py")))
+        if path.exists()
+    ]
+
+
+@pytest.mark.parametrize("level", range(len(LAYERS)))
+def test_a_layer_imports_only_itself_and_the_layers_below(level: int) -> None:
+    for path in sources_of(LAYERS[level]):
+        for module in imported_modules(path):
+            if module.startswith("store.") and module != "store":
+                assert layer_of(module) <= level, f"{path.name} imports {module}"
+
+
+def test_the_domain_has_no_sql() -> None:
+    for path in sources_of(DOMAIN):
+        modules = imported_modules(path)
+        assert not {m for m in modules if m.split(".")[0] in {"sqlalchemy", "alembic", "sqlite3"}}
+
+
+def test_every_module_belongs_to_a_layer() -> None:
+    names = {p.stem for p in PACKAGE.glob("*.py")} | {
+        p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()
+    }
+    assert names - {"__init__"} <= {m for layer in LAYERS for m in layer}
+
+
+def test_the_public_surface_is_all_and_only_all() -> None:
+    public = {name for name in dir(store) if not name.startswith("_")}
+    assert public == set(store.__all__)
+
+
+def test_the_package_ships_its_type_information() -> None:
+    assert (PACKAGE / "py.typed").exists()
