@@ -45,7 +45,7 @@ def sources_of(layer: list[str]) -> list[Path]:
     return [
         path
         for name in layer
-        for path in ([PACKAGE / f"{name}.py"] + sorted((PACKAGE / name).rglob("*.py")))
+        for path in [PACKAGE / f"{name}.py", *sorted((PACKAGE / name).rglob("*.py"))]
         if path.exists()
     ]
 
