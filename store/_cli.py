@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -128,14 +129,46 @@ def revision_data(revision: Revision) -> dict[str, Any]:
 def read_config(path: Path) -> Any:
     """A config file's JSON content; a file that is not UTF-8 JSON is an `InvalidConfigFile`."""
     try:
-        return json.loads(path.read_bytes().decode("utf-8"))
+        return json.loads(
+            path.read_bytes().decode("utf-8"),
+            object_pairs_hook=_unique_keys,
+            parse_constant=_refuse_number,
+            parse_float=_finite_float,
+        )
     except UnicodeDecodeError as exc:
         reason = f"{exc.reason} at byte {exc.start}"
         raise InvalidConfigFile(f"{path}: not UTF-8 text ({reason})") from None
     except json.JSONDecodeError as exc:
         raise InvalidConfigFile(f"{path}: not valid JSON: {exc}") from None
+    except ValueError as exc:
+        raise InvalidConfigFile(f"{path}: {exc}") from None
+    except RecursionError:
+        raise InvalidConfigFile(f"{path}: JSON nested too deeply") from None
     except OSError as exc:
         raise InvalidConfigFile(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different: a repeated key is refused, not overwritten."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"key {key!r} appears twice in one object")
+        found[key] = value
+    return found
+
+
+def _refuse_number(name: str) -> Any:
+    """`NaN`, `Infinity` and `-Infinity` are not JSON: refused."""
+    raise ValueError(f"{name} is refused (not a finite number)")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number too large for a float (`1e999`) is refused, not read as infinity."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is refused (not a finite number)")
+    return value
 
 
 def report(opened: store.Store, written: Revision) -> None:

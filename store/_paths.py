@@ -10,12 +10,17 @@ from typing import Any
 def flatten(nested: Mapping[str, Any], leaves: Collection[str], prefix: str = "") -> dict[str, Any]:
     """Flatten `nested` into dotted paths; a dict at a known leaf path stays whole."""
     flat: dict[str, Any] = {}
-    for key, value in nested.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and path not in leaves:
-            flat.update(flatten(value, leaves, f"{path}."))
-        else:
+    stack = [(prefix, iter(nested.items()))]  # not recursive: any depth of nesting is fine
+    while stack:
+        above, items = stack[-1]
+        for key, value in items:
+            path = f"{above}{key}"
+            if isinstance(value, Mapping) and path not in leaves:
+                stack.append((f"{path}.", iter(value.items())))
+                break
             flat[path] = value
+        else:
+            stack.pop()
     return flat
 
 
