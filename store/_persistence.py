@@ -6,7 +6,9 @@ records, and every SQLAlchemy error is translated into the package's own at this
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 import os
 import sqlite3
 from abc import ABC, abstractmethod
@@ -20,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from store._errors import AppendOnlyViolation, DatabaseError, StoreError
 from store._migrations import current_revision, upgrade
-from store._records import Event, Revision, encode
+from store._records import Event, Revision
 from store._tables import events, revisions, runs, snapshots
 
 DEFAULT_TIMEOUT = 60.0
@@ -81,8 +83,11 @@ _REVISION_COLUMNS = (
     revisions.c.kind,
     revisions.c.hash,
 )
-_LAST = 2**62
-"""A revision number past the end of any run."""
+_EVENT_COLUMNS = ("revision_id", "position", "op", "path", "value")
+_FETCH = 1000
+"""Rows fetched from the driver at a time when reading revisions."""
+_LAST = 2**31 - 1
+"""The largest number an INTEGER column holds: past the end of any run."""
 
 # Statements are built once: building one costs more than SQLite takes to run it.
 _RUN = sa.select(runs).where(runs.c.name == sa.bindparam("name"))
@@ -109,6 +114,7 @@ _STORED = (
 _STORED_TOUCHING = _STORED.where(
     revisions.c.id.in_(sa.select(events.c.revision_id).where(events.c.path == sa.bindparam("path")))
 )
+_DROP_SNAPSHOTS = sa.delete(snapshots).where(snapshots.c.run_id == sa.bindparam("run_id"))
 _SNAPSHOT = (
     sa.select(snapshots.c.revision, snapshots.c.state)
     .where(
@@ -198,6 +204,8 @@ class Transaction:
     ) -> Iterator[Revision]:
         """The run's revisions in order, with their events decoded (only those touching `path`)."""
         for stored in self.stored(run, after, upto, path):
+            texts = ",".join(text for _, _, text in stored.events if text is not None)
+            values = iter(json.loads(f"[{texts}]"))  # one decoder call per revision
             yield Revision(
                 run=run.name,
                 number=stored.number,
@@ -207,7 +215,7 @@ class Transaction:
                 message=stored.message,
                 kind=stored.kind,  # type: ignore[arg-type]
                 events=tuple(
-                    Event(op, path, None if text is None else json.loads(text))  # type: ignore[arg-type]
+                    Event(op, path, None if text is None else next(values))  # type: ignore[arg-type]
                     for op, path, text in stored.events
                 ),
                 hash=stored.hash,
@@ -223,18 +231,15 @@ class Transaction:
         """The run's revisions in order, exactly as stored (only those with an event on `path`)."""
         parameters = {"run_id": run.id, "after": after, "upto": _LAST if upto is None else upto}
         query = _STORED if path is None else _STORED_TOUCHING
-        current: list[Any] | None = None
-        for row in self._conn.execute(query, {**parameters, "path": path}):
-            if current is None or current[0] != row.id:
-                if current is not None:
-                    yield _stored(current)
-                current = [row.id, row, []]
-            if row.op is not None:
-                current[2].append((row.op, row.path, row.value))
-        if current is not None:
-            yield _stored(current)
+        result = self._conn.execute(query, {**parameters, "path": path})
+        rows = (row for batch in result.partitions(_FETCH) for row in batch)
+        for _, group in itertools.groupby(rows, key=operator.itemgetter(0)):
+            found = list(group)
+            first = found[0]
+            events = () if first[8] is None else tuple(row[8:] for row in found)
+            yield StoredRevision(*first[1:8], events)
 
-    def append(self, run: RunRow, new: Sequence[Revision]) -> None:
+    def append(self, run: RunRow, new: Sequence[StoredRevision]) -> None:
         """Append revisions and their events, in order (two statements however many)."""
         ids = self._conn.execute(
             revisions.insert().returning(revisions.c.id, sort_by_parameter_order=True),
@@ -253,18 +258,12 @@ class Transaction:
             ],
         ).scalars()
         rows = [
-            {
-                "revision_id": revision_id,
-                "position": i,
-                "op": e.op,
-                "path": e.path,
-                "value": None if e.op == "unset" else encode(e.value),
-            }
+            (revision_id, i, op, path, value)
             for revision_id, r in zip(ids, new, strict=True)
-            for i, e in enumerate(r.events)
+            for i, (op, path, value) in enumerate(r.events)
         ]
         if rows:
-            self._conn.execute(events.insert(), rows)
+            self._recorder.insert_rows(self._conn, events, _EVENT_COLUMNS, rows)
 
     def snapshot(self, run: RunRow, upto: int, fingerprint: str) -> tuple[int, str] | None:
         """The newest snapshot at or before `upto` made under `fingerprint`, if any."""
@@ -277,7 +276,7 @@ class Transaction:
         self, run: RunRow, revision: int, fingerprint: str, schema_version: int, state: str
     ) -> None:
         """Store a snapshot of the run's state at `revision`, replacing the run's older ones."""
-        self._conn.execute(sa.delete(snapshots).where(snapshots.c.run_id == run.id))
+        self._conn.execute(_DROP_SNAPSHOTS, {"run_id": run.id})
         self._conn.execute(
             snapshots.insert().values(
                 run_id=run.id,
@@ -287,20 +286,6 @@ class Transaction:
                 state=state,
             )
         )
-
-
-def _stored(group: list[Any]) -> StoredRevision:
-    row = group[1]
-    return StoredRevision(
-        row.number,
-        row.schema_version,
-        row.created_at,
-        row.author,
-        row.message,
-        row.kind,
-        row.hash,
-        tuple(group[2]),
-    )
 
 
 class Recorder(ABC):
@@ -325,6 +310,12 @@ class Recorder(ABC):
     @abstractmethod
     def lock_run(self, connection: sa.Connection, run_id: int) -> None:
         """Serialise writers of one run until the transaction ends."""
+
+    def insert_rows(
+        self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], rows: list[Any]
+    ) -> None:
+        """Insert many rows (tuples of `columns`) with SQLAlchemy's batched multi-row INSERT."""
+        connection.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
 
     @contextmanager
     def _connection(self, write: bool) -> Iterator[sa.Connection]:
@@ -389,6 +380,14 @@ class SQLiteRecorder(Recorder):
 
     def lock_run(self, connection: sa.Connection, run_id: int) -> None:
         """Nothing to do: `BEGIN IMMEDIATE` already holds the database's single write lock."""
+
+    def insert_rows(
+        self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], rows: list[Any]
+    ) -> None:
+        """Insert many rows through the driver's `executemany`: a third of SQLAlchemy's cost."""
+        marks = ", ".join("?" * len(columns))
+        statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+        connection.exec_driver_sql(statement, rows)
 
 
 class PostgresRecorder(Recorder):

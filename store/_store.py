@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import math
 import os
 import random
 import re
@@ -34,6 +35,7 @@ from store._persistence import (
     Recorder,
     RunRow,
     RunSummary,
+    StoredRevision,
     Transaction,
     open_recorder,
 )
@@ -132,6 +134,7 @@ class _Loaded:
     snapshot_at: int = 0
     revisions: list[Revision] = field(default_factory=list)
     tail_events: int = 0
+    pending: list[StoredRevision] = field(default_factory=list)
 
     @property
     def number(self) -> int:
@@ -191,9 +194,9 @@ class Store:
         if tx.run(run) is not None:
             raise RunExists(f"run {run!r} already exists")
         loaded = _Loaded(tx.add_run(run, schema.name, _now()), None, RunState.new(schema, version))
-        return self._commit(
-            tx, loaded, [self._next(loaded, version, events, kind, author, message)]
-        )
+        revision = self._next(loaded, version, events, kind, author, message)
+        self._commit(tx, loaded)
+        return revision
 
     def update(
         self,
@@ -285,7 +288,7 @@ class Store:
             return [
                 Event("unset", path)
                 for path in dict.fromkeys(wanted)
-                if encode(state.values[path]) != encode(defaults[path])
+                if path in state.explicit or encode(state.values[path]) != encode(defaults[path])
             ]
 
         return self._write(run, [build], "update", expected_revision, author, message, None)
@@ -614,18 +617,15 @@ class Store:
                     f"a write at the older version {version} is refused"
                 )
             loaded.state.upcast_to(version)
-            batch: list[Revision] = []
             newest = None
             for build in builds:
                 events = build(loaded, version)
                 if not events:
                     raise NoChange(f"nothing changed: run {run!r} already has those values")
-                batch.append(self._next(loaded, version, events, kind, author, message))
-                if len(batch) == BATCH:
-                    newest = self._commit(tx, loaded, batch)
-                    batch = []
-            if batch:
-                newest = self._commit(tx, loaded, batch)
+                newest = self._next(loaded, version, events, kind, author, message)
+                if len(loaded.pending) == BATCH:
+                    self._commit(tx, loaded)
+            self._commit(tx, loaded)
             if newest is None:
                 raise NoChange(f"nothing changed: no change sets for run {run!r}")
             return newest
@@ -639,7 +639,10 @@ class Store:
         author: str | None,
         message: str | None,
     ) -> Revision:
-        """Apply `events` to the loaded state, validate it, and make the run's next revision."""
+        """Apply `events` to the loaded state, validate it, and make the run's next revision.
+
+        The revision waits in `loaded.pending` until `_commit` stores it.
+        """
         row, head, state = loaded.row, loaded.head, loaded.state
         number = loaded.number + 1
         state.apply(number, version, events)
@@ -661,15 +664,21 @@ class Store:
             head.hash if head else GENESIS,
         )
         loaded.head = Head(number, version, digest)
+        loaded.pending.append(
+            StoredRevision(number, version, created_at, who, text, kind, digest, tuple(encoded))
+        )
         return Revision(
             row.name, number, version, created_at, who, text, kind, tuple(events), digest
         )
 
-    def _commit(self, tx: Transaction, loaded: _Loaded, new: list[Revision]) -> Revision:
-        """Store new revisions (not yet stored), and a snapshot when one is due; the newest."""
-        tx.append(loaded.row, new)
+    def _commit(self, tx: Transaction, loaded: _Loaded) -> None:
+        """Store the pending revisions, and a snapshot when one is due."""
+        if not loaded.pending:
+            return
+        tx.append(loaded.row, loaded.pending)
+        loaded.tail_events += sum(len(r.events) for r in loaded.pending)
+        loaded.pending = []
         state = loaded.state
-        loaded.tail_events += sum(len(r.events) for r in new)
         if (
             loaded.number - loaded.snapshot_at >= SNAPSHOT_EVERY
             or loaded.tail_events >= SNAPSHOT_EVENTS
@@ -679,7 +688,6 @@ class Store:
             )
             loaded.snapshot_at = loaded.number
             loaded.tail_events = 0
-        return new[-1]
 
     def _retrying(
         self, run: str, retries: int, expected: int | None, attempt: Callable[[int | None], T]
@@ -889,6 +897,8 @@ def _check_path(path: str, leaves: Mapping[str, Any]) -> Any:
 
 
 def _check_value(path: str, value: Any) -> None:
+    if _plain(value):
+        return
     try:
         if not is_finite(value):
             raise InvalidChange(f"{path}: NaN and Infinity are refused (got {value!r})")
@@ -901,6 +911,15 @@ def _check_value(path: str, value: Any) -> None:
         raise InvalidChange(
             f"{path}: the value is {size} bytes of JSON; the limit is {MAX_VALUE_BYTES}"
         )
+
+
+def _plain(value: Any) -> bool:
+    """A value that is always storable: a short text, a number that is finite, a flag, null."""
+    if isinstance(value, str):
+        return len(value) <= MAX_VALUE_BYTES // 6  # JSON spends at most 6 bytes on a character
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return value is None or isinstance(value, int)
 
 
 def _is_reference(value: Any) -> bool:
