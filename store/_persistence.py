@@ -368,6 +368,7 @@ class SQLiteRecorder(Recorder):
                 f"PRAGMA busy_timeout={int(self.timeout * 1000)}",
                 "PRAGMA foreign_keys=ON",
                 "PRAGMA synchronous=NORMAL",
+                "PRAGMA cache_size=-65536",
             ):
                 dbapi_connection.execute(pragma)
 
