@@ -186,6 +186,13 @@ def latest_changesets(count: int) -> Iterator[dict[str, Any]]:
         }
 
 
+def history_change(i: int) -> dict[str, Any]:
+    """Revision i+1 of the history run: the learning rate every tenth time, else the epochs."""
+    if i % 10 == 0:
+        return {"optimizer.learning_rate": 1e-4 * (1 + i // 10 % 5)}
+    return {"epochs": i}
+
+
 def onetrainer_file(i: int) -> dict[str, Any]:
     """A complete OneTrainer config as its JSON file holds it (all ~500 leaves)."""
     schema = store.get_schema(ONETRAINER)
@@ -430,10 +437,7 @@ def b5_history(sizes: Sizes, dbs: Databases) -> tuple[list[Row], str]:
     n = sizes.history_revisions
     with store.open(url) as db:
         db.create("b5")
-        every_tenth = ({"optimizer.learning_rate": 1e-4 * (1 + i // 10 % 5)} for i in range(n))
-        db.update_many(
-            "b5", (next(every_tenth) if i % 10 == 0 else {"epochs": i} for i in range(1, n))
-        )
+        db.update_many("b5", (history_change(i) for i in range(1, n)))
         history = median(
             lambda: db.history("b5", field="optimizer.learning_rate"), max(3, sizes.repeat)
         )
