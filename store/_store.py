@@ -288,7 +288,7 @@ class Store:
             return [
                 Event("unset", path)
                 for path in dict.fromkeys(wanted)
-                if path in state.explicit or encode(state.values[path]) != encode(defaults[path])
+                if encode(state.values[path]) != encode(defaults[path])
             ]
 
         return self._write(run, [build], "update", expected_revision, author, message, None)
