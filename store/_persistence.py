@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from store._errors import AppendOnlyViolation, DatabaseError, StoreError
 from store._migrations import current_revision, upgrade
@@ -113,6 +114,24 @@ _STORED = (
 )
 _STORED_TOUCHING = _STORED.where(
     revisions.c.id.in_(sa.select(events.c.revision_id).where(events.c.path == sa.bindparam("path")))
+)
+_REPLAY = (
+    sa.select(
+        revisions.c.number, revisions.c.schema_version, events.c.op, events.c.path, events.c.value
+    )
+    .select_from(revisions)
+    .outerjoin(events, events.c.revision_id == revisions.c.id)
+    .where(
+        revisions.c.run_id == sa.bindparam("run_id"),
+        revisions.c.number > sa.bindparam("after"),
+        revisions.c.number <= sa.bindparam("upto"),
+    )
+    .order_by(revisions.c.number, events.c.position)
+)
+_CONFIG = sa.select(snapshots.c.config).where(
+    snapshots.c.run_id == sa.bindparam("run_id"),
+    snapshots.c.revision == sa.bindparam("revision"),
+    snapshots.c.fingerprint == sa.bindparam("fingerprint"),
 )
 _DROP_SNAPSHOTS = sa.delete(snapshots).where(snapshots.c.run_id == sa.bindparam("run_id"))
 _SNAPSHOT = (
@@ -272,8 +291,42 @@ class Transaction:
         ).first()
         return (row.revision, row.state) if row else None
 
+    def cached_config(self, run: RunRow, revision: int, fingerprint: str) -> str | None:
+        """The effective config's JSON kept with a snapshot at exactly `revision`, if any."""
+        row = self._conn.execute(
+            _CONFIG, {"run_id": run.id, "revision": revision, "fingerprint": fingerprint}
+        ).first()
+        return row.config if row else None
+
+    def replay_rows(self, run: RunRow, after: int, upto: int) -> Iterator[Sequence[Any]]:
+        """The run's events `(number, schema_version, op, path, JSON text)` in order, in batches.
+
+        Replay's hot path: the rows come from the driver's cursor as plain tuples (a revision
+        without events gives one row whose op is None), streamed, never all in memory.
+        """
+        compiled = self._recorder.compiled(_REPLAY)
+        values = {"run_id": run.id, "after": after, "upto": upto}
+        parameters: Any = (
+            tuple(values[name] for name in compiled.positiontup or ())
+            if compiled.positional
+            else values
+        )
+        cursor = self._recorder.streaming_cursor(self._conn)
+        try:
+            cursor.execute(str(compiled), parameters)
+            while batch := cursor.fetchmany(_FETCH):
+                yield batch
+        finally:
+            cursor.close()
+
     def save_snapshot(
-        self, run: RunRow, revision: int, fingerprint: str, schema_version: int, state: str
+        self,
+        run: RunRow,
+        revision: int,
+        fingerprint: str,
+        schema_version: int,
+        state: str,
+        config: str | None,
     ) -> None:
         """Store a snapshot of the run's state at `revision`, replacing the run's older ones."""
         self._conn.execute(_DROP_SNAPSHOTS, {"run_id": run.id})
@@ -284,6 +337,7 @@ class Transaction:
                 fingerprint=fingerprint,
                 schema_version=schema_version,
                 state=state,
+                config=config,
             )
         )
 
@@ -294,6 +348,7 @@ class Recorder(ABC):
     def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.url = url
         self.timeout = timeout
+        self._compiled: dict[int, SQLCompiler] = {}
         with translated(url):
             self.engine = self.create_engine(url)
         with self._connection(write=True) as conn:
@@ -310,6 +365,18 @@ class Recorder(ABC):
     @abstractmethod
     def lock_run(self, connection: sa.Connection, run_id: int) -> None:
         """Serialise writers of one run until the transaction ends."""
+
+    def compiled(self, statement: sa.Select[Any]) -> SQLCompiler:
+        """`statement` compiled once for this backend's driver."""
+        key = id(statement)
+        if key not in self._compiled:
+            compiled = statement.compile(dialect=self.engine.dialect)
+            self._compiled[key] = compiled
+        return self._compiled[key]
+
+    def streaming_cursor(self, connection: sa.Connection) -> Any:
+        """A driver cursor on the transaction's connection that fetches rows as asked."""
+        return connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
     def insert_rows(
         self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], rows: list[Any]
@@ -415,6 +482,11 @@ class PostgresRecorder(Recorder):
         """Serialise processes that open (and so may migrate) the same database at once."""
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(self.MIGRATION_LOCK)))
         super().migrate(connection)
+
+    def streaming_cursor(self, connection: sa.Connection) -> Any:
+        """A server-side cursor: psycopg's default cursor would hold the whole result."""
+        driver = connection.connection.driver_connection
+        return driver.cursor(name=f"store_replay_{id(connection)}")  # type: ignore[union-attr]
 
     def lock_run(self, connection: sa.Connection, run_id: int) -> None:
         """Take the run's advisory lock until the transaction ends."""

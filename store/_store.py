@@ -58,8 +58,9 @@ from store._verify import Problem, VerifyReport, parse_expectation, verify_chain
 RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 MAX_VALUE_BYTES = 1024 * 1024
 """The largest JSON text one stored value may have."""
-SNAPSHOT_EVERY = 32
-"""A write stores a snapshot once this many revisions follow the last one…"""
+SNAPSHOT_EVERY = 1
+"""A write stores a snapshot once this many revisions follow the last one (1: every write,
+so reading the head validates the config JSON kept with it, whatever the history)…"""
 SNAPSHOT_EVENTS = 64
 """…or this many events: a snapshot reads faster than that many events from the log."""
 BATCH = 1000
@@ -135,6 +136,7 @@ class _Loaded:
     revisions: list[Revision] = field(default_factory=list)
     tail_events: int = 0
     pending: list[StoredRevision] = field(default_factory=list)
+    effective: Flat = field(default_factory=dict)
 
     @property
     def number(self) -> int:
@@ -439,8 +441,18 @@ class Store:
         )
 
     def current(self, run: str) -> BaseModel:
-        """The run's effective config: a validated model of its schema's newest version."""
-        return self.read(run).config
+        """The run's effective config: a validated model of its schema's newest version.
+
+        The fast path validates the config JSON a write kept with the head's snapshot.
+        """
+        with self._recorder.read() as tx:
+            row = _require_run(tx, run)
+            head = _require_head(tx, row)
+            schema = get_schema(row.schema)
+            cached = tx.cached_config(row, head.number, snapshot_key(schema))
+        if cached is None:
+            return self.read(run).config
+        return schema.model.model_validate_json(cached)
 
     def at(self, run: str, revision: int) -> BaseModel:
         """The effective config as it was right after `revision`."""
@@ -646,7 +658,8 @@ class Store:
         row, head, state = loaded.row, loaded.head, loaded.state
         number = loaded.number + 1
         state.apply(number, version, events)
-        _validate(state.schema, state.effective())
+        loaded.effective = state.effective()
+        _validate(state.schema, loaded.effective)
         created_at = _now()
         who = author or default_author()
         text = message or ""
@@ -684,7 +697,12 @@ class Store:
             or loaded.tail_events >= SNAPSHOT_EVENTS
         ):
             tx.save_snapshot(
-                loaded.row, loaded.number, snapshot_key(state.schema), state.version, state.dump()
+                loaded.row,
+                loaded.number,
+                snapshot_key(state.schema),
+                state.version,
+                state.dump(),
+                _config_json(state.schema, loaded.effective),
             )
             loaded.snapshot_at = loaded.number
             loaded.tail_events = 0
@@ -712,21 +730,14 @@ class Store:
         """
         schema = get_schema(row.schema)
         snapshot = tx.snapshot(row, upto, snapshot_key(schema))
-        state = RunState.load(schema, *snapshot) if snapshot else None
-        tail_events = 0
-        for revision in tx.revisions(row, state.revision if state else 0, upto):
-            tail_events += len(revision.events)
-            if state is None:
-                state = RunState.new(
-                    schema, _known_version(schema, row.name, revision.schema_version)
-                )
-            state.apply(
-                revision.number,
-                _known_version(schema, row.name, revision.schema_version),
-                revision.events,
-            )
-        if state is None:  # pragma: no cover - a run always has revision 1
-            raise RevisionNotFound(f"run {row.name!r} has no revisions")
+        if snapshot:
+            state = RunState.load(schema, *snapshot)
+        else:
+            base = tx.base_version(row)
+            if base is None:  # pragma: no cover - a run always has revision 1
+                raise RevisionNotFound(f"run {row.name!r} has no revisions")
+            state = RunState.new(schema, _known_version(schema, row.name, base))
+        tail_events = state.fold(tx.replay_rows(row, state.revision, upto))
         return state, snapshot[0] if snapshot else 0, tail_events
 
     def _replay(
@@ -953,6 +964,14 @@ def _validate(schema: Schema, values: Flat) -> BaseModel:
         raise InvalidChange(
             f"{path}: {error.get('input')!r} is invalid: {error['msg']}{expected}"
         ) from None
+
+
+def _config_json(schema: Schema, effective: Flat) -> str | None:
+    """The effective config as JSON for the read fast path; None where a secret needs resolving."""
+    secrets = schema.version(schema.latest).secrets
+    if any(str(effective[path]).startswith("env:") for path in secrets):
+        return None
+    return json.dumps(unflatten(effective), separators=(",", ":"))
 
 
 def _known_fields(

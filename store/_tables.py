@@ -50,5 +50,6 @@ snapshots = sa.Table(
     sa.Column("fingerprint", sa.String(32), primary_key=True),
     sa.Column("schema_version", sa.Integer, nullable=False),
     sa.Column("state", sa.Text, nullable=False),
+    sa.Column("config", sa.Text, nullable=True),
     sqlite_with_rowid=False,
 )

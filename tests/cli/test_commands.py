@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import store
+from store._migrations import HEAD
 from tests.cli.conftest import Invoke
 
 
@@ -286,10 +287,10 @@ def test_verify(invoke: Invoke, db_url: str, run: str) -> None:
 
 def test_db_commands(invoke: Invoke) -> None:
     upgrade = invoke("db", "upgrade")
-    assert (upgrade.exit_code, upgrade.stdout) == (0, "database at migration 0002\n")
+    assert (upgrade.exit_code, upgrade.stdout) == (0, f"database at migration {HEAD}\n")
     current = invoke("db", "current")
-    assert (current.exit_code, current.stdout) == (0, "migration\n0002\n")
-    assert json.loads(invoke("db", "current", "--json").stdout) == {"migration": "0002"}
+    assert (current.exit_code, current.stdout) == (0, f"migration\n{HEAD}\n")
+    assert json.loads(invoke("db", "current", "--json").stdout) == {"migration": HEAD}
 
 
 def test_the_default_database_is_store_url(

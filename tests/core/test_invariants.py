@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from pydantic import BaseModel
 
 import store
@@ -293,3 +294,17 @@ def test_verify_reports_an_altered_revision(sqlite_url: str, tmp_path: Path) -> 
         report = db.verify()
     assert not report.ok
     assert [(p.run, p.revision) for p in report.problems] == [("run", 2)]
+
+
+def test_the_cached_head_config_reads_exactly_as_a_replay(db_url: str) -> None:
+    with store.open(db_url) as db:
+        db.create("run", {"learning_rate": 3e-4, "gradient_checkpointing": True}, schema_version=1)
+        db.update("run", {"resolution": "512,768"})
+        cached = db.current("run")
+        assert cached == db.read("run").config
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM snapshots")
+    engine.dispose()
+    with store.open(db_url) as db:
+        assert db.current("run") == cached
