@@ -135,7 +135,7 @@ def _model_leaves(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[st
             continue
         if info.is_required():
             raise SchemaError(f"{model.__name__}.{name}: every field needs a default")
-        annotation = (
+        annotation: Any = (
             typing.Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
         )
         adapter: TypeAdapter[Any] = TypeAdapter(annotation)
