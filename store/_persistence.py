@@ -61,6 +61,17 @@ class Head:
 
 
 @dataclass(frozen=True)
+class HeadConfig:
+    """A run's schema and head number, with one of its snapshots' key and config (if any)."""
+
+    schema: str
+    head: int | None
+    revision: int | None
+    fingerprint: str | None
+    config: str | None
+
+
+@dataclass(frozen=True)
 class StoredRevision:
     """A revision exactly as stored (event values as their JSON text), for verification."""
 
@@ -128,10 +139,19 @@ _REPLAY = (
     )
     .order_by(revisions.c.number, events.c.position)
 )
-_CONFIG = sa.select(snapshots.c.config).where(
-    snapshots.c.run_id == sa.bindparam("run_id"),
-    snapshots.c.revision == sa.bindparam("revision"),
-    snapshots.c.fingerprint == sa.bindparam("fingerprint"),
+_HEAD_CONFIG = (
+    sa.select(
+        runs.c.schema,
+        sa.select(sa.func.max(revisions.c.number))
+        .where(revisions.c.run_id == runs.c.id)
+        .scalar_subquery()
+        .label("head"),
+        snapshots.c.revision,
+        snapshots.c.fingerprint,
+        snapshots.c.config,
+    )
+    .select_from(runs.outerjoin(snapshots, snapshots.c.run_id == runs.c.id))
+    .where(runs.c.name == sa.bindparam("name"))
 )
 _DROP_SNAPSHOTS = sa.delete(snapshots).where(snapshots.c.run_id == sa.bindparam("run_id"))
 _SNAPSHOT = (
@@ -291,13 +311,6 @@ class Transaction:
         ).first()
         return (row.revision, row.state) if row else None
 
-    def cached_config(self, run: RunRow, revision: int, fingerprint: str) -> str | None:
-        """The effective config's JSON kept with a snapshot at exactly `revision`, if any."""
-        row = self._conn.execute(
-            _CONFIG, {"run_id": run.id, "revision": revision, "fingerprint": fingerprint}
-        ).first()
-        return row.config if row else None
-
     def replay_rows(self, run: RunRow, after: int, upto: int) -> Iterator[Sequence[Any]]:
         """The run's events `(number, schema_version, op, path, JSON text)` in order, in batches.
 
@@ -391,6 +404,15 @@ class Recorder(ABC):
             with conn.begin():
                 yield conn
 
+    def head_configs(self, name: str) -> list[HeadConfig]:
+        """For the run `name`: its schema, head number and each snapshot's key and config.
+
+        One statement, so no transaction is opened for it: the hot path of `current()`.
+        """
+        with translated(self.url), self.engine.connect() as conn:
+            conn.execution_options(store_single=True)
+            return [HeadConfig(*row) for row in conn.execute(_HEAD_CONFIG, {"name": name})]
+
     @contextmanager
     def read(self) -> Iterator[Transaction]:
         """A read-only transaction: one consistent view of the log."""
@@ -441,8 +463,11 @@ class SQLiteRecorder(Recorder):
 
         @sa.event.listens_for(engine, "begin")
         def _begin(connection: sa.Connection) -> None:
-            write = connection.get_execution_options().get("store_write")
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            options = connection.get_execution_options()
+            if not options.get("store_single"):  # one SELECT is atomic on its own
+                connection.exec_driver_sql(
+                    "BEGIN IMMEDIATE" if options.get("store_write") else "BEGIN"
+                )
 
         return engine
 

@@ -445,14 +445,14 @@ class Store:
 
         The fast path validates the config JSON a write kept with the head's snapshot.
         """
-        with self._recorder.read() as tx:
-            row = _require_run(tx, run)
-            head = _require_head(tx, row)
-            schema = get_schema(row.schema)
-            cached = tx.cached_config(row, head.number, snapshot_key(schema))
-        if cached is None:
-            return self.read(run).config
-        return schema.model.model_validate_json(cached)
+        found = self._recorder.head_configs(check_run_name(run))
+        if found:
+            schema = get_schema(found[0].schema)
+            key = snapshot_key(schema)
+            for row in found:
+                if row.config and row.revision == row.head and row.fingerprint == key:
+                    return schema.model.model_validate_json(row.config)
+        return self.read(run).config
 
     def at(self, run: str, revision: int) -> BaseModel:
         """The effective config as it was right after `revision`."""
