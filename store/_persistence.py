@@ -153,6 +153,8 @@ _HEAD_CONFIG = (
     .select_from(runs.outerjoin(snapshots, snapshots.c.run_id == runs.c.id))
     .where(runs.c.name == sa.bindparam("name"))
 )
+_APPEND = revisions.insert().returning(revisions.c.id, sort_by_parameter_order=True)
+_SAVE_SNAPSHOT = snapshots.insert()
 _DROP_SNAPSHOTS = sa.delete(snapshots).where(snapshots.c.run_id == sa.bindparam("run_id"))
 _SNAPSHOT = (
     sa.select(snapshots.c.revision, snapshots.c.state)
@@ -281,7 +283,7 @@ class Transaction:
     def append(self, run: RunRow, new: Sequence[StoredRevision]) -> None:
         """Append revisions and their events, in order (two statements however many)."""
         ids = self._conn.execute(
-            revisions.insert().returning(revisions.c.id, sort_by_parameter_order=True),
+            _APPEND,
             [
                 {
                     "run_id": run.id,
@@ -344,14 +346,15 @@ class Transaction:
         """Store a snapshot of the run's state at `revision`, replacing the run's older ones."""
         self._conn.execute(_DROP_SNAPSHOTS, {"run_id": run.id})
         self._conn.execute(
-            snapshots.insert().values(
-                run_id=run.id,
-                revision=revision,
-                fingerprint=fingerprint,
-                schema_version=schema_version,
-                state=state,
-                config=config,
-            )
+            _SAVE_SNAPSHOT,
+            {
+                "run_id": run.id,
+                "revision": revision,
+                "fingerprint": fingerprint,
+                "schema_version": schema_version,
+                "state": state,
+                "config": config,
+            },
         )
 
 

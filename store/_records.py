@@ -15,11 +15,14 @@ Kind = Literal["create", "update", "rollback", "import"]
 GENESIS = "0" * 64
 
 
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def encode(value: Any) -> str:
     """Canonical JSON of a value: the exact text stored, hashed and compared."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return _CANONICAL.encode(value)
 
 
 def is_finite(value: Any) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import math
@@ -76,7 +77,12 @@ def default_url() -> str:
 
 def default_author() -> str:
     """`$STORE_AUTHOR`, else `user@host`."""
-    return os.environ.get("STORE_AUTHOR") or f"{getpass.getuser()}@{socket.gethostname()}"
+    return os.environ.get("STORE_AUTHOR") or _user_at_host()
+
+
+@functools.cache
+def _user_at_host() -> str:
+    return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
 @dataclass(frozen=True)
@@ -737,7 +743,8 @@ class Store:
             if base is None:  # pragma: no cover - a run always has revision 1
                 raise RevisionNotFound(f"run {row.name!r} has no revisions")
             state = RunState.new(schema, _known_version(schema, row.name, base))
-        tail_events = state.fold(tx.replay_rows(row, state.revision, upto))
+        tail = tx.replay_rows(row, state.revision, upto) if state.revision < upto else ()
+        tail_events = state.fold(tail)
         return state, snapshot[0] if snapshot else 0, tail_events
 
     def _replay(
