@@ -234,6 +234,8 @@ class Schema:
             leaves = version.leaves
             parts.append([version.number, sorted((p, leaves[p].type_name) for p in leaves)])
             parts.append(json.dumps(version.default_values, sort_keys=True, default=repr))
+            if version.model is not None:  # constraints too: a cached config must still hold
+                parts.append(json.dumps(version.model.model_json_schema(), sort_keys=True))
         for upcaster in self.upcasters:
             parts.append([upcaster.source, [_describe(step) for step in upcaster.steps]])
         return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import getpass
 import json
@@ -457,7 +458,8 @@ class Store:
             key = snapshot_key(schema)
             for row in found:
                 if row.config and row.revision == row.head and row.fingerprint == key:
-                    return schema.model.model_validate_json(row.config)
+                    with contextlib.suppress(ValidationError):  # the replay says what is wrong
+                        return schema.model.model_validate_json(row.config)
         return self.read(run).config
 
     def at(self, run: str, revision: int) -> BaseModel:
