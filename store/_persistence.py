@@ -112,33 +112,28 @@ _HEAD = (
 _BASE = sa.select(revisions.c.schema_version).where(
     revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == 1
 )
-_STORED = (
-    sa.select(*_REVISION_COLUMNS, events.c.op, events.c.path, events.c.value)
-    .select_from(revisions)
-    .outerjoin(events, events.c.revision_id == revisions.c.id)
-    .where(
-        revisions.c.run_id == sa.bindparam("run_id"),
-        revisions.c.number > sa.bindparam("after"),
-        revisions.c.number <= sa.bindparam("upto"),
+
+
+def _log_rows(*columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """A run's revisions joined to their events, revisions after..upto, in log order."""
+    return (
+        sa.select(*columns, events.c.op, events.c.path, events.c.value)
+        .select_from(revisions)
+        .outerjoin(events, events.c.revision_id == revisions.c.id)
+        .where(
+            revisions.c.run_id == sa.bindparam("run_id"),
+            revisions.c.number > sa.bindparam("after"),
+            revisions.c.number <= sa.bindparam("upto"),
+        )
+        .order_by(revisions.c.number, events.c.position)
     )
-    .order_by(revisions.c.number, events.c.position)
-)
+
+
+_STORED = _log_rows(*_REVISION_COLUMNS)
 _STORED_TOUCHING = _STORED.where(
     revisions.c.id.in_(sa.select(events.c.revision_id).where(events.c.path == sa.bindparam("path")))
 )
-_REPLAY = (
-    sa.select(
-        revisions.c.number, revisions.c.schema_version, events.c.op, events.c.path, events.c.value
-    )
-    .select_from(revisions)
-    .outerjoin(events, events.c.revision_id == revisions.c.id)
-    .where(
-        revisions.c.run_id == sa.bindparam("run_id"),
-        revisions.c.number > sa.bindparam("after"),
-        revisions.c.number <= sa.bindparam("upto"),
-    )
-    .order_by(revisions.c.number, events.c.position)
-)
+_REPLAY = _log_rows(revisions.c.number, revisions.c.schema_version)
 _HEAD_CONFIG = (
     sa.select(
         runs.c.schema,
@@ -278,7 +273,8 @@ class Transaction:
             found = list(group)
             first = found[0]
             events = () if first[8] is None else tuple(row[8:] for row in found)
-            yield StoredRevision(*first[1:8], events)
+            columns: tuple[Any, ...] = tuple(first[1:8])
+            yield StoredRevision(*columns, events)
 
     def append(self, run: RunRow, new: Sequence[StoredRevision]) -> None:
         """Append revisions and their events, in order (two statements however many)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import getpass
 import json
@@ -1065,18 +1066,7 @@ def _explicit_at(state: RunState) -> dict[str, int]:
 
 
 def _replace_changes(revision: Revision, changes: Sequence[Change]) -> Revision:
-    return Revision(
-        revision.run,
-        revision.number,
-        revision.schema_version,
-        revision.created_at,
-        revision.author,
-        revision.message,
-        revision.kind,
-        revision.events,
-        revision.hash,
-        tuple(changes),
-    )
+    return dataclasses.replace(revision, changes=tuple(changes))
 
 
 def schema_origins(schema: Schema, base: int) -> dict[str, tuple[str, int]]:
