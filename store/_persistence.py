@@ -273,8 +273,8 @@ class Transaction:
             found = list(group)
             first = found[0]
             events = () if first[8] is None else tuple(row[8:] for row in found)
-            columns: tuple[Any, ...] = tuple(first[1:8])
-            yield StoredRevision(*columns, events)
+            number, version, created_at, author, message, kind, digest = first[1:8]
+            yield StoredRevision(number, version, created_at, author, message, kind, digest, events)
 
     def append(self, run: RunRow, new: Sequence[StoredRevision]) -> None:
         """Append revisions and their events, in order (two statements however many)."""
