@@ -86,9 +86,13 @@ class Transform:
     `paths` names every field it reads, writes or drops, so the schema can be checked.
     """
 
-    fn: Callable[[dict[str, Any]], dict[str, Any]]
+    fn: Callable[..., dict[str, Any]]
     paths: tuple[str, ...]
     note: str | None = None
+    presence: bool = False
+    """With `presence=True`, `fn(config, present)` also gets the set of paths the run set
+    (values, not defaults) and may add to it the paths it derives from them: for formats
+    whose own migrations act only on the keys a file has, as OneTrainer's do."""
 
 
 Step: TypeAlias = Rename | Convert | Remove | Add | Transform
@@ -286,7 +290,7 @@ def _describe(step: Step) -> Any:
     if isinstance(step, Convert):
         return ["convert", step.path, fn_id(step.fn)]
     if isinstance(step, Transform):
-        return ["transform", list(step.paths), fn_id(step.fn)]
+        return ["transform", list(step.paths), fn_id(step.fn), step.presence]
     if isinstance(step, Add):
         return ["add", step.path, json.dumps(step.legacy_default, default=repr)]
     if isinstance(step, Rename):
@@ -325,7 +329,15 @@ def _apply(
             known = target.leaves.keys() | (
                 schema.version(k).leaves.keys() - sections_of(target.leaves)
             )
-            result = flatten(step.fn(copy.deepcopy(unflatten(values))), known)
+            config = copy.deepcopy(unflatten(values))
+            if step.presence:
+                present = set(explicit)
+                result = flatten(step.fn(config, present), known)
+                if explicit:  # derived paths count as set by the earliest revision they read
+                    mark = min(explicit.values())
+                    explicit.update((p, mark) for p in present - explicit.keys() if p in result)
+            else:
+                result = flatten(step.fn(config), known)
             if step.note and any(values.get(p) != result.get(p) for p in step.paths):
                 warn(step.note)
             values.clear()

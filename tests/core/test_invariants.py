@@ -308,3 +308,49 @@ def test_the_cached_head_config_reads_exactly_as_a_replay(db_url: str) -> None:
     engine.dispose()
     with store.open(db_url) as db:
         assert db.current("run") == cached
+
+
+class Parts(BaseModel):
+    dtype: str = "FLOAT_32"
+
+
+class Flat1(BaseModel):
+    dtype: str = "FLOAT_32"
+    unet: Parts = Parts()
+    vae: Parts = Parts()
+
+
+class Flat2(BaseModel):
+    unet: Parts = Parts()
+    vae: Parts = Parts()
+
+
+def _fan_out(config: dict[str, Any], present: set[str]) -> dict[str, Any]:
+    """A format's migration that copies the global dtype only into parts the file had."""
+    dtype = config.pop("dtype")
+    if "dtype" in present:
+        for part in ("unet", "vae"):
+            if f"{part}.dtype" in present:
+                config[part]["dtype"] = dtype
+    return config
+
+
+def test_a_presence_transform_sees_the_whole_config_and_what_was_set(
+    db: store.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema = Schema(
+        "fanout",
+        [SchemaVersion(1, Flat1), SchemaVersion(2, Flat2)],
+        [
+            Upcaster(
+                1, [Transform(_fan_out, paths=("dtype", "unet.dtype", "vae.dtype"), presence=True)]
+            )
+        ],
+    )
+    monkeypatch.setitem(_registry._registered, "fanout", schema)
+    db.create("partial", {"dtype": "BF16", "unet.dtype": "NONE"}, schema="fanout", schema_version=1)
+    assert db.current("partial").model_dump() == {
+        "unet": {"dtype": "BF16"},
+        "vae": {"dtype": "FLOAT_32"},
+    }
+    assert schema.run_defaults(1, 2) == {"unet.dtype": "FLOAT_32", "vae.dtype": "FLOAT_32"}
