@@ -171,11 +171,10 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def report(opened: store.Store, written: Revision) -> None:
+def report(written: Revision) -> None:
     """Tell people which revision a write appended and what it changed."""
-    revision = opened.revision(written.run, written.number)
-    click.echo(f"{revision.run}: revision {revision.number} ({revision.kind}) {revision.hash}")
-    for change in revision.changes:
+    click.echo(f"{written.run}: revision {written.number} ({written.kind}) {written.hash}")
+    for change in written.changes:
         click.echo(f"  {change_text(change)}")
 
 
@@ -284,10 +283,7 @@ def create(
     """Create RUN, bound to a schema, optionally with values from a file."""
     with open_store() as opened:
         if source is None:
-            report(
-                opened,
-                opened.create(run, schema=schema or "training", message=message, author=author),
-            )
+            report(opened.create(run, schema=schema or "training", message=message, author=author))
             return
         result = opened.import_config(
             run,
@@ -298,7 +294,7 @@ def create(
             exclusive=True,
         )
         warn_import(result)
-        report(opened, result.revision)
+        report(result.revision)
 
 
 @cli.command(name="set")
@@ -325,7 +321,7 @@ def set_(
             author=author,
             expected_revision=expect_revision,
         )
-        report(opened, written)
+        report(written)
 
 
 @cli.command()
@@ -345,7 +341,7 @@ def unset(
         written = opened.unset(
             run, paths, message=message, author=author, expected_revision=expect_revision
         )
-        report(opened, written)
+        report(written)
 
 
 @cli.command(name="show")
@@ -452,7 +448,7 @@ def rollback(
         written = opened.rollback(
             run, to, message=message, author=author, expected_revision=expect_revision
         )
-        report(opened, written)
+        report(written)
 
 
 @cli.command(name="import")
@@ -502,7 +498,7 @@ def import_(
                 preset=path.name.startswith("#"),
             )
             warn_import(result)
-            report(opened, result.revision)
+            report(result.revision)
 
 
 def config_files(paths: Sequence[str]) -> list[Path]:

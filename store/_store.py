@@ -506,12 +506,6 @@ class Store:
             ]
         return result[:limit] if limit is not None else result
 
-    def revision(self, run: str, number: int) -> Revision:
-        """One revision with its changes to the effective config, as `history` shows it."""
-        newest_first = self.history(run)
-        _check_revision(run, number, newest_first[0].number)
-        return newest_first[newest_first[0].number - number]
-
     def diff(
         self, run: str, a: int, b: int | None = None, *, other: str | None = None
     ) -> list[Change]:
@@ -666,9 +660,12 @@ class Store:
         """
         row, head, state = loaded.row, loaded.head, loaded.state
         number = loaded.number + 1
+        before = loaded.effective or state.effective()
+        touched = _touched(state, version, events)
         state.apply(number, version, events)
         loaded.effective = state.effective()
         _validate(state.schema, loaded.effective)
+        changes = _changes(state, before, loaded.effective, number, touched)
         created_at = _now()
         who = author or default_author()
         text = message or ""
@@ -690,7 +687,7 @@ class Store:
             StoredRevision(number, version, created_at, who, text, kind, digest, tuple(encoded))
         )
         return Revision(
-            row.name, number, version, created_at, who, text, kind, tuple(events), digest
+            row.name, number, version, created_at, who, text, kind, tuple(events), digest, changes
         )
 
     def _commit(self, tx: Transaction, loaded: _Loaded) -> None:
@@ -1018,22 +1015,35 @@ def _with_changes(schema: Schema, revisions: Sequence[Revision]) -> list[Revisio
     for revision in revisions:
         if state is None:
             state = RunState.new(schema, revision.schema_version)
+        touched = _touched(state, revision.schema_version, revision.events)
         state.apply(revision.number, revision.schema_version, revision.events)
         after = state.effective()
-        if revision.number == 1:
-            defaults = schema.run_defaults(state.base, schema.latest)
-            changes = [
-                Change(p, defaults[p], after[p]) for p, n in _explicit_at(state).items() if n == 1
-            ]
-        else:
-            changes = [
-                Change(p, before.get(p), v)
-                for p, v in after.items()
-                if encode(before.get(p)) != encode(v)
-            ]
-        result.append(_replace_changes(revision, changes))
+        changes = _changes(state, before, after, revision.number, touched)
+        result.append(dataclasses.replace(revision, changes=changes))
         before = after
     return result
+
+
+def _touched(state: RunState, version: int, events: Sequence[Event]) -> set[str] | None:
+    """The paths a revision can change: its events' when no upcaster runs, else any (None)."""
+    latest = state.schema.latest
+    return {e.path for e in events} if state.version == version == latest else None
+
+
+def _changes(
+    state: RunState, before: Flat, after: Flat, number: int, touched: set[str] | None
+) -> tuple[Change, ...]:
+    """How revision `number` moved the effective config; the first lists what it set."""
+    if number == 1:
+        defaults = state.schema.run_defaults(state.base, state.schema.latest)
+        explicit = _explicit_at(state)
+        return tuple(Change(p, defaults[p], after[p]) for p, n in explicit.items() if n == 1)
+    paths = after if touched is None else [p for p in after if p in touched]
+    return tuple(
+        Change(p, before.get(p), after[p])
+        for p in paths
+        if encode(before.get(p)) != encode(after[p])
+    )
 
 
 def _field_timeline(schema: Schema, field: str, revisions: Iterable[Revision]) -> list[Revision]:
