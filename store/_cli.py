@@ -186,9 +186,9 @@ def warn_import(result: store.ImportResult) -> None:
         click.echo(f"Warning: {note}", err=True)
 
 
-def open_store() -> store.Store:
-    """The store named by the global `--db` option."""
-    return store.open(click.get_current_context().find_root().obj)
+def open_store(upgrade: bool = True) -> store.Store:
+    """The store named by the global `--db` option (migrated to the newest schema, by default)."""
+    return store.open(click.get_current_context().find_root().obj, upgrade=upgrade)
 
 
 def assignment(
@@ -573,8 +573,8 @@ def upgrade() -> None:
 @db.command(name="current")
 @output_options
 def current_migration() -> Output:
-    """Show the migration the database is at."""
-    with open_store() as opened:
+    """Show the migration the database is at, without upgrading it."""
+    with open_store(upgrade=False) as opened:
         migration = opened.migration()
     return Output({"migration": migration}, Table(("migration",), [(migration or "",)]))
 

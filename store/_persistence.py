@@ -357,14 +357,15 @@ class Transaction:
 class Recorder(ABC):
     """A database holding store's log; subclasses set up one backend."""
 
-    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True) -> None:
         self.url = url
         self.timeout = timeout
         self._compiled: dict[int, SQLCompiler] = {}
         with translated(url):
             self.engine = self.create_engine(url)
-        with self._connection(write=True) as conn:
-            self.migrate(conn)
+        if upgrade:
+            with self._connection(write=True) as conn:
+                self.migrate(conn)
 
     @abstractmethod
     def create_engine(self, url: str) -> sa.Engine:
@@ -517,7 +518,7 @@ class PostgresRecorder(Recorder):
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(self.LOCK_SPACE, run_id)))
 
 
-def open_recorder(url: str, timeout: float = DEFAULT_TIMEOUT) -> Recorder:
+def open_recorder(url: str, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True) -> Recorder:
     """The recorder for a database URL (`sqlite:///…` or `postgresql+psycopg://…`)."""
     try:
         backend = make_url(url).get_backend_name()
@@ -531,7 +532,7 @@ def open_recorder(url: str, timeout: float = DEFAULT_TIMEOUT) -> Recorder:
         raise DatabaseError(
             f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
         )
-    return recorders[backend](url, timeout)
+    return recorders[backend](url, timeout, upgrade)
 
 
 @contextmanager

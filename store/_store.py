@@ -155,9 +155,11 @@ class _Loaded:
 class Store:
     """An open store: one database, every run in it."""
 
-    def __init__(self, url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True
+    ) -> None:
         self.url = url or default_url()
-        self._recorder: Recorder = open_recorder(self.url, timeout)
+        self._recorder: Recorder = open_recorder(self.url, timeout, upgrade)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -1106,9 +1108,14 @@ def schema_origins(schema: Schema, base: int) -> dict[str, tuple[str, int]]:
     return {path: sources[mark] for path, mark in marks.items()}
 
 
-def open(url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Store:
-    """Open the store at `url` (default `$STORE_URL`, else `sqlite:///store.db`), migrating it."""
-    return Store(url, timeout=timeout)
+def open(
+    url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True
+) -> Store:
+    """Open the store at `url` (default `$STORE_URL`, else `sqlite:///store.db`).
+
+    The database is created or migrated to the newest schema unless `upgrade=False`.
+    """
+    return Store(url, timeout=timeout, upgrade=upgrade)
 
 
 def current(run: str, url: str | None = None) -> BaseModel:

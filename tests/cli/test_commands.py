@@ -7,9 +7,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
+from click.testing import CliRunner
 
 import store
-from store._migrations import HEAD
+from store._cli import cli
+from store._migrations import HEAD, alembic_config
 from tests.cli.conftest import Invoke
 
 
@@ -320,3 +324,14 @@ def test_verify_lists_a_revision_altered_out_of_band(invoke: Invoke, db_url: str
         "r    1    hash does not match its content and predecessor (altered, re-ordered, or "
         "inserted out of band)",
     ]
+
+
+def test_db_current_reports_an_old_database_without_upgrading_it(sqlite_url: str) -> None:
+    engine = sa.create_engine(sqlite_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+    engine.dispose()
+    result = CliRunner().invoke(cli, ["--db", sqlite_url, "db", "current"])
+    assert (result.exit_code, result.stdout) == (0, "migration\n0001\n")
+    upgraded = CliRunner().invoke(cli, ["--db", sqlite_url, "db", "upgrade"])
+    assert upgraded.stdout == f"database at migration {HEAD}\n"
