@@ -51,7 +51,11 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "[store.schemas]\nmy_trainer = my_trainer_config:SCHEMA\n"
     )
     monkeypatch.syspath_prepend(str(folder))
-    monkeypatch.delitem(_registry._registered, "my_trainer", raising=False)
+    monkeypatch.setattr(
+        _registry,
+        "_registered",
+        {k: v for k, v in _registry._registered.items() if k != "my_trainer"},
+    )
     return folder
 
 
