@@ -182,13 +182,12 @@ class Store:
         schema_version: int | None = None,
         author: str | None = None,
         message: str | None = None,
-        kind: Kind = "create",
     ) -> Revision:
         """Create a run bound to `schema`, as revision 1 holding the given values."""
         found = get_schema(schema)
         version = _writer_version(found, schema_version)
         with self._recorder.write() as tx:
-            return self._create(tx, run, found, version, values or {}, kind, author, message)
+            return self._create(tx, run, found, version, values or {}, "create", author, message)
 
     def _create(
         self,
