@@ -1,7 +1,8 @@
 """The built-in `onetrainer` schema: OneTrainer's `TrainConfig`, config versions 0..11.
 
-Version 11 is the pydantic model in `_model.py`; versions 0..10 are the flat defaults of
-OneTrainer's own dumps (`defaults/v<k>.json`). Version 0 covers both unversioned shapes:
+Version 11 is the pydantic model in `_model.py`; versions 0..10 have the fields of
+OneTrainer's own dumps (`defaults/v<k>.json`), each defaulting to what OneTrainer gives a
+file that lacks it (`_upcasters.defaults`). Version 0 covers both unversioned shapes:
 TrainArgs (`optimizer` a name plus flat `optimizer_*` keys) and the 2-day TrainConfig
 (`optimizer` a dict plus `optimizer_defaults`, `concepts`, `samples`); its leaves are the
 union, and upcaster 0->1 tells them apart by the type of `optimizer`.
@@ -9,10 +10,10 @@ union, and upcaster 0->1 tells them apart by the type of `optimizer`.
 
 from __future__ import annotations
 
-from store._onetrainer._defaults import NEWEST, OLDEST, defaults
+from store._onetrainer._defaults import NEWEST, OLDEST
 from store._onetrainer._files import export_hook, import_hook
 from store._onetrainer._model import TrainConfig
-from store._onetrainer._upcasters import upcasters
+from store._onetrainer._upcasters import defaults, upcasters
 from store._schema import Schema, SchemaVersion
 
 ONETRAINER = Schema(

@@ -1,4 +1,4 @@
-"""The flat defaults of OneTrainer config versions 0..10, shipped as package data."""
+"""The fields of OneTrainer config versions 0..10 as its own dumps have them (package data)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ OLDEST, NEWEST = 0, 11
 
 
 @functools.cache
-def defaults(version: int) -> dict[str, Any]:
-    """The flat `{path: default}` of a model-less version, read once from `defaults/v<k>.json`."""
+def dumped(version: int) -> dict[str, Any]:
+    """The flat `{path: value}` of a model-less version's full dump (`defaults/v<k>.json`)."""
     text = resources.files(__package__).joinpath("defaults", f"v{version}.json").read_text()
     loaded: dict[str, Any] = json.loads(text)
     return loaded
@@ -20,4 +20,4 @@ def defaults(version: int) -> dict[str, Any]:
 
 def paths(version: int, prefix: str = "", exclude: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The leaf paths of a model-less version starting with `prefix`, minus `exclude`."""
-    return tuple(p for p in defaults(version) if p.startswith(prefix) and p not in exclude)
+    return tuple(p for p in dumped(version) if p.startswith(prefix) and p not in exclude)

@@ -1,9 +1,13 @@
 """OneTrainer's migrations `__migration_0..10` (TrainConfig.py at 23df3832) as upcasters.
 
-Each OneTrainer migration `n` is the upcaster `n -> n+1`. OneTrainer loads an old file by
-migrating the keys it has and filling every missing key with today's default; the store
-always upcasts a complete config, so a field new in `k+1` declares as legacy default what
-OneTrainer gives a file from before `k+1`: the v11 default (`_legacy_adds`).
+Each OneTrainer migration `n` is the upcaster `n -> n+1`. OneTrainer migrates only the keys
+an old file has, then fills every missing key with today's default. The store upcasts a
+complete config and reads a missing key as OneTrainer does: a field of versions 0..10
+defaults to what its v11 field defaults to (followed through renames), or to what a
+migration uses for a missing key (`defaults`); and the migrations that derive values from
+the keys a file has (migration 1's epoch units, 8's prior -> transformer copy, 10's
+offloading fan-out and legacy output format) act only on what the run set
+(`Transform(presence=True)`).
 """
 
 from __future__ import annotations
@@ -17,10 +21,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from store._onetrainer._defaults import NEWEST, defaults, paths
+from store._onetrainer._defaults import NEWEST, dumped, paths
 from store._onetrainer._model import TrainConfig
-from store._paths import unflatten
-from store._schema import Add, Convert, Rename, Step, Transform, Upcaster, warn
+from store._schema import Convert, Rename, Step, Transform, Upcaster, warn
 
 Nested = dict[str, Any]
 
@@ -29,17 +32,18 @@ PARTS = (
     "text_encoder_4", "vae", "effnet_encoder", "decoder", "decoder_text_encoder", "decoder_vqgan",
 )  # fmt: skip
 WUERSTCHEN = ("STABLE_CASCADE_1", "WUERSTCHEN_2")
-# A part section OneTrainer's file did not have: `model_name` is null until migration 10.
-ABSENT = None
-# Where a field lives at v11 when it was renamed or folded on the way.
-LATER_PATH = {
-    "lora_layers": "layer_filter",
-    "lora_layer_preset": "layer_filter_preset",
-    "lora_layers_regex": "layer_filter_regex",
-    "enable_async_offloading": "async_offloading",
+# What OneTrainer's migration `k` uses for a key the file lacks (`data.pop(key, default)`).
+SUPPLIED: dict[int, dict[str, Any]] = {
+    2: {"min_snr_gamma": 0.0},
+    3: {"noising_weight": 0.0, "noising_bias": 0.5},
+    4: {"gradient_checkpointing": True},
+    10: {
+        "gradient_checkpointing": "ON",
+        "enable_activation_offloading": True,
+        "layer_offload_fraction": 0.0,
+        "enable_async_offloading": True,
+    },
 }
-# What migration 10 assumes for a field a file from before v6 does not have.
-MIGRATION_10_DEFAULTS = {"enable_activation_offloading": True, "layer_offload_fraction": 0.0}
 
 
 @functools.cache
@@ -59,20 +63,23 @@ def _flatten_model(model: BaseModel, prefix: str, out: dict[str, Any]) -> None:
             out[f"{prefix}{name}"] = model.model_dump(mode="json", include={name})[name]
 
 
-def _version_defaults(version: int) -> dict[str, Any]:
-    """The flat defaults of any version 0..11."""
-    return _v11_defaults() if version == NEWEST else defaults(version)
+@functools.cache
+def defaults(version: int) -> dict[str, Any]:
+    """A model-less version's flat defaults: what OneTrainer gives a file that lacks the key."""
+    # What migration `version` supplies, else the default of the field it becomes at
+    # `version+1`; a field with no successor keeps its dump's value.
+    later = _v11_defaults() if version + 1 == NEWEST else defaults(version + 1)
+    supplied, moves = SUPPLIED.get(version, {}), _moves(version)
+    return {
+        path: supplied[path] if path in supplied else later.get(moves.get(path, path), value)
+        for path, value in dumped(version).items()
+    }
 
 
-def _legacy_adds(source: int, produced: set[str]) -> list[Step]:
-    """`Add` steps giving fields new in `source+1` the value OneTrainer gives older files."""
-    old, new, final = defaults(source), _version_defaults(source + 1), _v11_defaults()
-    steps: list[Step] = []
-    for path in new.keys() - old.keys() - produced:
-        later = MIGRATION_10_DEFAULTS.get(path, final.get(LATER_PATH.get(path, path), new[path]))
-        if later != new[path]:
-            steps.append(Add(path, legacy_default=later))
-    return sorted(steps, key=lambda step: typing.cast(Add, step).path)
+def _moves(source: int) -> dict[str, str]:
+    """Where upcaster `source` puts a field under another path (renames, migration 0)."""
+    renamed = {step.old: step.new for step in _chains()[source] if isinstance(step, Rename)}
+    return {**renamed, **_OPTIMIZER_MOVES} if source == 0 else renamed
 
 
 def _get(data: Nested, path: str) -> Any:
@@ -92,7 +99,7 @@ def _pop(data: Nested, path: str) -> Any:
 
 def _dropped(source: int, *dropped: str) -> Transform:
     """Fields version `source+1` no longer has: OneTrainer drops them silently, we warn."""
-    before = defaults(source)
+    before = dumped(source)
 
     def drop(data: Nested) -> Nested:
         for path in dropped:
@@ -109,6 +116,10 @@ def _dropped(source: int, *dropped: str) -> Transform:
 
 _V0_FLAT_OPTIMIZER = paths(0, "optimizer_", exclude=("optimizer_defaults",))
 _V1_OPTIMIZER = paths(1, "optimizer.")
+_OPTIMIZER_MOVES = {
+    "optimizer": "optimizer.optimizer",
+    **{key: f"optimizer.{key.removeprefix('optimizer_')}" for key in _V0_FLAT_OPTIMIZER},
+}
 
 
 def _migration_0(data: Nested) -> Nested:
@@ -147,6 +158,11 @@ _PART_KEYS = {
     ),
 }
 _PART_FIELDS = ("train", "stop_training_after", "learning_rate", "weight_dtype")
+_EPOCH_LIMITS = tuple(
+    f"{part}.{field}"
+    for part in _PART_KEYS
+    for field in ("stop_training_after", "stop_training_after_unit")
+)
 _MODEL_KEYS = {
     "vae_model_name": "vae.model_name",
     "vae_weight_dtype": "vae.weight_dtype",
@@ -161,21 +177,28 @@ _EMBEDDING_KEYS = ("embedding_model_names", "token_count", "initial_embedding_te
 
 
 def _part_steps() -> list[Step]:
-    """Renames of migration 1; a flat `train_*_epochs` limit counts in epochs."""
-    steps: list[Step] = []
-    for part, keys in _PART_KEYS.items():
-        steps += [
-            Rename(key, f"{part}.{field}") for key, field in zip(keys, _PART_FIELDS, strict=True)
-        ]
-        steps.append(Add(f"{part}.stop_training_after_unit", legacy_default="EPOCH"))
-    steps += [Rename(old, new) for old, new in _MODEL_KEYS.items()]
-    return steps
+    """Renames of migration 1: flat per-part and per-model keys into their sections."""
+    steps: list[Step] = [
+        Rename(key, f"{part}.{field}")
+        for part, keys in _PART_KEYS.items()
+        for key, field in zip(keys, _PART_FIELDS, strict=True)
+    ]
+    return steps + [Rename(old, new) for old, new in _MODEL_KEYS.items()]
+
+
+def _epoch_limits(data: Nested, present: set[str]) -> Nested:
+    """A flat `train_*_epochs` limit the file set counts in epochs (as migration 1)."""
+    for part in _PART_KEYS:
+        if f"{part}.stop_training_after" in present:
+            data[part]["stop_training_after_unit"] = "EPOCH"
+            present.add(f"{part}.stop_training_after_unit")
+    return data
 
 
 def _migration_1_embeddings(data: Nested) -> Nested:
     """The single embedding's flat settings -> the `embeddings` list (as migration 1)."""
     names, token_count, text = (data.pop(key) for key in _EMBEDDING_KEYS)
-    entry = copy.deepcopy(defaults(2)["embeddings"][0])
+    entry = copy.deepcopy(dumped(2)["embeddings"][0])
     entry.update(token_count=token_count, initial_embedding_text=text)
     if names:
         entry["model_name"] = names[0]
@@ -235,12 +258,13 @@ def _full_preset(preset: Any) -> Any:
     return "full" if preset is None else preset
 
 
-def _migration_8(data: Nested) -> Nested:
-    """Every model but Stable Cascade/Wuerstchen trains a `transformer`: a copy of `prior`."""
+def _migration_8(data: Nested, present: set[str]) -> Nested:
+    """Every model but Stable Cascade/Wuerstchen trains a `transformer`: the `prior` set."""
     if data["model_type"] not in WUERSTCHEN:
-        data["transformer"] = copy.deepcopy(data["prior"])
-    else:
-        data.setdefault("transformer", {})["model_name"] = ABSENT
+        transformer = data.setdefault("transformer", {})
+        for name in sorted(p.removeprefix("prior.") for p in present if p.startswith("prior.")):
+            transformer[name] = copy.deepcopy(data["prior"][name])
+            present.add(f"transformer.{name}")
     return data
 
 
@@ -263,24 +287,24 @@ _GLOBAL_OFFLOADING = (
 _PART_OFFLOADING = ("gradient_checkpointing", "activation_offloading", "offload_fraction")
 
 
-def _migration_10(data: Nested) -> Nested:
+def _migration_10(data: Nested, present: set[str]) -> Nested:
     """Global checkpointing/offloading fans out to every part the file had."""
     mode, activation, fraction = (data.pop(key) for key in _GLOBAL_OFFLOADING)
     offloaded = mode == "CPU_OFFLOADED"
     values = (mode != "OFF", offloaded and activation, fraction if offloaded else 0.0)
     for part in PARTS:
-        if data[part].get("model_name", "") is ABSENT:
-            data[part] = unflatten(_v11_defaults())[part]  # not in OneTrainer's file
-        else:
+        if any(path.startswith(f"{part}.") for path in present):
             data[part].update(zip(_PART_OFFLOADING, values, strict=True))
+            present.update(f"{part}.{field}" for field in _PART_OFFLOADING)
     return data
 
 
-def _legacy_format(data: Nested) -> Nested:
-    """SAFETENSORS is now the new format: old files meant the legacy one (LoRA or full)."""
-    if data["output_model_format"] == "SAFETENSORS" and data["training_method"] != "EMBEDDING":
-        lora = data["training_method"] == "LORA"
-        data["output_model_format"] = "LEGACY_LORA" if lora else "LEGACY_SAFETENSORS"
+def _legacy_format(data: Nested, present: set[str]) -> Nested:
+    """SAFETENSORS is now the new format: old files that set it meant the legacy one."""
+    method = data["training_method"]
+    chosen = "output_model_format" in present and data["output_model_format"] == "SAFETENSORS"
+    if chosen and method != "EMBEDDING":
+        data["output_model_format"] = "LEGACY_LORA" if method == "LORA" else "LEGACY_SAFETENSORS"
     return data
 
 
@@ -339,7 +363,7 @@ def _fallback(allowed: tuple[Any, ...], default: Any) -> Callable[[Any], Any]:
 
 def _enum_fallbacks() -> list[Step]:
     """One `Convert` per enum field that v10 and v11 share."""
-    final, v10 = _v11_defaults(), defaults(10)
+    final, v10 = _v11_defaults(), dumped(10)
     return [
         Convert(path, _fallback(allowed, final[path]), note="not a value OneTrainer 11 knows")
         for path, allowed in sorted(_literal_fields(TrainConfig).items())
@@ -348,120 +372,92 @@ def _enum_fallbacks() -> list[Step]:
 
 
 def _part_paths(version: int, *fields: str) -> tuple[str, ...]:
+    known = _v11_defaults() if version == NEWEST else dumped(version)
     return tuple(
-        f"{part}.{field}"
-        for part in PARTS
-        for field in fields
-        if f"{part}.{field}" in _version_defaults(version)
+        f"{part}.{field}" for part in PARTS for field in fields if f"{part}.{field}" in known
     )
 
 
 def upcasters() -> list[Upcaster]:
     """The upcasters 0->1 ... 10->11."""
-    chains: list[tuple[list[Step], set[str]]] = [
-        (
-            [
-                Transform(
-                    _migration_0,
-                    paths=("optimizer", "optimizer_defaults", *_V0_FLAT_OPTIMIZER, *_V1_OPTIMIZER),
-                )
-            ],
-            set(),
-        ),
-        (
-            [
-                *_part_steps(),
-                Transform(_migration_1_embeddings, paths=(*_EMBEDDING_KEYS, "embeddings")),
-            ],
-            {"embeddings"},
-        ),
-        (
-            [
-                Transform(
-                    _migration_2,
-                    paths=("min_snr_gamma", "model_type", "loss_weight_fn", "loss_weight_strength"),
-                ),
-                Transform(
-                    _keep_embedding,
-                    paths=("embeddings", *_EMBEDDING_FIELDS),
-                    note="embedding kept (OneTrainer loses it)",
-                ),
-                _dropped(2, "circular_mask_generation", "random_rotate_and_crop"),
-                Add("text_encoder_3.model_name", legacy_default=ABSENT),
-            ],
-            {"text_encoder_3.model_name"},
-        ),
-        (
-            [
-                Transform(
-                    _migration_3, paths=("noising_weight", "noising_bias", "timestep_distribution")
-                )
-            ],
-            {"timestep_distribution"},
-        ),
-        ([Convert("gradient_checkpointing", _checkpointing_mode)], set()),
-        (
-            [
-                Rename("save_after", "save_every"),
-                Rename("save_after_unit", "save_every_unit"),
-                _dropped(5, "attention_mechanism", *paths(5, "align_prop")),
-                Add("text_encoder_4.model_name", legacy_default=ABSENT),
-            ],
-            {"text_encoder_4.model_name"},
-        ),
-        ([Convert("lora_layer_preset", _full_preset)], set()),
-        (
-            [
-                Rename("lora_layers", "layer_filter"),
-                Rename("lora_layer_preset", "layer_filter_preset"),
-                Rename("lora_layers_regex", "layer_filter_regex"),
-                _dropped(7, "optimizer.use_focus", "optimizer.use_muon_pp"),
-            ],
-            set(),
-        ),
-        (
-            [
-                Transform(
-                    _migration_8,
-                    paths=("model_type", *paths(8, "prior."), *paths(9, "transformer.")),
-                ),
-                _dropped(8, "sequential_model_setup"),
-            ],
-            set(paths(9, "transformer.")),
-        ),
-        (
-            [
-                Transform(_migration_9, paths=("weight_dtype", *_part_paths(9, "weight_dtype"))),
-                _dropped(
-                    9,
-                    "coft_eps",
-                    "oft_coft",
-                    "optimizer.cautious_mask",
-                    "optimizer.grams_moment",
-                    "optimizer.k_warmup_steps",
-                ),
-            ],
-            set(),
-        ),
-        (
-            [
-                Transform(
-                    _migration_10,
-                    paths=(*_GLOBAL_OFFLOADING, *_part_paths(11, "model_name", *_PART_OFFLOADING)),
-                ),
-                Rename("enable_async_offloading", "async_offloading"),
-                Transform(_legacy_format, paths=("output_model_format", "training_method")),
-                Convert("concepts", _migrate_concepts),
-                *_enum_fallbacks(),
-            ],
-            set(),
-        ),
-    ]
-    return [
-        Upcaster(source, [*_legacy_adds(source, produced | _renamed(steps)), *steps])
-        for source, (steps, produced) in enumerate(chains)
-    ]
+    return [Upcaster(source, steps) for source, steps in enumerate(_chains())]
 
 
-def _renamed(steps: list[Step]) -> set[str]:
-    return {step.new for step in steps if isinstance(step, Rename)}
+@functools.cache
+def _chains() -> tuple[list[Step], ...]:
+    """The steps of each upcaster, by source version."""
+    return (
+        [
+            Transform(
+                _migration_0,
+                paths=("optimizer", "optimizer_defaults", *_V0_FLAT_OPTIMIZER, *_V1_OPTIMIZER),
+            )
+        ],
+        [
+            *_part_steps(),
+            Transform(_epoch_limits, paths=_EPOCH_LIMITS, presence=True),
+            Transform(_migration_1_embeddings, paths=(*_EMBEDDING_KEYS, "embeddings")),
+        ],
+        [
+            Transform(
+                _migration_2,
+                paths=("min_snr_gamma", "model_type", "loss_weight_fn", "loss_weight_strength"),
+            ),
+            Transform(
+                _keep_embedding,
+                paths=("embeddings", *_EMBEDDING_FIELDS),
+                note="embedding kept (OneTrainer loses it)",
+            ),
+            _dropped(2, "circular_mask_generation", "random_rotate_and_crop"),
+        ],
+        [
+            Transform(
+                _migration_3, paths=("noising_weight", "noising_bias", "timestep_distribution")
+            )
+        ],
+        [Convert("gradient_checkpointing", _checkpointing_mode)],
+        [
+            Rename("save_after", "save_every"),
+            Rename("save_after_unit", "save_every_unit"),
+            _dropped(5, "attention_mechanism", *paths(5, "align_prop")),
+        ],
+        [Convert("lora_layer_preset", _full_preset)],
+        [
+            Rename("lora_layers", "layer_filter"),
+            Rename("lora_layer_preset", "layer_filter_preset"),
+            Rename("lora_layers_regex", "layer_filter_regex"),
+            _dropped(7, "optimizer.use_focus", "optimizer.use_muon_pp"),
+        ],
+        [
+            Transform(
+                _migration_8,
+                paths=("model_type", *paths(8, "prior."), *paths(9, "transformer.")),
+                presence=True,
+            ),
+            _dropped(8, "sequential_model_setup"),
+        ],
+        [
+            Transform(_migration_9, paths=("weight_dtype", *_part_paths(9, "weight_dtype"))),
+            _dropped(
+                9,
+                "coft_eps",
+                "oft_coft",
+                "optimizer.cautious_mask",
+                "optimizer.grams_moment",
+                "optimizer.k_warmup_steps",
+            ),
+        ],
+        [
+            Transform(
+                _migration_10,
+                paths=(*_GLOBAL_OFFLOADING, *_part_paths(11, *_PART_OFFLOADING)),
+                presence=True,
+            ),
+            Rename("enable_async_offloading", "async_offloading"),
+            Transform(
+                _legacy_format, paths=("output_model_format", "training_method"), presence=True
+            ),
+            Convert("concepts", _migrate_concepts),
+            *_enum_fallbacks(),
+        ],
+    )

@@ -56,6 +56,15 @@ def test_v0_trainconfig_shape_loads(case: str) -> None:
     assert config["text_encoder"]["train"] == source["train_text_encoder"]
 
 
+def test_a_partial_old_file_reads_missing_keys_as_onetrainer_does() -> None:
+    config = effective({"train_unet_epochs": 5, "gradient_checkpointing": False}, 0)[0]
+    unet, prior = config["unet"], config["prior"]
+    assert (unet["stop_training_after"], unet["stop_training_after_unit"]) == (5, "EPOCH")
+    assert (prior["stop_training_after"], prior["stop_training_after_unit"]) == (0, "NEVER")
+    assert (unet["gradient_checkpointing"], prior["gradient_checkpointing"]) == (False, True)
+    assert config["output_model_format"] == "SAFETENSORS"
+
+
 # Values a migration is meant to transform; everything else a file sets must survive.
 TRANSFORMED = {"noising_bias", "output_model_format", "attention_mechanism", "lora_layer_preset"}
 RENAMED = {
