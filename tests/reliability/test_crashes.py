@@ -84,9 +84,13 @@ def check_imports(
 
 def check_committed(db: store.Store, done: list[dict[str, Any]], intents: dict[Any, Any]) -> None:
     """Every revision whose call returned is there, holding what was intended."""
+    histories: dict[str, dict[int, store.Revision]] = {}
     for entry in done:
         intent = intents[tuple(entry["done"])]
-        revision = db.revision(entry["run"], entry["number"])
+        run = entry["run"]
+        if run not in histories:
+            histories[run] = {r.number: r for r in db.history(run)}
+        revision = histories[run][entry["number"]]
         if intent["op"] == "update":
             assert {e.path: e.value for e in revision.events} == intent["changes"]
         else:
