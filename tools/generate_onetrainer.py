@@ -1,7 +1,8 @@
 """Generate the `onetrainer` schema's data files from OneTrainer's own dumps.
 
 Writes `store/_onetrainer/_model.py` (the v11 pydantic models) and
-`store/_onetrainer/defaults/v<k>.json` (the flat defaults of versions 0..10).
+`store/_onetrainer/defaults/v<k>.json` (the flat values OneTrainer dumped for versions 0..10;
+the defaults are worked out from them).
 
     python tools/generate_onetrainer.py /work/shared/onetrainer-presets
 
@@ -446,7 +447,7 @@ Port = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) els
 
 
 def write_defaults(data: Path) -> None:
-    """Write the flat defaults of versions 0..10; v0 is the union of both v0 shapes."""
+    """Write the flat values dumped for versions 0..10; v0 is the union of both v0 shapes."""
     out = PACKAGE / "defaults"
     out.mkdir(exist_ok=True)
     flat: dict[str, dict[str, Any]] = {}
