@@ -64,18 +64,7 @@ def test_full_dump_matches_head(case: str) -> None:
     assert_same(ours, head, ())
 
 
-# A preset from a v9-era commit that already has v10's `quantization` section: version 9
-# has no such fields, so the import skips them; OneTrainer keeps any key v11 knows.
-V10_KEYS_AT_V9 = pytest.mark.xfail(strict=True, reason="v9 file with v10 keys: skipped on import")
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(c, marks=V10_KEYS_AT_V9) if c == "chroma_Finetune_16GB@v9@7c255ac4" else c
-        for c in HISTORICAL_CASES
-    ],
-)
+@pytest.mark.parametrize("case", HISTORICAL_CASES)
 def test_historical_preset_matches_head(case: str) -> None:
     source = load(DATA / "historical" / f"{case}.json")
     head = load(HISTORICAL_OK / f"{case}__to_v11.json")
