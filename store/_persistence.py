@@ -535,6 +535,18 @@ def open_recorder(url: str, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = Tr
     return recorders[backend](url, timeout, upgrade)
 
 
+def _driver_errors() -> tuple[type[Exception], ...]:
+    """The drivers' own error roots: replay reads through their cursors directly."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - PostgreSQL support not installed
+        return (sqlite3.Error,)
+    return (sqlite3.Error, psycopg.Error)
+
+
+_TRANSLATED: tuple[type[Exception], ...] = (sa.exc.SQLAlchemyError, *_driver_errors())
+
+
 @contextmanager
 def translated(url: str) -> Iterator[None]:
     """Turn driver and SQLAlchemy errors into the package's own, naming the database."""
@@ -542,7 +554,7 @@ def translated(url: str) -> Iterator[None]:
         yield
     except StoreError:
         raise
-    except sa.exc.SQLAlchemyError as exc:
+    except _TRANSLATED as exc:
         message = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         if "append-only" in message:
             raise AppendOnlyViolation(message) from exc

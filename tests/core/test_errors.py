@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -137,3 +138,15 @@ def test_an_unsupported_url_is_refused() -> None:
         store.open("mysql://localhost/x")
     with pytest.raises(store.DatabaseError, match="not a database URL"):
         store.open("not a url")
+
+
+def test_a_driver_error_while_replaying_is_translated(sqlite_url: str) -> None:
+    with store.open(sqlite_url) as db:
+        db.create("run", {"epochs": 3})
+    conn = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    conn.execute("DELETE FROM snapshots")
+    conn.execute("ALTER TABLE events RENAME TO lost")
+    conn.commit()
+    conn.close()
+    with store.open(sqlite_url) as db, pytest.raises(store.DatabaseError, match="no such table"):
+        db.current("run")
