@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 import store
 
 
@@ -102,3 +104,27 @@ def test_explain_names_where_each_value_comes_from(db: store.Store) -> None:
     assert origins["optimizer.weight_decay"].source == "legacy"
     assert origins["ema"].describe() == "default of schema version 3"
     assert origins["seed"].describe() == "default of schema version 3"
+
+
+def test_importing_a_whole_config_into_a_run_records_only_what_differs(db: store.Store) -> None:
+    db.create("run", {"epochs": 5, "seed": 1})
+    result = db.import_config("run", {"__version": 3, "epochs": 5, "batch_size": 2})
+    assert result.revision.kind == "import"
+    assert [(e.op, e.path) for e in result.revision.events] == [
+        ("set", "batch_size"),
+        ("unset", "seed"),
+    ]
+    assert (effective(db, "run")["seed"], effective(db, "run")["batch_size"]) == (42, 2)
+    with pytest.raises(store.NoChange):
+        db.import_config("run", {"__version": 3, "epochs": 5, "batch_size": 2})
+
+
+def test_an_older_file_imported_into_a_newer_run_keeps_the_meaning_of_its_time(
+    db: store.Store,
+) -> None:
+    db.create("run", {"epochs": 5})
+    db.import_config("run", {"__version": 1, "learning_rate": 3e-4, "epochs": 5})
+    config = effective(db, "run")
+    assert config["optimizer"] == {"name": "ADAMW", "learning_rate": 3e-4, "weight_decay": 0.0}
+    assert (config["batch_size"], config["gradient_checkpointing"]) == (1, "OFF")
+    assert db.head("run").schema_version == 3
