@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -20,9 +21,26 @@ _CANONICAL = json.JSONEncoder(
 )
 
 
+def _finite(value: float) -> str:
+    if not math.isfinite(value):
+        raise ValueError("Out of range float values are not JSON compliant")
+    return float.__repr__(value)
+
+
+_SCALARS: dict[type, Callable[[Any], str]] = {
+    str: json.encoder.encode_basestring,
+    int: int.__repr__,
+    float: _finite,
+    bool: lambda value: "true" if value else "false",
+    type(None): lambda _: "null",
+}
+"""Scalars written as the canonical encoder writes them, without building an encoder per call."""
+
+
 def encode(value: Any) -> str:
     """Canonical JSON of a value: the exact text stored, hashed and compared."""
-    return _CANONICAL.encode(value)
+    scalar = _SCALARS.get(type(value))
+    return scalar(value) if scalar else _CANONICAL.encode(value)
 
 
 def is_finite(value: Any) -> bool:
@@ -73,6 +91,21 @@ class Revision:
     events: tuple[Event, ...]
     hash: str
     changes: tuple[Change, ...] = field(default=(), compare=False)
+
+    def with_changes(self, changes: Iterable[Change]) -> Revision:
+        """The same revision, with its changes to the effective config."""
+        return Revision(
+            self.run,
+            self.number,
+            self.schema_version,
+            self.created_at,
+            self.author,
+            self.message,
+            self.kind,
+            self.events,
+            self.hash,
+            tuple(changes),
+        )
 
     @property
     def time(self) -> datetime:

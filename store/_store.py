@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import getpass
 import json
@@ -501,7 +500,7 @@ class Store:
         result = list(reversed(_with_changes(schema, revisions)))
         if field is not None:
             result = [
-                _replace_changes(r, [c for c in r.changes if c.path == field])
+                r.with_changes(c for c in r.changes if c.path == field)
                 for r in result
                 if any(c.path == field for c in r.changes)
             ]
@@ -1020,7 +1019,7 @@ def _with_changes(schema: Schema, revisions: Sequence[Revision]) -> list[Revisio
         state.apply(revision.number, revision.schema_version, revision.events)
         after = state.effective()
         changes = _changes(state, before, after, revision.number, touched)
-        result.append(dataclasses.replace(revision, changes=changes))
+        result.append(revision.with_changes(changes))
         before = after
     return result
 
@@ -1066,7 +1065,7 @@ def _field_timeline(schema: Schema, field: str, revisions: Iterable[Revision]) -
         else:
             changed = encode(old) != encode(value)
         if changed:
-            result.append(_replace_changes(revision, [Change(field, old, value)]))
+            result.append(revision.with_changes([Change(field, old, value)]))
     return result
 
 
@@ -1074,10 +1073,6 @@ def _explicit_at(state: RunState) -> dict[str, int]:
     latest = state.copy()
     latest.upcast_to(state.schema.latest)
     return latest.explicit
-
-
-def _replace_changes(revision: Revision, changes: Sequence[Change]) -> Revision:
-    return dataclasses.replace(revision, changes=tuple(changes))
 
 
 def schema_origins(schema: Schema, base: int) -> dict[str, tuple[str, int]]:
