@@ -122,7 +122,7 @@ def revision_data(revision: Revision) -> dict[str, Any]:
         "kind": revision.kind,
         "schema_version": revision.schema_version,
         "hash": revision.hash,
-        "changes": [asdict(c) for c in revision.changes],
+        "changes": [c._asdict() for c in revision.changes],
     }
 
 
@@ -426,7 +426,7 @@ def diff(run: str, a: str, b: str | None) -> Output:
     with open_store() as opened:
         changes = opened.diff(run, left, right, other=other)
     return Output(
-        [asdict(c) for c in changes],
+        [c._asdict() for c in changes],
         Table(
             ("path", "old", "new"),
             [(c.path, value_text(c.old), value_text(c.new)) for c in changes],

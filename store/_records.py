@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Op = Literal["set", "unset"]
 Kind = Literal["create", "update", "rollback", "import"]
@@ -59,17 +59,15 @@ def format_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-@dataclass(frozen=True)
-class Event:
-    """One field change: `set path value` or `unset path`."""
+class Event(NamedTuple):
+    """One field change: `set path value` or `unset path` (a tuple: imports make thousands)."""
 
     op: Op
     path: str
     value: Any = None
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """How one path of the effective config moved in a revision."""
 
     path: str
