@@ -496,11 +496,13 @@ class PostgresRecorder(Recorder):
     """The single-key advisory lock that serialises migrations and first opens."""
 
     def create_engine(self, url: str) -> sa.Engine:
-        """An engine with a lock timeout, so a stuck writer cannot hang others forever."""
+        """An engine with a lock timeout, so a stuck writer cannot hang others forever.
+
+        No pre-ping: it costs a round trip on every call; a connection the server dropped
+        fails one call with `DatabaseError` and the pool replaces it.
+        """
         return sa.create_engine(
-            url,
-            pool_pre_ping=True,
-            connect_args={"options": f"-c lock_timeout={int(self.timeout * 1000)}"},
+            url, connect_args={"options": f"-c lock_timeout={int(self.timeout * 1000)}"}
         )
 
     def migrate(self, connection: sa.Connection) -> None:
