@@ -198,9 +198,7 @@ class Schema:
     import_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     _by_version: dict[int, SchemaVersion] = field(init=False, repr=False)
     _by_source: dict[int, Upcaster] = field(init=False, repr=False)
-    _tracks: dict[tuple[int, int], tuple[Flat, tuple[str, ...]]] = field(
-        init=False, repr=False, default_factory=dict
-    )
+    _tracks: dict[tuple[int, int], Flat] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_version = {v.number: v for v in self.versions}
@@ -251,19 +249,12 @@ class Schema:
 
     def run_defaults(self, base: int, version: int) -> Flat:
         """What a run created at `base` reads at `version` for a field it never set."""
-        return self._track(base, version)[0]
-
-    def track_notes(self, base: int, version: int) -> tuple[str, ...]:
-        """The upcaster warnings raised while upcasting a run's defaults."""
-        return self._track(base, version)[1]
-
-    def _track(self, base: int, version: int) -> tuple[Flat, tuple[str, ...]]:
         key = (base, version)
         if key not in self._tracks:
             values = dict(self.version(base).default_values)
-            with collect_notes() as notes:
+            with collect_notes():  # upcasting the defaults warns no user
                 self.upcast(values, {}, base, version)
-            self._tracks[key] = (values, tuple(notes))
+            self._tracks[key] = values
         return self._tracks[key]
 
 

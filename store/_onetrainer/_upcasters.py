@@ -82,13 +82,6 @@ def _moves(source: int) -> dict[str, str]:
     return {**renamed, **_OPTIMIZER_MOVES} if source == 0 else renamed
 
 
-def _get(data: Nested, path: str) -> Any:
-    node: Any = data
-    for part in path.split("."):
-        node = node[part]
-    return node
-
-
 def _pop(data: Nested, path: str) -> Any:
     *sections, name = path.split(".")
     node = data
