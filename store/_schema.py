@@ -33,6 +33,7 @@ from pydantic import BaseModel, SecretStr, TypeAdapter
 
 from store._errors import SchemaError
 from store._paths import flatten, sections_of, unflatten
+from store._records import encode
 
 Flat: TypeAlias = dict[str, Any]
 
@@ -242,10 +243,46 @@ class Schema:
             parts.append([upcaster.source, [_describe(step) for step in upcaster.steps]])
         return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
-    def upcast(self, values: Flat, explicit: dict[str, int], source: int, target: int) -> None:
-        """Upcast a complete config in place from version `source` to `target`."""
+    def upcast(
+        self,
+        values: Flat,
+        explicit: dict[str, int],
+        source: int,
+        target: int,
+        *,
+        presence: bool = True,
+    ) -> None:
+        """Upcast a complete config in place from version `source` to `target`.
+
+        `explicit` maps the paths the run set to a revision and follows renames; with
+        `presence=False` it is only carried along, and presence-aware steps see nothing set.
+        """
         for number in range(source, target):
-            _apply(self._by_source[number], values, explicit, self, number)
+            _apply(self._by_source[number], values, explicit, self, number, presence)
+
+    def default_origins(self, base: int) -> dict[str, tuple[str, int]]:
+        """For a run created at `base`, where each never-set field's default comes from."""
+        values = dict(self.version(base).default_values)
+        sources: list[tuple[str, int]] = []
+        marks: dict[str, int] = {}
+        for path in values:
+            marks[path] = len(sources)
+            sources.append(("default", base))
+        for k in range(base, self.latest):
+            self.upcast(values, marks, k, k + 1, presence=False)
+            new_defaults = self.version(k + 1).default_values
+            legacy = {s.path for s in self._by_source[k].steps if isinstance(s, Add)}
+            for path, value in values.items():
+                if path not in marks:
+                    marks[path] = len(sources)
+                    sources.append(("legacy" if path in legacy else "default", k + 1))
+                elif sources[marks[path]][0] == "default" and encode(value) != encode(
+                    new_defaults[path]
+                ):
+                    sources[marks[path]] = ("pinned", k + 1)
+                elif sources[marks[path]][0] == "default":
+                    sources[marks[path]] = ("default", k + 1)
+        return {path: sources[mark] for path, mark in marks.items()}
 
     def run_defaults(self, base: int, version: int) -> Flat:
         """What a run created at `base` reads at `version` for a field it never set."""
@@ -296,7 +333,12 @@ def _code_digest(code: types.CodeType) -> str:
 
 
 def _apply(
-    upcaster: Upcaster, values: Flat, explicit: dict[str, int], schema: Schema, k: int
+    upcaster: Upcaster,
+    values: Flat,
+    explicit: dict[str, int],
+    schema: Schema,
+    k: int,
+    presence: bool,
 ) -> None:
     """Run one upcaster's steps on a complete config of version k, giving one of k+1."""
     target = schema.version(k + 1)
@@ -322,9 +364,9 @@ def _apply(
             )
             config = copy.deepcopy(unflatten(values))
             if step.presence:
-                present = set(explicit)
+                present = set(explicit) if presence else set()
                 result = flatten(step.fn(config, present), known)
-                if explicit:  # derived paths count as set by the earliest revision they read
+                if presence and explicit:  # derived paths count as set by the earliest read
                     mark = min(explicit.values())
                     explicit.update((p, mark) for p in present - explicit.keys() if p in result)
             else:

@@ -54,7 +54,7 @@ from store._records import (
 )
 from store._registry import get_schema
 from store._replay import RunState, snapshot_key
-from store._schema import Add, Flat, Schema, SchemaVersion, collect_notes
+from store._schema import Flat, Schema, SchemaVersion, collect_notes
 from store._verify import Problem, VerifyReport, parse_expectation, verify_chain
 
 RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -533,7 +533,7 @@ class Store:
         state.upcast_to(schema.latest)
         authors = {r.number: r.author for r in revisions}
         defaults = schema.run_defaults(state.base, schema.latest)
-        sources = schema_origins(schema, state.base)
+        sources = schema.default_origins(state.base)
         origins = []
         for path, value in state.values.items():
             if path in state.explicit:
@@ -1073,33 +1073,6 @@ def _explicit_at(state: RunState) -> dict[str, int]:
     latest = state.copy()
     latest.upcast_to(state.schema.latest)
     return latest.explicit
-
-
-def schema_origins(schema: Schema, base: int) -> dict[str, tuple[str, int]]:
-    """For a run created at `base`, where each never-set field's default comes from."""
-    values = dict(schema.version(base).default_values)
-    sources: list[tuple[str, int]] = []
-    marks: dict[str, int] = {}
-    for path in values:
-        marks[path] = len(sources)
-        sources.append(("default", base))
-    for k in range(base, schema.latest):
-        schema.upcast(values, marks, k, k + 1)
-        new_defaults = schema.version(k + 1).default_values
-        legacy = {
-            s.path for u in schema.upcasters if u.source == k for s in u.steps if isinstance(s, Add)
-        }
-        for path, value in values.items():
-            if path not in marks:
-                marks[path] = len(sources)
-                sources.append(("legacy" if path in legacy else "default", k + 1))
-            elif sources[marks[path]][0] == "default" and encode(value) != encode(
-                new_defaults[path]
-            ):
-                sources[marks[path]] = ("pinned", k + 1)
-            elif sources[marks[path]][0] == "default":
-                sources[marks[path]] = ("default", k + 1)
-    return {path: sources[mark] for path, mark in marks.items()}
 
 
 def open(
