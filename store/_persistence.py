@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from store._errors import AppendOnlyViolation, DatabaseError, StoreError
-from store._migrations import current_revision, upgrade
+from store._migrations import HEAD, current_revision, upgrade
 from store._records import Event, Revision
 from store._tables import events, revisions, runs, snapshots
 
@@ -363,7 +363,7 @@ class Recorder(ABC):
         self._compiled: dict[int, SQLCompiler] = {}
         with translated(url):
             self.engine = self.create_engine(url)
-        if upgrade:
+        if upgrade and self.migration() != HEAD:  # a read: opening takes no write lock
             with self._connection(write=True) as conn:
                 self.migrate(conn)
 
