@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -114,3 +115,23 @@ def test_the_wheel_ships_the_migrations(tmp_path: Path) -> None:
         "store/_alembic/versions/0001_log.py",
         "store/py.typed",
     } <= names
+
+
+def _open_and_create(url: str, run: str) -> None:
+    with store.open(url) as db:
+        db.create(run)
+
+
+def test_processes_opening_an_empty_database_at_once_migrate_it_once(db_url: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_open_and_create, args=(db_url, f"run{n}")) for n in range(6)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [p.exitcode for p in processes] == [0] * 6
+    with store.open(db_url) as db:
+        assert sorted(r.name for r in db.runs()) == [f"run{n}" for n in range(6)]
+        assert db.migration() == HEAD
