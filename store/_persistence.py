@@ -11,6 +11,7 @@ import json
 import operator
 import os
 import sqlite3
+import typing
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -367,6 +368,9 @@ class Recorder(ABC):
             with self._connection(write=True) as conn:
                 self.migrate(conn)
 
+    SINGLE_READ: typing.ClassVar[dict[str, Any]] = {}
+    """Connection options for one statement read on its own, outside a transaction."""
+
     @abstractmethod
     def create_engine(self, url: str) -> sa.Engine:
         """Create the SQLAlchemy engine with the backend's settings."""
@@ -410,7 +414,7 @@ class Recorder(ABC):
         One statement, so no transaction is opened for it: the hot path of `current()`.
         """
         with translated(self.url), self.engine.connect() as conn:
-            conn.execution_options(store_single=True)
+            conn.execution_options(**self.SINGLE_READ)
             return [HeadConfig(*row) for row in conn.execute(_HEAD_CONFIG, {"name": name})]
 
     @contextmanager
@@ -437,6 +441,8 @@ class Recorder(ABC):
 
 class SQLiteRecorder(Recorder):
     """SQLite in WAL mode; writers take the database lock up front (`BEGIN IMMEDIATE`)."""
+
+    SINGLE_READ: typing.ClassVar[dict[str, Any]] = {"store_single": True}  # no BEGIN
 
     def create_engine(self, url: str) -> sa.Engine:
         """An engine whose connections run in WAL mode with a busy timeout and foreign keys."""
@@ -490,6 +496,8 @@ class PostgresRecorder(Recorder):
     INSERT on the log) and leave writers of other runs free to go on in parallel.
     """
 
+    SINGLE_READ: typing.ClassVar[dict[str, Any]] = {"isolation_level": "AUTOCOMMIT"}
+    """No transaction, so no rollback round trip when the connection goes back to the pool."""
     LOCK_SPACE = 7231
     """First key of the two-key advisory locks taken per run."""
     MIGRATION_LOCK = 7231001
