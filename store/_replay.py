@@ -69,16 +69,8 @@ class RunState:
     def apply(self, number: int, schema_version: int, events: Iterable[Event]) -> None:
         """Fold one revision's events, written at `schema_version`, into the state."""
         self.upcast_to(schema_version)
-        defaults = None
-        for event in events:
-            if event.op == "set":
-                self.values[event.path] = event.value
-                self.explicit[event.path] = number
-            else:
-                if defaults is None:
-                    defaults = self.schema.run_defaults(self.base, self.version)
-                self.values[event.path] = defaults[event.path]
-                self.explicit.pop(event.path, None)
+        for op, path, value in events:
+            self._put(number, op, path, value)
         self.revision = number
 
     def fold(self, batches: Iterable[Sequence[Any]]) -> int:
@@ -87,22 +79,27 @@ class RunState:
         The same fold as `apply`, without building an object per event: replay's hot path.
         Each batch's values are decoded by one `json.loads` of the texts joined as an array.
         """
-        values, explicit, count = self.values, self.explicit, 0
+        count = 0
         for batch in batches:
             texts = [row[4] for row in batch if row[2] == "set"]
             decoded = iter(json.loads(f"[{','.join(texts)}]"))
             for number, version, op, path, _ in batch:
                 if version != self.version:
                     self.upcast_to(version)
-                if op == "set":
-                    values[path] = next(decoded)
-                    explicit[path] = number
-                elif op == "unset":
-                    values[path] = self.schema.run_defaults(self.base, self.version)[path]
-                    explicit.pop(path, None)
-                count += op is not None
+                if op is not None:
+                    self._put(number, op, path, next(decoded) if op == "set" else None)
+                    count += 1
                 self.revision = number
         return count
+
+    def _put(self, number: int, op: str, path: str, value: Any) -> None:
+        """One event: `set` records the value and who set it; `unset` restores the run default."""
+        if op == "set":
+            self.values[path] = value
+            self.explicit[path] = number
+        else:
+            self.values[path] = self.schema.run_defaults(self.base, self.version)[path]
+            self.explicit.pop(path, None)
 
     def effective(self) -> Flat:
         """The flat config at the schema's newest version (a new dict; the state is unchanged)."""

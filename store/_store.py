@@ -412,14 +412,7 @@ class Store:
             target.upcast_to(target_version)
             return _events_towards(state, target)
 
-        writer = max(version, self._version_of(run))
-        return self._write(run, [build], "import", None, author, message, writer)
-
-    def _version_of(self, run: str) -> int:
-        with self._recorder.read() as tx:
-            row = _require_run(tx, run)
-            head = tx.head(row)
-        return head.schema_version if head else 0
+        return self._write(run, [build], "import", None, author, message, version, catch_up=True)
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -604,6 +597,7 @@ class Store:
         message: str | None,
         schema_version: int | None,
         full: bool = False,
+        catch_up: bool = False,
     ) -> Revision:
         """Lock the run, check the expectation, build each revision at the writer's version, append.
 
@@ -626,6 +620,8 @@ class Store:
                 loaded = _Loaded(row, head, state, snapshot_at, tail_events=tail_events)
             schema = loaded.state.schema
             version = _writer_version(schema, schema_version)
+            if catch_up:  # an older file is written at the run's version, after upcasting
+                version = max(version, loaded.state.version)
             if version < loaded.state.version:
                 raise SchemaVersionTooNew(
                     f"run {run!r} is at schema version {loaded.state.version}; "
