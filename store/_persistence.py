@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import json
 import operator
-import os
 import sqlite3
 import typing
 from abc import ABC, abstractmethod
@@ -439,110 +438,23 @@ class Recorder(ABC):
         self.engine.dispose()
 
 
-class SQLiteRecorder(Recorder):
-    """SQLite in WAL mode; writers take the database lock up front (`BEGIN IMMEDIATE`)."""
-
-    SINGLE_READ: typing.ClassVar[dict[str, Any]] = {"store_single": True}  # no BEGIN
-
-    def create_engine(self, url: str) -> sa.Engine:
-        """An engine whose connections run in WAL mode with a busy timeout and foreign keys."""
-        database = make_url(url).database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            folder = os.path.dirname(os.path.abspath(database))
-            if not os.path.isdir(folder):
-                raise DatabaseError(f"cannot open database {url}: folder {folder} does not exist")
-            if os.path.isdir(database):
-                raise DatabaseError(f"cannot open database {url}: {database} is a folder")
-        engine = sa.create_engine(url, connect_args={"timeout": self.timeout})
-
-        @sa.event.listens_for(engine, "connect")
-        def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-            dbapi_connection.isolation_level = None
-            for pragma in (
-                "PRAGMA journal_mode=WAL",
-                f"PRAGMA busy_timeout={int(self.timeout * 1000)}",
-                "PRAGMA foreign_keys=ON",
-                "PRAGMA synchronous=NORMAL",
-                "PRAGMA cache_size=-65536",
-            ):
-                dbapi_connection.execute(pragma)
-
-        @sa.event.listens_for(engine, "begin")
-        def _begin(connection: sa.Connection) -> None:
-            options = connection.get_execution_options()
-            if not options.get("store_single"):  # one SELECT is atomic on its own
-                connection.exec_driver_sql(
-                    "BEGIN IMMEDIATE" if options.get("store_write") else "BEGIN"
-                )
-
-        return engine
-
-    def lock_run(self, connection: sa.Connection, run_id: int) -> None:
-        """Nothing to do: `BEGIN IMMEDIATE` already holds the database's single write lock."""
-
-    def insert_rows(
-        self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], rows: list[Any]
-    ) -> None:
-        """Insert many rows through the driver's `executemany`: a third of SQLAlchemy's cost."""
-        marks = ", ".join("?" * len(columns))
-        statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
-        connection.exec_driver_sql(statement, rows)
-
-
-class PostgresRecorder(Recorder):
-    """PostgreSQL: writers of one run serialise on that run's advisory lock.
-
-    Advisory locks need no UPDATE privilege (the application role may hold only SELECT and
-    INSERT on the log) and leave writers of other runs free to go on in parallel.
-    """
-
-    SINGLE_READ: typing.ClassVar[dict[str, Any]] = {"isolation_level": "AUTOCOMMIT"}
-    """No transaction, so no rollback round trip when the connection goes back to the pool."""
-    LOCK_SPACE = 7231
-    """First key of the two-key advisory locks taken per run."""
-    MIGRATION_LOCK = 7231001
-    """The single-key advisory lock that serialises migrations and first opens."""
-
-    def create_engine(self, url: str) -> sa.Engine:
-        """An engine with a lock timeout, so a stuck writer cannot hang others forever.
-
-        No pre-ping: it costs a round trip on every call; a connection the server dropped
-        fails one call with `DatabaseError` and the pool replaces it.
-        """
-        return sa.create_engine(
-            url, connect_args={"options": f"-c lock_timeout={int(self.timeout * 1000)}"}
-        )
-
-    def migrate(self, connection: sa.Connection) -> None:
-        """Serialise processes that open (and so may migrate) the same database at once."""
-        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(self.MIGRATION_LOCK)))
-        super().migrate(connection)
-
-    def streaming_cursor(self, connection: sa.Connection) -> Any:
-        """A server-side cursor: psycopg's default cursor would hold the whole result."""
-        driver = connection.connection.driver_connection
-        return driver.cursor(name=f"store_replay_{id(connection)}")  # type: ignore[union-attr]
-
-    def lock_run(self, connection: sa.Connection, run_id: int) -> None:
-        """Take the run's advisory lock until the transaction ends."""
-        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(self.LOCK_SPACE, run_id)))
-
-
 def open_recorder(url: str, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True) -> Recorder:
     """The recorder for a database URL (`sqlite:///…` or `postgresql+psycopg://…`)."""
     try:
         backend = make_url(url).get_backend_name()
     except sa.exc.ArgumentError as exc:
         raise DatabaseError(f"not a database URL: {url!r}") from exc
-    recorders: dict[str, type[Recorder]] = {
-        "sqlite": SQLiteRecorder,
-        "postgresql": PostgresRecorder,
-    }
-    if backend not in recorders:
-        raise DatabaseError(
-            f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
-        )
-    return recorders[backend](url, timeout, upgrade)
+    if backend == "sqlite":
+        from store._sqlite import SQLiteRecorder
+
+        return SQLiteRecorder(url, timeout, upgrade)
+    if backend == "postgresql":
+        from store._postgres import PostgresRecorder
+
+        return PostgresRecorder(url, timeout, upgrade)
+    raise DatabaseError(
+        f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
+    )
 
 
 def _driver_errors() -> tuple[type[Exception], ...]:

@@ -19,9 +19,14 @@ DOMAIN = [
     "_training",
     "_errors",
     "_onetrainer",
+    "_values",
+    "_versions",
+    "_files",
+    "_history",
 ]
-PERSISTENCE = ["_tables", "_migrations", "_persistence"]
-LAYERS = [DOMAIN, PERSISTENCE, ["_store", "_registry"], ["_cli", "__main__"]]
+PERSISTENCE = ["_tables", "_migrations", "_persistence", "_sqlite", "_postgres"]
+API = ["_store", "_registry", "_reads", "_writes", "_imports", "_audit"]
+LAYERS = [DOMAIN, PERSISTENCE, API, ["_cli", "__main__"]]
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -113,7 +113,7 @@ def test_rollback_to_the_current_revision_is_a_no_op(db: store.Store) -> None:
 def test_snapshot_plus_tail_equals_full_replay(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("store._store.SNAPSHOT_EVERY", 3)
+    monkeypatch.setattr("store._writes.SNAPSHOT_EVERY", 3)
     with store.open(db_url) as db:
         db.create("run", {"epochs": 1}, schema_version=1)
         for i in range(2, 12):
@@ -127,7 +127,7 @@ def test_snapshot_plus_tail_equals_full_replay(
 def test_a_snapshot_from_another_fingerprint_is_ignored(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("store._store.SNAPSHOT_EVERY", 2)
+    monkeypatch.setattr("store._writes.SNAPSHOT_EVERY", 2)
     with store.open(sqlite_url) as db:
         db.create("run", {"epochs": 1})
         db.update("run", {"epochs": 2})

@@ -53,7 +53,7 @@ def test_the_tables_match_the_metadata_after_migrating(db_url: str) -> None:
 def test_a_database_at_the_first_migration_is_upgraded_in_place(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("store._store.SNAPSHOT_EVERY", 2)
+    monkeypatch.setattr("store._writes.SNAPSHOT_EVERY", 2)
     with store.open(db_url) as db:
         db.create("old", {"learning_rate": 3e-4}, schema_version=1)
         for epochs in range(1, 6):

@@ -58,7 +58,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> store.Store:
 
 @pytest.fixture(autouse=True)
 def frequent_snapshots(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("store._store.SNAPSHOT_EVERY", 3)
+    monkeypatch.setattr("store._writes.SNAPSHOT_EVERY", 3)
 
 
 @SETTINGS

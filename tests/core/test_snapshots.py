@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import store
-from store import _replay
+from store import _reads, _replay
 from store._tables import snapshots
 
 VALUES: dict[int, dict[str, st.SearchStrategy[Any]]] = {
@@ -102,7 +102,7 @@ def full_replays(db: store.Store, run: str, monkeypatch: pytest.MonkeyPatch) -> 
     """`at(run, r)` for every revision, replaying the whole log each time."""
     head = db.head(run).number
     with monkeypatch.context() as patch:
-        patch.setattr("store._store.snapshot_key", lambda schema: "no-such-snapshot")
+        patch.setattr("store._reads.snapshot_key", lambda schema: "no-such-snapshot")
         return [db.at(run, r) for r in range(1, head + 1)]
 
 
@@ -115,8 +115,8 @@ def test_snapshot_plus_tail_equals_full_replay(
     every: int,
     events: int,
 ) -> None:
-    monkeypatch.setattr("store._store.SNAPSHOT_EVERY", every)
-    monkeypatch.setattr("store._store.SNAPSHOT_EVENTS", events)
+    monkeypatch.setattr("store._writes.SNAPSHOT_EVERY", every)
+    monkeypatch.setattr("store._writes.SNAPSHOT_EVENTS", events)
     run = build(db, *history)
     head = db.head(run).number
     with_snapshots = [db.at(run, r) for r in range(1, head + 1)]
@@ -132,8 +132,8 @@ def test_snapshots_at_any_revisions_equal_full_replay(
     history: tuple[int, dict[str, Any], list[tuple[Any, ...]]],
     points: list[int],
 ) -> None:
-    monkeypatch.setattr("store._store.SNAPSHOT_EVERY", 10**9)
-    monkeypatch.setattr("store._store.SNAPSHOT_EVENTS", 10**9)
+    monkeypatch.setattr("store._writes.SNAPSHOT_EVERY", 10**9)
+    monkeypatch.setattr("store._writes.SNAPSHOT_EVENTS", 10**9)
     run = build(db, *history)
     head = db.head(run).number
     expected = full_replays(db, run, monkeypatch)
@@ -142,7 +142,7 @@ def test_snapshots_at_any_revisions_equal_full_replay(
         assert row is not None
         revisions = list(tx.revisions(row))
         for point in sorted({p for p in points if p <= head}):
-            state = db._replay(row, revisions, upto=point)
+            state = _reads.replay(row, revisions, upto=point)
             tx._conn.execute(
                 snapshots.insert().values(
                     run_id=row.id,
@@ -185,7 +185,7 @@ def snapshot_rows(url: str) -> list[tuple[Any, ...]]:
 
 
 def test_a_run_keeps_only_its_newest_snapshot(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("store._store.SNAPSHOT_EVERY", 2)
+    monkeypatch.setattr("store._writes.SNAPSHOT_EVERY", 2)
     with store.open(db_url) as db:
         db.create("run", {"epochs": 1})
         for epochs in range(2, 10):
@@ -198,7 +198,7 @@ def test_a_large_revision_is_snapshotted_at_once(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     values = {"epochs": 7, "seed": 1, "batch_size": 2, "ema": True, "resolution": "768"}
-    monkeypatch.setattr("store._store.SNAPSHOT_EVENTS", len(values))
+    monkeypatch.setattr("store._writes.SNAPSHOT_EVENTS", len(values))
     with store.open(db_url) as db:
         db.create("run", values)
         assert snapshot_rows(db_url) == [(1, 1)]

@@ -30,7 +30,7 @@ def secret_db(
 ) -> Iterator[store.Store]:
     """A store (snapshots every 2 revisions) with a `secretive` run holding references."""
     monkeypatch.setenv("HF_TOKEN", SECRET)
-    monkeypatch.setattr("store._store.SNAPSHOT_EVERY", 2)
+    monkeypatch.setattr("store._writes.SNAPSHOT_EVERY", 2)
     with store.open(sqlite_url) as db:
         db.create(
             "run", {"api_key": "env:API_KEY", "hub.token": "env:HF_TOKEN"}, schema="secretive"

@@ -1,0 +1,48 @@
+"""Arguments and options shared by several commands, and the store the global `--db` names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import click
+
+import store
+
+
+def open_store(upgrade: bool = True) -> store.Store:
+    """The store named by the global `--db` option (migrated to the newest schema, by default)."""
+    return store.open(click.get_current_context().find_root().obj, upgrade=upgrade)
+
+
+def assignment(
+    _ctx: click.Context, _param: click.Parameter, values: Sequence[str]
+) -> dict[str, str]:
+    """`PATH=VALUE` arguments as a map; a malformed one is a usage error."""
+    parsed: dict[str, str] = {}
+    for text in values:
+        path, sep, value = text.partition("=")
+        if not sep or not path:
+            raise click.BadParameter(f"expected PATH=VALUE, got {text!r}")
+        parsed[path] = value
+    return parsed
+
+
+def revision_number(text: str, name: str) -> int:
+    """A revision given on the command line; not a whole number is a usage error."""
+    try:
+        return int(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a revision number", param_hint=name) from None
+
+
+def write_options(command: Callable[..., None]) -> Callable[..., None]:
+    """`-m/--message` and `--author`, shared by every command that writes."""
+    command = click.option("-m", "--message", help="Why: stored with the revision.")(command)
+    return click.option("--author", help="Who: default $STORE_AUTHOR, else user@host.")(command)
+
+
+expect_option = click.option(
+    "--expect-revision",
+    type=int,
+    help="Refuse (nothing written) unless the run is still at this revision.",
+)

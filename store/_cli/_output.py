@@ -1,0 +1,139 @@
+"""What the command line shows: tables for people, `--json` for programs, from one decorator."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from store._records import Change, Revision
+
+STYLES = {"rev": "cyan", "old": "red", "new": "green", "hash": "dim", "time": "dim"}
+"""Column colours on a terminal."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """What a command shows people: a title, named columns and rows of text."""
+
+    columns: tuple[str, ...]
+    rows: Sequence[Sequence[str]]
+    title: str = ""
+    empty: str = ""
+
+
+@dataclass(frozen=True)
+class Output:
+    """A read command's result: the `--json` document, the table for people, the exit status."""
+
+    data: Any
+    table: Table
+    status: int = 0
+
+
+def output_options(command: Callable[..., Output]) -> Callable[..., None]:
+    """Add `--json` to a read command and render what it returns (sqlite-utils' pattern)."""
+
+    @click.option(
+        "--json", "as_json", is_flag=True, help="Print JSON (shapes in README) instead of text."
+    )
+    @functools.wraps(command)
+    def render(*args: Any, as_json: bool, **kwargs: Any) -> None:
+        output = command(*args, **kwargs)
+        if as_json:
+            click.echo(json.dumps(output.data, indent=2, ensure_ascii=False))
+        else:
+            show(output.table)
+        click.get_current_context().exit(output.status)
+
+    return render
+
+
+def show(table: Table) -> None:
+    """A rich table with colour on a terminal, aligned plain text when piped."""
+    console = Console(highlight=False)
+    if table.title:
+        click.echo(table.title)
+    if not table.rows:
+        if table.empty:
+            click.echo(table.empty)
+        return
+    if console.is_terminal:
+        rich = RichTable(*table.columns)
+        for column in rich.columns:
+            column.style = STYLES.get(str(column.header), "")
+        for row in table.rows:
+            rich.add_row(*(Text(cell) for cell in row))
+        console.print(rich)
+        return
+    for line in _plain(table):
+        click.echo(line)
+
+
+def _plain(table: Table) -> Iterator[str]:
+    """Columns padded to their widest cell; a multi-line cell continues on the next lines."""
+    lines: list[list[str]] = [list(table.columns)]
+    for row in table.rows:
+        cells = [cell.split("\n") for cell in row]
+        for i in range(max(len(c) for c in cells)):
+            lines.append([c[i] if i < len(c) else "" for c in cells])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(table.columns))]
+    for line in lines:
+        yield "  ".join(
+            cell.ljust(width) for cell, width in zip(line, widths, strict=True)
+        ).rstrip()
+
+
+def value_text(value: Any) -> str:
+    """A config value as JSON text, so that `"512"` and `512` read differently."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def change_text(change: Change) -> str:
+    """`path: old → new`."""
+    return f"{change.path}: {value_text(change.old)} → {value_text(change.new)}"
+
+
+def changes_table(changes: Sequence[Change]) -> Output:
+    """Changes as `path old new` rows (`diff`)."""
+    return Output(
+        [c._asdict() for c in changes],
+        Table(
+            ("path", "old", "new"),
+            [(c.path, value_text(c.old), value_text(c.new)) for c in changes],
+            empty="no differences",
+        ),
+    )
+
+
+def revision_data(revision: Revision) -> dict[str, Any]:
+    """The documented JSON shape of one revision (`history --json`)."""
+    return {
+        "revision": revision.number,
+        "time": revision.created_at,
+        "author": revision.author,
+        "message": revision.message,
+        "kind": revision.kind,
+        "schema_version": revision.schema_version,
+        "hash": revision.hash,
+        "changes": [c._asdict() for c in revision.changes],
+    }
+
+
+def report(written: Revision) -> None:
+    """Tell people which revision a write appended and what it changed."""
+    click.echo(f"{written.run}: revision {written.number} ({written.kind}) {written.hash}")
+    for change in written.changes:
+        click.echo(f"  {change_text(change)}")
+
+
+def warn(message: str) -> None:
+    """One `Warning: …` line on standard error."""
+    click.echo(f"Warning: {message}", err=True)

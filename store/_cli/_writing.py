@@ -1,0 +1,100 @@
+"""Commands that write: `create`, `set`, `unset`, `rollback`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from store._cli._files import warn_import
+from store._cli._options import assignment, expect_option, open_store, write_options
+from store._cli._output import report
+from store._files import read_config
+
+
+@click.command()
+@click.argument("run")
+@click.option("--schema", help="Schema of the new run (default: training).")
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Take the first revision's values from a JSON config file.",
+)
+@write_options
+def create(
+    run: str, schema: str | None, source: Path | None, message: str | None, author: str | None
+) -> None:
+    """Create RUN, bound to a schema, optionally with values from a file."""
+    with open_store() as opened:
+        if source is None:
+            report(opened.create(run, schema=schema or "training", message=message, author=author))
+            return
+        result = opened.import_config(
+            run, read_config(source), schema=schema, message=message, author=author, exclusive=True
+        )
+        warn_import(result)
+        report(result.revision)
+
+
+@click.command(name="set")
+@click.argument("run")
+@click.argument(
+    "assignments", metavar="PATH=VALUE...", nargs=-1, required=True, callback=assignment
+)
+@write_options
+@expect_option
+def set_(
+    run: str,
+    assignments: dict[str, str],
+    message: str | None,
+    author: str | None,
+    expect_revision: int | None,
+) -> None:
+    """Set fields of RUN in one revision; VALUE is JSON where it parses, else text."""
+    with open_store() as opened:
+        written = opened.update(
+            run,
+            assignments,
+            from_text=True,
+            message=message,
+            author=author,
+            expected_revision=expect_revision,
+        )
+        report(written)
+
+
+@click.command()
+@click.argument("run")
+@click.argument("paths", metavar="PATH...", nargs=-1, required=True)
+@write_options
+@expect_option
+def unset(
+    run: str,
+    paths: tuple[str, ...],
+    message: str | None,
+    author: str | None,
+    expect_revision: int | None,
+) -> None:
+    """Return fields of RUN to the run's own default, in one revision."""
+    with open_store() as opened:
+        written = opened.unset(
+            run, paths, message=message, author=author, expected_revision=expect_revision
+        )
+        report(written)
+
+
+@click.command()
+@click.argument("run")
+@click.option("--to", "to", type=int, required=True, help="The revision to go back to.")
+@write_options
+@expect_option
+def rollback(
+    run: str, to: int, message: str | None, author: str | None, expect_revision: int | None
+) -> None:
+    """Append one revision that brings RUN back to an earlier revision."""
+    with open_store() as opened:
+        written = opened.rollback(
+            run, to, message=message, author=author, expected_revision=expect_revision
+        )
+        report(written)

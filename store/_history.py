@@ -1,0 +1,143 @@
+"""History: each revision's changes to the effective config (old → new), one field's
+timeline, and where every value of a config comes from (domain; no SQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from store._records import Change, Event, Revision, encode
+from store._replay import RunState
+from store._schema import Flat, Schema
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where one field's effective value comes from (`show --explain`)."""
+
+    path: str
+    value: Any
+    source: str
+    revision: int | None = None
+    author: str | None = None
+    version: int | None = None
+
+    def describe(self) -> str:
+        """One line for people: "set at revision 3 by ana", "default of version 3", …"""
+        if self.source == "set":
+            return f"set at revision {self.revision} by {self.author}"
+        if self.source == "pinned":
+            return f"default pinned when the run crossed to version {self.version}"
+        if self.source == "legacy":
+            return f"legacy default of the upcaster to version {self.version}"
+        if self.source == "derived":
+            return "derived by an upcaster from other fields"
+        return f"default of schema version {self.version}"
+
+
+def origins(state: RunState, authors: Mapping[int, str]) -> list[Origin]:
+    """For every field of a state at the newest version, where its value comes from."""
+    schema = state.schema
+    defaults = schema.run_defaults(state.base, schema.latest)
+    sources = schema.default_origins(state.base)
+    found = []
+    for path, value in state.values.items():
+        if path in state.explicit:
+            n = state.explicit[path]
+            found.append(Origin(path, value, "set", n, authors.get(n)))
+        elif encode(value) != encode(defaults[path]):
+            found.append(Origin(path, value, "derived"))
+        else:
+            source, version = sources[path]
+            found.append(Origin(path, value, source, version=version))
+    return found
+
+
+def with_changes(schema: Schema, revisions: Sequence[Revision]) -> list[Revision]:
+    """Each revision with its changes to the effective config (path, old, new)."""
+    result = []
+    state: RunState | None = None
+    before: Flat = {}
+    for revision in revisions:
+        if state is None:
+            state = RunState.new(schema, revision.schema_version)
+        touched = touched_paths(state, revision.schema_version, revision.events)
+        state.apply(revision.number, revision.schema_version, revision.events)
+        after = state.effective()
+        result.append(
+            revision.with_changes(changes(state, before, after, revision.number, touched))
+        )
+        before = after
+    return result
+
+
+def only_field(revisions: Iterable[Revision], path: str) -> list[Revision]:
+    """The revisions that changed `path`, each with only that change."""
+    return [
+        r.with_changes(c for c in r.changes if c.path == path)
+        for r in revisions
+        if any(c.path == path for c in r.changes)
+    ]
+
+
+def touched_paths(state: RunState, version: int, events: Sequence[Event]) -> set[str] | None:
+    """The paths a revision can change: its events' when no upcaster runs, else any (None)."""
+    latest = state.schema.latest
+    return {e.path for e in events} if state.version == version == latest else None
+
+
+def changes(
+    state: RunState, before: Flat, after: Flat, number: int, touched: set[str] | None
+) -> tuple[Change, ...]:
+    """How revision `number` moved the effective config; the first lists what it set."""
+    if number == 1:
+        defaults = state.schema.run_defaults(state.base, state.schema.latest)
+        explicit = _explicit_at(state)
+        return tuple(Change(p, defaults[p], after[p]) for p, n in explicit.items() if n == 1)
+    paths = after if touched is None else [p for p in after if p in touched]
+    return tuple(
+        Change(p, before.get(p), after[p])
+        for p in paths
+        if encode(before.get(p)) != encode(after[p])
+    )
+
+
+def field_timeline(schema: Schema, field: str, revisions: Iterable[Revision]) -> list[Revision]:
+    """`with_changes` for one field of a run written only at the newest version.
+
+    No upcaster runs in such a run, so the field's effective value moves only by its own
+    events: the revisions touching it are all that need reading.
+    """
+    default = schema.run_defaults(schema.latest, schema.latest)[field]
+    value = default
+    result = []
+    for revision in revisions:
+        old = value
+        for event in revision.events:
+            if event.path == field:
+                value = event.value if event.op == "set" else default
+        if revision.number == 1:
+            changed = any(e.op == "set" and e.path == field for e in revision.events)
+        else:
+            changed = encode(old) != encode(value)
+        if changed:
+            result.append(revision.with_changes([Change(field, old, value)]))
+    return result
+
+
+def _explicit_at(state: RunState) -> dict[str, int]:
+    """Which revision set each explicitly set path, as seen at the newest version."""
+    latest = state.copy()
+    latest.upcast_to(state.schema.latest)
+    return latest.explicit
+
+
+def differences(left: Flat, right: Flat) -> list[Change]:
+    """The fields whose value differs between two flat configs, as `left → right`."""
+    paths = list(dict.fromkeys([*left, *right]))
+    return [
+        Change(p, left.get(p), right.get(p))
+        for p in paths
+        if encode(left.get(p)) != encode(right.get(p))
+    ]
