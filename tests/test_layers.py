@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,14 @@ def test_the_public_surface_is_all_and_only_all() -> None:
 
 def test_the_package_ships_its_type_information() -> None:
     assert (PACKAGE / "py.typed").exists()
+
+
+def test_the_readme_code_map_names_every_module() -> None:
+    readme = (PACKAGE.parent / "README.md").read_text()
+    mapped = set(re.findall(r"^\| `(store/[^`]+)` \|", readme, re.MULTILINE))
+    on_disk = {
+        str(p.relative_to(PACKAGE.parent))
+        for p in PACKAGE.rglob("*.py")
+        if "_onetrainer" not in p.parts and "_alembic" not in p.parts
+    } | {"store/_onetrainer/"}
+    assert mapped == on_disk
