@@ -83,6 +83,8 @@ class StoredRevision:
     kind: str
     hash: str
     events: tuple[tuple[str, str, str | None], ...]
+    config_hash: str | None = None
+    detail: str | None = None
 
 
 _REVISION_COLUMNS = (
@@ -94,6 +96,8 @@ _REVISION_COLUMNS = (
     revisions.c.message,
     revisions.c.kind,
     revisions.c.hash,
+    revisions.c.config_hash,
+    revisions.c.detail,
 )
 _EVENT_COLUMNS = ("revision_id", "position", "op", "path", "value")
 _FETCH = 1000
@@ -255,6 +259,8 @@ class Transaction:
                     for op, path, text in stored.events
                 ),
                 hash=stored.hash,
+                config_hash=stored.config_hash,
+                detail=None if stored.detail is None else json.loads(stored.detail),
             )
 
     def stored(
@@ -272,9 +278,11 @@ class Transaction:
         for _, group in itertools.groupby(rows, key=operator.itemgetter(0)):
             found = list(group)
             first = found[0]
-            events = () if first[8] is None else tuple(row[8:] for row in found)
+            events = () if first[10] is None else tuple(row[10:] for row in found)
             number, version, created_at, author, message, kind, digest = first[1:8]
-            yield StoredRevision(number, version, created_at, author, message, kind, digest, events)
+            yield StoredRevision(
+                number, version, created_at, author, message, kind, digest, events, *first[8:10]
+            )
 
     def append(self, run: RunRow, new: Sequence[StoredRevision]) -> None:
         """Append revisions and their events, in order (two statements however many)."""
@@ -290,6 +298,8 @@ class Transaction:
                     "message": r.message,
                     "kind": r.kind,
                     "hash": r.hash,
+                    "config_hash": r.config_hash,
+                    "detail": r.detail,
                 }
                 for r in new
             ],

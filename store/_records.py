@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import json.encoder
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
+
+from store._paths import unflatten
 
 Op = Literal["set", "unset"]
 Kind = Literal["create", "update", "rollback", "import"]
@@ -89,21 +92,14 @@ class Revision:
     events: tuple[Event, ...]
     hash: str
     changes: tuple[Change, ...] = field(default=(), compare=False)
+    config_hash: str | None = None
+    """SHA-256 of the effective config right after it, at its schema version (None: older)."""
+    detail: Mapping[str, Any] | None = None
+    """Facts recorded besides the events, such as `{"rollback_to": 3, …}`."""
 
     def with_changes(self, changes: Iterable[Change]) -> Revision:
         """The same revision, with its changes to the effective config."""
-        return Revision(
-            self.run,
-            self.number,
-            self.schema_version,
-            self.created_at,
-            self.author,
-            self.message,
-            self.kind,
-            self.events,
-            self.hash,
-            tuple(changes),
-        )
+        return dataclasses.replace(self, changes=tuple(changes))
 
     @property
     def time(self) -> datetime:
@@ -122,23 +118,34 @@ def revision_hash(
     kind: str,
     events: Sequence[tuple[str, str, str | None]],
     previous: str,
+    config_hash: str | None = None,
+    detail: str | None = None,
 ) -> str:
     """SHA-256 over a revision's canonical content and the previous revision's hash.
 
-    `events` are `(op, path, encoded value or None)` in stored order.
+    `events` are `(op, path, encoded value or None)` in stored order; `detail` is the
+    canonical JSON text of the revision's detail. Revisions written before config hashes
+    existed have neither, and hash exactly as they did.
     """
-    content = encode(
-        [
-            run,
-            schema,
-            number,
-            schema_version,
-            created_at,
-            author,
-            message,
-            kind,
-            list(events),
-            previous,
-        ]
-    )
-    return hashlib.sha256(content.encode()).hexdigest()
+    fields: list[Any] = [
+        run,
+        schema,
+        number,
+        schema_version,
+        created_at,
+        author,
+        message,
+        kind,
+        list(events),
+        previous,
+    ]
+    if config_hash is not None or detail is not None:
+        fields += [config_hash, detail]
+    return hashlib.sha256(encode(fields).encode()).hexdigest()
+
+
+def config_hash(values: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a complete config (given flat): equal configs, equal
+    hashes, in any run. It is `sha256` of `json.dumps(config, sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False)` of the nested config, secrets as references."""
+    return hashlib.sha256(encode(unflatten(values)).encode()).hexdigest()

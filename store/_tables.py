@@ -27,7 +27,10 @@ revisions = sa.Table(
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("config_hash", sa.String(64), nullable=True),
+    sa.Column("detail", sa.Text, nullable=True),
     sa.UniqueConstraint("run_id", "number", name="uq_revisions_run_number"),
+    sa.Index("ix_revisions_config_hash", "config_hash"),
 )
 
 events = sa.Table(
@@ -52,4 +55,29 @@ snapshots = sa.Table(
     sa.Column("state", sa.Text, nullable=False),
     sa.Column("config", sa.Text, nullable=True),
     sqlite_with_rowid=False,
+)
+
+tags = sa.Table(
+    "tags",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String(27), nullable=False),
+    sa.Column("author", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Index("ix_tags_run_name", "run_id", "name", "id"),
+)
+
+run_events = sa.Table(
+    "run_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.String(27), nullable=False),
+    sa.Column("author", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Index("ix_run_events_run", "run_id", "id"),
 )

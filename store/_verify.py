@@ -34,6 +34,10 @@ class StoredLike(Protocol):
     def hash(self) -> str: ...
     @property
     def events(self) -> tuple[tuple[str, str, str | None], ...]: ...
+    @property
+    def config_hash(self) -> str | None: ...
+    @property
+    def detail(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,8 @@ def verify_chain(run: str, schema: str, revisions: Iterable[StoredLike]) -> list
             revision.kind,
             revision.events,
             previous,
+            revision.config_hash,
+            revision.detail,
         )
         if digest != revision.hash:
             problems.append(

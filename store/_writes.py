@@ -18,7 +18,16 @@ from store._errors import Conflict, NoChange, RunExists, SchemaVersionTooNew
 from store._history import changes, touched_paths
 from store._persistence import Head, Recorder, RunRow, StoredRevision, Transaction
 from store._reads import check_revision, load, replay, require_head, require_run
-from store._records import GENESIS, Event, Kind, Revision, encode, format_time, revision_hash
+from store._records import (
+    GENESIS,
+    Event,
+    Kind,
+    Revision,
+    config_hash,
+    encode,
+    format_time,
+    revision_hash,
+)
 from store._replay import RunState, snapshot_key
 from store._schema import Flat, Schema
 from store._values import check_path, check_run_name, config_json, from_text, normalise, validate
@@ -80,6 +89,7 @@ class Write:
     kind: Kind
     author: str | None = None
     message: str | None = None
+    detail: Mapping[str, Any] | None = None
 
 
 def create_in(
@@ -169,6 +179,8 @@ def _next(loaded: Loaded, version: int, events: list[Event], how: Write) -> Revi
     who = how.author or default_author()
     text = how.message or ""
     encoded = [(e.op, e.path, None if e.op == "unset" else encode(e.value)) for e in events]
+    made = config_hash(state.values)
+    detail = None if how.detail is None else encode(dict(how.detail))
     digest = revision_hash(
         row.name,
         row.schema,
@@ -180,13 +192,28 @@ def _next(loaded: Loaded, version: int, events: list[Event], how: Write) -> Revi
         how.kind,
         encoded,
         head.hash if head else GENESIS,
+        made,
+        detail,
     )
     loaded.head = Head(number, version, digest)
     loaded.pending.append(
-        StoredRevision(number, version, created_at, who, text, how.kind, digest, tuple(encoded))
+        StoredRevision(
+            number, version, created_at, who, text, how.kind, digest, tuple(encoded), made, detail
+        )
     )
     return Revision(
-        row.name, number, version, created_at, who, text, how.kind, tuple(events), digest, moved
+        row.name,
+        number,
+        version,
+        created_at,
+        who,
+        text,
+        how.kind,
+        tuple(events),
+        digest,
+        moved,
+        made,
+        how.detail,
     )
 
 

@@ -33,7 +33,7 @@ SQLITE_REFUSED = [
     "UPDATE OR IGNORE events SET value = '99'",
     f"DELETE FROM events WHERE revision_id = {REV3}",
     "INSERT OR REPLACE INTO revisions SELECT id, run_id, number, schema_version, created_at, "
-    "'mallory', message, kind, hash FROM revisions WHERE number = 2",
+    "'mallory', message, kind, hash, config_hash, detail FROM revisions WHERE number = 2",
 ]
 POSTGRES_REFUSED = [
     "UPDATE revisions SET number = number + 100",
@@ -164,6 +164,8 @@ def rehash(url: str, run: str) -> None:
             revision.kind,
             revision.events,
             previous,
+            revision.config_hash,
+            revision.detail,
         )
         raw_sql(
             url,
