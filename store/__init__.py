@@ -15,6 +15,7 @@ from store._errors import (
     DatabaseTooNew,
     InvalidChange,
     InvalidConfigFile,
+    InvalidReference,
     InvalidRunName,
     NoChange,
     RevisionNotFound,
@@ -25,6 +26,7 @@ from store._errors import (
     StoreError,
     UnknownSchema,
 )
+from store._compare import ComparedField, Comparison
 from store._persistence import RunSummary
 from store._records import Change, Event, Revision
 from store._registry import get_schema, register_schema, schema_names
@@ -46,6 +48,8 @@ __all__ = [
     "Add",
     "AppendOnlyViolation",
     "Change",
+    "ComparedField",
+    "Comparison",
     "Conflict",
     "Convert",
     "DatabaseError",
@@ -54,6 +58,7 @@ __all__ = [
     "ImportResult",
     "InvalidChange",
     "InvalidConfigFile",
+    "InvalidReference",
     "InvalidRunName",
     "NoChange",
     "Origin",

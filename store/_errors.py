@@ -7,6 +7,7 @@ StoreError                   root: catch this to catch everything
 ├── RunNotFound              the run does not exist
 ├── RunExists                `create` of a run that already exists
 ├── RevisionNotFound         a revision number outside 1..head
+│   └── InvalidReference     a reference `RUN@…` that is malformed or does not resolve
 ├── InvalidChange            a write names an unknown path or a value that fails validation
 ├── NoChange                 a write that would change nothing (nothing is appended)
 ├── Conflict                 `expected_revision` is behind the run's head
@@ -46,6 +47,10 @@ class RunExists(StoreError):
 
 class RevisionNotFound(StoreError):
     """A revision number is outside 1..head of the run."""
+
+
+class InvalidReference(RevisionNotFound):
+    """A reference (`RUN@N`, `RUN@head~K`, `RUN@TAG`, `RUN@TIME`) is malformed or names nothing."""
 
 
 class InvalidChange(StoreError):

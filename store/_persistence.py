@@ -24,7 +24,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from store._errors import AppendOnlyViolation, DatabaseError, StoreError
 from store._migrations import HEAD, current_revision, upgrade
 from store._records import Event, Revision
-from store._tables import events, revisions, runs, snapshots
+from store._tables import events, revisions, runs, snapshots, tags
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds a writer waits for another writer's lock before giving up."""
@@ -165,6 +165,15 @@ _SNAPSHOT = (
     .order_by(snapshots.c.revision.desc())
     .limit(1)
 )
+_REVISION_AT = sa.select(sa.func.max(revisions.c.number)).where(
+    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.created_at <= sa.bindparam("time")
+)
+_TAG = (
+    sa.select(tags.c.revision)
+    .where(tags.c.run_id == sa.bindparam("run_id"), tags.c.name == sa.bindparam("name"))
+    .order_by(tags.c.id.desc())
+    .limit(1)
+)
 
 
 class Transaction:
@@ -229,6 +238,18 @@ class Transaction:
         """The run's newest revision, or None for a run without revisions."""
         row = self._conn.execute(_HEAD, {"run_id": run.id}).first()
         return Head(row.number, row.schema_version, row.hash) if row else None
+
+    def revision_at(self, run: RunRow, time: str) -> int | None:
+        """The newest revision written at or before `time` (stored form), or None."""
+        number: int | None = self._conn.execute(
+            _REVISION_AT, {"run_id": run.id, "time": time}
+        ).scalar()
+        return number
+
+    def tag_position(self, run: RunRow, name: str) -> int | None:
+        """The revision the tag `name` names now (its newest position), or None."""
+        number: int | None = self._conn.execute(_TAG, {"run_id": run.id, "name": name}).scalar()
+        return number
 
     def base_version(self, run: RunRow) -> int | None:
         """The schema version of the run's first revision (None for a run without revisions)."""

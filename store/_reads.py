@@ -9,10 +9,13 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
 
-from store._errors import RevisionNotFound, RunNotFound
+from store._compare import Comparison
+from store._compare import compare as compare_configs
+from store._errors import InvalidReference, RevisionNotFound, RunNotFound
 from store._history import Origin, field_timeline, only_field, origins, with_changes
 from store._persistence import Head, Recorder, RunRow, Transaction
 from store._records import Revision
+from store._refs import Ref, parse_ref
 from store._registry import get_schema
 from store._replay import RunState, snapshot_key
 from store._schema import Flat
@@ -33,19 +36,74 @@ class Reading:
     notes: tuple[str, ...] = ()
 
 
-def read(recorder: Recorder, run: str, revision: int | None) -> Reading:
-    """The effective config at `revision` (default: the newest), with its number and hash."""
+def read(recorder: Recorder, ref: str, revision: int | None) -> Reading:
+    """The effective config at a reference (or `revision` of a run), with its number and hash."""
     with recorder.read() as tx:
-        row = require_run(tx, run)
-        head = require_head(tx, row)
-        number = head.number if revision is None else check_revision(run, revision, head.number)
-        state, _, _ = load(tx, row, number)
-        digest = (
-            head.hash if number == head.number else next(tx.revisions(row, number - 1, number)).hash
-        )
+        return _reading(tx, ref, revision)
+
+
+def compare(
+    recorder: Recorder, refs: Sequence[str], only_changed: bool, fields: Sequence[str] | None
+) -> Comparison:
+    """The configs of several references side by side, read in one transaction."""
+    with recorder.read() as tx:
+        configs = [_reading(tx, ref, None).values for ref in refs]
+    return compare_configs(refs, configs, only_changed, fields)
+
+
+def _reading(tx: Transaction, ref: str, revision: int | None) -> Reading:
+    """`read` inside an open transaction."""
+    row, head, number = target(tx, ref, revision)
+    state, _, _ = load(tx, row, number)
+    digest = (
+        head.hash if number == head.number else next(tx.revisions(row, number - 1, number)).hash
+    )
     values = state.effective()
     config = validate(state.schema, values)
-    return Reading(run, row.schema, number, digest, config, values, tuple(state.notes))
+    return Reading(row.name, row.schema, number, digest, config, values, tuple(state.notes))
+
+
+def resolve(recorder: Recorder, ref: str) -> tuple[str, int]:
+    """The run and revision number a reference names."""
+    with recorder.read() as tx:
+        row, _, number = target(tx, ref, None)
+    return row.name, number
+
+
+def target(tx: Transaction, ref: str, revision: int | None) -> tuple[RunRow, Head, int]:
+    """The run, its head and the revision number named by `ref` (or by `revision`)."""
+    parsed = parse_ref(ref)
+    row = require_run(tx, parsed.run)
+    head = require_head(tx, row)
+    if revision is not None:
+        if parsed.run != ref:
+            raise InvalidReference(f"give either {ref!r} or a revision number, not both")
+        return row, head, check_revision(row.name, revision, head.number)
+    return row, head, _number(tx, row, head, parsed)
+
+
+def _number(tx: Transaction, row: RunRow, head: Head, ref: Ref) -> int:
+    """The revision number a parsed reference names in its run."""
+    if ref.number is not None:
+        return check_revision(row.name, ref.number, head.number)
+    if ref.back is not None:
+        if ref.back >= head.number:
+            raise InvalidReference(
+                f"{ref.text}: run {row.name!r} has {head.number} revision(s); "
+                f"there is nothing {ref.back} before the head"
+            )
+        return head.number - ref.back
+    if ref.time is not None:
+        found = tx.revision_at(row, ref.time)
+        if found is None:
+            raise InvalidReference(f"{ref.text}: run {row.name!r} had no revision yet at that time")
+        return found
+    if ref.tag is not None:
+        found = tx.tag_position(row, ref.tag)
+        if found is None:
+            raise InvalidReference(f"{ref.text}: run {row.name!r} has no tag {ref.tag!r}")
+        return found
+    return head.number
 
 
 def current(recorder: Recorder, run: str) -> BaseModel:
@@ -87,12 +145,10 @@ def history(recorder: Recorder, run: str, field: str | None, limit: int | None) 
     return result[:limit] if limit is not None else result
 
 
-def explain(recorder: Recorder, run: str, revision: int | None) -> list[Origin]:
+def explain(recorder: Recorder, ref: str, revision: int | None) -> list[Origin]:
     """For every field of the effective config, where its value comes from."""
     with recorder.read() as tx:
-        row = require_run(tx, run)
-        newest = require_head(tx, row)
-        number = newest.number if revision is None else check_revision(run, revision, newest.number)
+        row, _, number = target(tx, ref, revision)
         revisions = list(tx.revisions(row, 0, number))
     state = replay(row, revisions, upto=number)
     state.upcast_to(state.schema.latest)

@@ -10,6 +10,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from store import _audit, _imports, _reads, _writes
+from store._compare import Comparison
+from store._errors import InvalidReference
 from store._files import export_data
 from store._history import Origin, differences
 from store._imports import FileOptions, ImportResult
@@ -186,9 +188,26 @@ class Store:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def read(self, run: str, revision: int | None = None) -> Reading:
-        """The effective config at `revision` (default: the newest), with its number and hash."""
-        return _reads.read(self._recorder, run, revision)
+    def read(self, ref: str, revision: int | None = None) -> Reading:
+        """The effective config at a reference (`run`, `run@3`, `run@baseline`, …) or at
+        `revision` of a run, with the revision's number and hash."""
+        return _reads.read(self._recorder, ref, revision)
+
+    def resolve(self, ref: str) -> tuple[str, int]:
+        """The run and revision number a reference names (`run@head~1` -> `("run", 4)`)."""
+        return _reads.resolve(self._recorder, ref)
+
+    def compare(
+        self,
+        refs: Sequence[str],
+        *,
+        only_changed: bool = False,
+        fields: Sequence[str] | None = None,
+    ) -> Comparison:
+        """Several configs side by side: a row per field, a column per reference."""
+        if isinstance(refs, str) or not refs:
+            raise InvalidReference("compare takes a list of one or more references")
+        return _reads.compare(self._recorder, list(refs), only_changed, fields)
 
     def current(self, run: str) -> BaseModel:
         """The run's effective config: a validated model of its schema's newest version.
@@ -221,9 +240,17 @@ class Store:
         return _reads.history(self._recorder, run, field, limit)
 
     def diff(
-        self, run: str, a: int, b: int | None = None, *, other: str | None = None
+        self, run: str, a: int | str, b: int | None = None, *, other: str | None = None
     ) -> list[Change]:
-        """Fields whose effective value differs between `run@a` and `other@b` (b: the head)."""
+        """Fields whose effective value differs between two revisions, as old → new.
+
+        `diff("a@2", "b")` compares two references; `diff(run, a, b)` revisions `a` and
+        `b` (default: the head) of a run, or of `other` for `b`.
+        """
+        if isinstance(a, str):
+            if b is not None or other is not None:
+                raise InvalidReference("give two references, or a run and revision numbers")
+            return differences(self.read(run).values, self.read(a).values)
         return differences(self.read(run, a).values, self.read(other or run, b).values)
 
     def explain(self, run: str, revision: int | None = None) -> list[Origin]:
