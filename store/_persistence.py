@@ -10,6 +10,7 @@ import itertools
 import json
 import operator
 import sqlite3
+import sys
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from store._errors import AppendOnlyViolation, DatabaseError, StoreError
+from store._errors import AppendOnlyViolation, DatabaseError, DatabaseTooNew, StoreError
 from store._migrations import HEAD, current_revision, upgrade
 from store._records import Event, Revision
 from store._tables import events, revisions, runs, snapshots, tags
@@ -388,22 +389,37 @@ class Transaction:
 class Recorder(ABC):
     """A database holding store's log; subclasses set up one backend."""
 
-    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        timeout: float = DEFAULT_TIMEOUT,
+        upgrade: bool = True,
+        create: bool = True,
+    ) -> None:
         self.url = url
         self.timeout = timeout
         self._compiled: dict[int, SQLCompiler] = {}
         with translated(url):
-            self.engine = self.create_engine(url)
-        if upgrade and self.migration() != HEAD:  # a read: opening takes no write lock
+            self.engine = self.create_engine(url, create)
+        found = self.migration()  # a read: opening takes no write lock
+        if found is None and not create:
+            self.close()
+            raise DatabaseError(
+                f"no database at {_redact(url)} (a write or `db upgrade` makes one)"
+            )
+        if upgrade and found != HEAD:
             with self._connection(write=True) as conn:
                 self.migrate(conn)
+            found = HEAD
+        self.writable = found == HEAD
+        """Writes need the newest migration: an old or newer database is only read."""
 
     SINGLE_READ: typing.ClassVar[dict[str, Any]] = {}
     """Connection options for one statement read on its own, outside a transaction."""
 
     @abstractmethod
-    def create_engine(self, url: str) -> sa.Engine:
-        """Create the SQLAlchemy engine with the backend's settings."""
+    def create_engine(self, url: str, create: bool) -> sa.Engine:
+        """Create the SQLAlchemy engine with the backend's settings (`create`: may make one)."""
 
     def migrate(self, connection: sa.Connection) -> None:
         """Bring the database schema to the newest migration (run when the store opens)."""
@@ -456,6 +472,11 @@ class Recorder(ABC):
     @contextmanager
     def write(self) -> Iterator[Transaction]:
         """A write transaction: committed when the block ends, rolled back on any error."""
+        if not self.writable:
+            raise DatabaseTooNew(
+                f"database {_redact(self.url)} is at migration {self.migration()!r}, not "
+                f"{HEAD!r}: this store only reads it (open it with upgrade, or `store db upgrade`)"
+            )
         with self._connection(write=True) as conn:
             yield Transaction(conn, self)
 
@@ -469,35 +490,47 @@ class Recorder(ABC):
         self.engine.dispose()
 
 
-def open_recorder(url: str, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True) -> Recorder:
+SUPPORTED_URLS = (
+    "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DATABASE "
+    "(postgres:// and postgresql:// mean postgresql+psycopg://)"
+)
+
+
+def open_recorder(
+    url: str, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True, create: bool = True
+) -> Recorder:
     """The recorder for a database URL (`sqlite:///…` or `postgresql+psycopg://…`)."""
-    try:
-        backend = make_url(url).get_backend_name()
-    except sa.exc.ArgumentError as exc:
-        raise DatabaseError(f"not a database URL: {url!r}") from exc
-    if backend == "sqlite":
+    url = supported_url(url)
+    if not isinstance(timeout, int | float) or not 0 < timeout < 10**6:
+        raise DatabaseError(f"timeout must be a number of seconds above 0, not {timeout!r}")
+    if url.startswith("sqlite"):
         from store._sqlite import SQLiteRecorder
 
-        return SQLiteRecorder(url, timeout, upgrade)
-    if backend == "postgresql":
-        from store._postgres import PostgresRecorder
+        return SQLiteRecorder(url, timeout, upgrade, create)
+    from store._postgres import PostgresRecorder
 
-        return PostgresRecorder(url, timeout, upgrade)
-    raise DatabaseError(
-        f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
-    )
+    return PostgresRecorder(url, timeout, upgrade, create)
 
 
-def _driver_errors() -> tuple[type[Exception], ...]:
-    """The drivers' own error roots: replay reads through their cursors directly."""
+def supported_url(url: str) -> str:
+    """`url` with its driver made explicit; a backend or driver store does not use is refused."""
+    if not isinstance(url, str) or not url:
+        raise DatabaseError(f"not a database URL: {url!r}; {SUPPORTED_URLS}")
     try:
-        import psycopg
-    except ImportError:  # pragma: no cover - PostgreSQL support not installed
-        return (sqlite3.Error,)
-    return (sqlite3.Error, psycopg.Error)
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise DatabaseError(f"not a database URL: {url!r}; {SUPPORTED_URLS}") from None
+    if parsed.drivername in ("postgres", "postgresql"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise DatabaseError(f"unsupported database {parsed.drivername!r}: {SUPPORTED_URLS}")
+    return url
 
 
-_TRANSLATED: tuple[type[Exception], ...] = (sa.exc.SQLAlchemyError, *_driver_errors())
+def _translated() -> tuple[type[Exception], ...]:
+    """SQLAlchemy's and the drivers' error roots (psycopg's once PostgreSQL is in use)."""
+    psycopg = sys.modules.get("psycopg")
+    return (sa.exc.SQLAlchemyError, sqlite3.Error, *((psycopg.Error,) if psycopg else ()))
 
 
 @contextmanager
@@ -507,12 +540,14 @@ def translated(url: str) -> Iterator[None]:
         yield
     except StoreError:
         raise
-    except _TRANSLATED as exc:
+    except _translated() as exc:
         message = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         if "append-only" in message:
             raise AppendOnlyViolation(message) from exc
         if "locked" in message:
             message += " (another writer held the lock past the timeout)"
+        if "timeout expired" in message:
+            message = "the server did not answer in time (connection timeout expired)"
         raise DatabaseError(f"database {_redact(url)}: {message}") from exc
 
 

@@ -35,10 +35,15 @@ class Store:
     """An open store: one database, every run in it."""
 
     def __init__(
-        self, url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True
+        self,
+        url: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        upgrade: bool = True,
+        create: bool = True,
     ) -> None:
-        self.url = url or default_url()
-        self._recorder: Recorder = open_recorder(self.url, timeout, upgrade)
+        self.url = default_url() if url is None else url
+        self._recorder: Recorder = open_recorder(self.url, timeout, upgrade, create)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -276,13 +281,18 @@ class Store:
 
 
 def open(
-    url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True
+    url: str | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    upgrade: bool = True,
+    create: bool = True,
 ) -> Store:
     """Open the store at `url` (default `$STORE_URL`, else `sqlite:///store.db`).
 
-    The database is created or migrated to the newest schema unless `upgrade=False`.
+    The database is migrated to the newest schema unless `upgrade=False` (then it is only
+    read unless it is already at the newest); `create=False` refuses a missing database.
     """
-    return Store(url, timeout=timeout, upgrade=upgrade)
+    return Store(url, timeout=timeout, upgrade=upgrade, create=create)
 
 
 def current(run: str, url: str | None = None) -> BaseModel:

@@ -38,6 +38,8 @@ class StoreGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, db: str | None) -> None:
     """An event-sourced, audited store of training configs."""
+    if db == "":
+        raise click.BadParameter("is empty: give a database URL", param_hint="--db")
     ctx.obj = db
 
 

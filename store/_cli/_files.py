@@ -109,7 +109,7 @@ def warn_import(result: store.ImportResult) -> None:
 )
 def export(run: str, rev: int | None, output: Path | None) -> None:
     """Print (or write) the complete effective config of RUN as JSON with "__version"."""
-    with open_store() as opened:
+    with open_store(create=False) as opened:
         text = json.dumps(opened.export_config(run, rev), indent=2, ensure_ascii=False)
     if output is None:
         click.echo(text)

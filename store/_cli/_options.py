@@ -9,9 +9,10 @@ import click
 import store
 
 
-def open_store(upgrade: bool = True) -> store.Store:
-    """The store named by the global `--db` option (migrated to the newest schema, by default)."""
-    return store.open(click.get_current_context().find_root().obj, upgrade=upgrade)
+def open_store(*, create: bool = True, upgrade: bool = True) -> store.Store:
+    """The store the global `--db` option names; commands that only read pass `create=False`."""
+    url = click.get_current_context().find_root().obj
+    return store.open(url, create=create, upgrade=upgrade)
 
 
 def assignment(

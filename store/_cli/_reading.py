@@ -23,7 +23,7 @@ from store._cli._output import (
 @output_options
 def runs() -> Output:
     """List every run: schema, revisions, last change and author."""
-    with open_store() as opened:
+    with open_store(create=False) as opened:
         summaries = opened.runs()
     return Output(
         [asdict(s) for s in summaries],
@@ -45,7 +45,7 @@ def runs() -> Output:
 @output_options
 def show_run(run: str, rev: int | None, explain: bool) -> Output:
     """Show the effective config of RUN, headed by the revision number and hash read."""
-    with open_store() as opened:
+    with open_store(create=False) as opened:
         reading = opened.read(run, rev)
         origins = opened.explain(run, reading.revision) if explain else []
     title = f"{run} @ revision {reading.revision}  {reading.hash}"
@@ -81,7 +81,7 @@ def _origins(origins: list[store.Origin], title: str) -> Output:
 @output_options
 def history(run: str, field: str | None, limit: int | None, reverse: bool) -> Output:
     """Show the revisions of RUN, newest first, each with its changes."""
-    with open_store() as opened:
+    with open_store(create=False) as opened:
         revisions = opened.history(run, field=field, limit=limit)
     if reverse:
         revisions.reverse()
@@ -122,7 +122,7 @@ def diff(run: str, a: str, b: str | None) -> Output:
         other = run
         left = revision_number(a, "A")
         right = None if b is None else revision_number(b, "B")
-    with open_store() as opened:
+    with open_store(create=False) as opened:
         return changes_table(opened.diff(run, left, right, other=other))
 
 
@@ -137,7 +137,7 @@ def diff(run: str, a: str, b: str | None) -> Output:
 @output_options
 def verify(run: str | None, expect: tuple[str, ...]) -> Output:
     """Recompute the hash chains (of every run, or RUN); exit 1 listing any bad revision."""
-    with open_store() as opened:
+    with open_store(create=False) as opened:
         result = opened.verify(run, expect=expect)
     return Output(
         {"ok": result.ok, "problems": [asdict(p) for p in result.problems]},

@@ -201,6 +201,7 @@ def test_runs(invoke: Invoke, db_url: str, run: str) -> None:
 
 
 def test_runs_when_there_are_none(invoke: Invoke) -> None:
+    assert invoke("db", "upgrade").exit_code == 0
     assert invoke("runs").stdout == "no runs\n"
 
 
