@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from store._persistence import Recorder, Transaction
 from store._reads import require_run
+from store._records import MAX_REVISION
 from store._verify import Problem, VerifyReport, parse_expectation, verify_chain
 
 
@@ -25,7 +26,7 @@ def verify(recorder: Recorder, run: str | None, expect: Sequence[str]) -> Verify
 def _expectation(tx: Transaction, run: str, number: int, expected: str) -> list[Problem]:
     """A problem if revision `number` of `run` is missing or its hash is not `expected`."""
     row = require_run(tx, run)
-    found = list(tx.stored(row, number - 1, number))
+    found = list(tx.stored(row, number - 1, number)) if number <= MAX_REVISION else []
     if not found:
         head = tx.head(row)
         end = head.number if head else 0

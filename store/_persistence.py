@@ -24,7 +24,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from store._errors import AppendOnlyViolation, DatabaseError, DatabaseTooNew, StoreError
 from store._migrations import HEAD, current_revision, upgrade
-from store._records import Event, Revision
+from store._records import MAX_REVISION, Event, Revision
 from store._tables import events, revisions, runs, snapshots, tags
 
 DEFAULT_TIMEOUT = 60.0
@@ -103,8 +103,6 @@ _REVISION_COLUMNS = (
 _EVENT_COLUMNS = ("revision_id", "position", "op", "path", "value")
 _FETCH = 1000
 """Rows fetched from the driver at a time when reading revisions."""
-_LAST = 2**31 - 1
-"""The largest number an INTEGER column holds: past the end of any run."""
 
 # Statements are built once: building one costs more than SQLite takes to run it.
 _RUN = sa.select(runs).where(runs.c.name == sa.bindparam("name"))
@@ -293,7 +291,11 @@ class Transaction:
         path: str | None = None,
     ) -> Iterator[StoredRevision]:
         """The run's revisions in order, exactly as stored (only those with an event on `path`)."""
-        parameters = {"run_id": run.id, "after": after, "upto": _LAST if upto is None else upto}
+        parameters = {
+            "run_id": run.id,
+            "after": after,
+            "upto": MAX_REVISION if upto is None else upto,
+        }
         query = _STORED if path is None else _STORED_TOUCHING
         result = self._conn.execute(query, {**parameters, "path": path})
         rows = (row for batch in result.partitions(_FETCH) for row in batch)

@@ -126,6 +126,11 @@ def _type_name(annotation: Any) -> str:
     return annotation.__name__ if isinstance(annotation, type) else repr(annotation)
 
 
+def _holds_secret(annotation: Any) -> bool:
+    """Whether a type mentions `SecretStr` anywhere (`SecretStr | None`, `list[SecretStr]`…)."""
+    return annotation is SecretStr or any(_holds_secret(a) for a in typing.get_args(annotation))
+
+
 def _to_json(adapter: TypeAdapter[Any], value: Any) -> Any:
     if isinstance(value, SecretStr):
         return value.get_secret_value()
@@ -143,9 +148,15 @@ def _model_leaves(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[st
         annotation: Any = (
             typing.Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
         )
+        secret = info.annotation is SecretStr
+        if not secret and _holds_secret(info.annotation):
+            raise SchemaError(
+                f"{model.__name__}.{name}: a secret must be typed exactly SecretStr (store keeps "
+                f"a reference such as 'env:NAME' in it), not {_type_name(info.annotation)}; "
+                "use one SecretStr field per secret, with '' for none"
+            )
         adapter: TypeAdapter[Any] = TypeAdapter(annotation)
         default = _to_json(adapter, info.get_default(call_default_factory=True))
-        secret = info.annotation is SecretStr
         yield (
             path,
             Leaf(

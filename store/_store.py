@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from store import _audit, _imports, _reads, _writes
 from store._compare import Comparison
-from store._errors import InvalidReference
+from store._errors import InvalidChange, InvalidReference
 from store._files import export_data
 from store._history import Origin, differences
 from store._imports import FileOptions, ImportResult
@@ -71,6 +71,7 @@ class Store:
         found = get_schema(schema)
         version = writer_version(found, schema_version)
         how = Write("create", author, message)
+        _check_mapping("values", values or {})
         with self._recorder.write() as tx:
             return _writes.create_in(tx, run, found, version, values or {}, how)
 
@@ -92,6 +93,10 @@ class Store:
         text where it does not or where the field is a string. `retries` re-reads and
         re-applies the change that many times when `expected_revision` conflicts.
         """
+        _check_mapping("changes", changes)
+        _check_count("retries", retries, 0)
+        if expected_revision is not None:
+            _check_count("expected_revision", expected_revision, 0)
         builds = [_writes.setting(changes, from_text)]
         how = Write("update", author, message)
         return _writes.retrying(
@@ -118,7 +123,7 @@ class Store:
         nothing at all is written. Returns the newest revision. Example: replaying a run's
         history kept elsewhere, `db.update_many("run", ({"epochs": e} for e in range(9)))`.
         """
-        builds = (_writes.setting(changes, False) for changes in changesets)
+        builds = (_writes.setting(_check_mapping("changes", c), False) for c in changesets)
         how = Write("update", author, message)
         return _writes.write(self._recorder, run, builds, how, None, schema_version)
 
@@ -132,6 +137,8 @@ class Store:
         message: str | None = None,
     ) -> Revision:
         """Return fields to the run's own default, as if never set."""
+        if isinstance(paths, str | bytes) or not isinstance(paths, Iterable):
+            raise InvalidChange(f"paths must be a list of paths, not {paths!r}")
         builds = [_writes.unsetting(paths)]
         how = Write("update", author, message)
         return _writes.write(self._recorder, run, builds, how, expected_revision)
@@ -242,6 +249,10 @@ class Store:
         `field` keeps only revisions that changed that path (matched as it is today and as
         it was written by older versions).
         """
+        if limit is not None:
+            _check_count("limit", limit, 1)
+        if field is not None and not isinstance(field, str):
+            raise InvalidChange(f"field must be a path, not {field!r}")
         return _reads.history(self._recorder, run, field, limit)
 
     def diff(
@@ -278,6 +289,19 @@ class Store:
     def migration(self) -> str | None:
         """The Alembic revision the database is at (it is upgraded when the store opens)."""
         return self._recorder.migration()
+
+
+def _check_mapping(name: str, value: Any) -> Mapping[str, Any]:
+    """Refuse API misuse such as `update(run, None)` with a `StoreError`, not a `TypeError`."""
+    if not isinstance(value, Mapping):
+        raise InvalidChange(f"{name} must be a mapping of paths to values, not {value!r}")
+    return value
+
+
+def _check_count(name: str, value: Any, least: int) -> None:
+    """Refuse a count that is not a whole number of at least `least`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise InvalidChange(f"{name} must be a whole number of at least {least}, not {value!r}")
 
 
 def open(

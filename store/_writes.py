@@ -30,7 +30,15 @@ from store._records import (
 )
 from store._replay import RunState, snapshot_key
 from store._schema import Flat, Schema
-from store._values import check_path, check_run_name, config_json, from_text, normalise, validate
+from store._values import (
+    check_path,
+    check_run_name,
+    check_text,
+    config_json,
+    from_text,
+    normalise,
+    validate,
+)
 from store._versions import writer_version
 
 SNAPSHOT_EVERY = 1
@@ -90,6 +98,12 @@ class Write:
     author: str | None = None
     message: str | None = None
     detail: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.author is not None:
+            check_text("author", self.author)
+        if self.message is not None:
+            check_text("message", self.message)
 
 
 def create_in(

@@ -113,5 +113,8 @@ def export(run: str, rev: int | None, output: Path | None) -> None:
         text = json.dumps(opened.export_config(run, rev), indent=2, ensure_ascii=False)
     if output is None:
         click.echo(text)
-    else:
+        return
+    try:
         output.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None

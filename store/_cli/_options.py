@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 import click
 
 import store
+from store._errors import InvalidChange
 
 
 def open_store(*, create: bool = True, upgrade: bool = True) -> store.Store:
@@ -24,6 +25,8 @@ def assignment(
         path, sep, value = text.partition("=")
         if not sep or not path:
             raise click.BadParameter(f"expected PATH=VALUE, got {text!r}")
+        if path in parsed:
+            raise InvalidChange(f"{path} is given twice")
         parsed[path] = value
     return parsed
 

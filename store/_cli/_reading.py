@@ -14,6 +14,7 @@ from store._cli._output import (
     change_text,
     changes_table,
     output_options,
+    printable,
     revision_data,
     value_text,
 )
@@ -30,7 +31,7 @@ def runs() -> Output:
         Table(
             ("name", "schema", "revisions", "last change", "author"),
             [
-                (s.name, s.schema, str(s.revisions), s.last_change or "", s.author or "")
+                (s.name, s.schema, str(s.revisions), s.last_change or "", printable(s.author or ""))
                 for s in summaries
             ],
             empty="no runs",
@@ -93,9 +94,9 @@ def history(run: str, field: str | None, limit: int | None, reverse: bool) -> Ou
                 (
                     str(r.number),
                     r.time.strftime("%Y-%m-%d %H:%M:%S"),
-                    r.author,
+                    printable(r.author),
                     r.kind,
-                    r.message,
+                    printable(r.message),
                     "\n".join(change_text(c) for c in r.changes),
                 )
                 for r in revisions
@@ -104,7 +105,7 @@ def history(run: str, field: str | None, limit: int | None, reverse: bool) -> Ou
     )
 
 
-@click.command()
+@click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("run", metavar="RUN|RUN@A")
 @click.argument("a", metavar="A|OTHER@B")
 @click.argument("b", metavar="[B]", required=False)
