@@ -41,7 +41,7 @@ from store._schema import (
     Upcaster,
     warn,
 )
-from store._store import ImportResult, Origin, Reading, Store, current, open
+from store._store import ImportResult, Origin, Reading, Store, current, open, read
 from store._verify import Problem, VerifyReport
 
 __all__ = [
@@ -84,6 +84,7 @@ __all__ = [
     "current",
     "get_schema",
     "open",
+    "read",
     "register_schema",
     "schema_names",
     "warn",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ValidationError
 
@@ -19,7 +19,7 @@ from store._refs import Ref, parse_ref
 from store._registry import get_schema
 from store._replay import RunState, snapshot_key
 from store._schema import Flat
-from store._values import check_path, check_run_name, validate
+from store._values import Overrides, check_path, check_run_name, overridden, validate
 from store._versions import known_version
 
 
@@ -34,12 +34,17 @@ class Reading:
     config: BaseModel
     values: Flat
     notes: tuple[str, ...] = ()
+    overrides: Flat = field(default_factory=dict)
+    """Launch overrides applied to `config` and `values` (never written)."""
 
 
-def read(recorder: Recorder, ref: str, revision: int | None) -> Reading:
-    """The effective config at a reference (or `revision` of a run), with its number and hash."""
+def read(
+    recorder: Recorder, ref: str, revision: int | None, overrides: Overrides = None
+) -> Reading:
+    """The effective config at a reference (or `revision` of a run), with its number and hash,
+    and launch overrides applied (never written)."""
     with recorder.read() as tx:
-        return _reading(tx, ref, revision)
+        return _reading(tx, ref, revision, overrides)
 
 
 def compare(
@@ -51,16 +56,19 @@ def compare(
     return compare_configs(refs, configs, only_changed, fields)
 
 
-def _reading(tx: Transaction, ref: str, revision: int | None) -> Reading:
+def _reading(
+    tx: Transaction, ref: str, revision: int | None, overrides: Overrides = None
+) -> Reading:
     """`read` inside an open transaction."""
     row, head, number = target(tx, ref, revision)
     state, _, _ = load(tx, row, number)
     digest = (
         head.hash if number == head.number else next(tx.revisions(row, number - 1, number)).hash
     )
-    values = state.effective()
+    values, applied = overridden(state.schema, state.effective(), overrides)
     config = validate(state.schema, values)
-    return Reading(row.name, row.schema, number, digest, config, values, tuple(state.notes))
+    notes = tuple(state.notes)
+    return Reading(row.name, row.schema, number, digest, config, values, notes, applied)
 
 
 def resolve(recorder: Recorder, ref: str) -> tuple[str, int]:

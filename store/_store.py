@@ -3,6 +3,7 @@ the module named after the concept (reads, writes, imports, files, history, audi
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -19,11 +20,21 @@ from store._persistence import DEFAULT_TIMEOUT, Recorder, RunSummary, open_recor
 from store._reads import Reading
 from store._records import Change, Revision
 from store._registry import get_schema
+from store._values import Overrides
 from store._verify import VerifyReport
 from store._versions import writer_version
 from store._writes import Write
 
-__all__ = ["ImportResult", "Origin", "Reading", "Store", "current", "default_url", "open"]
+__all__ = [
+    "ImportResult",
+    "Origin",
+    "Reading",
+    "Store",
+    "current",
+    "default_url",
+    "open",
+    "read",
+]
 
 
 def default_url() -> str:
@@ -200,10 +211,12 @@ class Store:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def read(self, ref: str, revision: int | None = None) -> Reading:
+    def read(
+        self, ref: str, revision: int | None = None, *, overrides: Overrides = None
+    ) -> Reading:
         """The effective config at a reference (`run`, `run@3`, `run@baseline`, …) or at
-        `revision` of a run, with the revision's number and hash."""
-        return _reads.read(self._recorder, ref, revision)
+        `revision` of a run, with the revision's number and hash; `overrides` as `current`."""
+        return _reads.read(self._recorder, ref, revision, overrides)
 
     def resolve(self, ref: str) -> tuple[str, int]:
         """The run and revision number a reference names (`run@head~1` -> `("run", 4)`)."""
@@ -221,11 +234,15 @@ class Store:
             raise InvalidReference("compare takes a list of one or more references")
         return _reads.compare(self._recorder, list(refs), only_changed, fields)
 
-    def current(self, run: str) -> BaseModel:
+    def current(self, run: str, *, overrides: Overrides = None) -> BaseModel:
         """The run's effective config: a validated model of its schema's newest version.
 
         The fast path validates the config JSON a write kept with the head's snapshot.
+        `overrides` (`["batch_size=8"]` or `{"batch_size": 8}`) are checked as `set` checks
+        them and applied to what is returned, never written.
         """
+        if overrides:
+            return self.read(run, overrides=overrides).config
         return _reads.current(self._recorder, run)
 
     def at(self, run: str, revision: int) -> BaseModel:
@@ -319,7 +336,53 @@ def open(
     return Store(url, timeout=timeout, upgrade=upgrade, create=create)
 
 
-def current(run: str, url: str | None = None) -> BaseModel:
-    """The effective config of `run` in the default store: one call for a trainer."""
-    with open(url) as store:
-        return store.current(run)
+_opened: dict[str, Store] = {}
+"""One open store per URL for the module-level `current` and `read`: no engine and no
+migration check per call. Closed at exit; a forked child forgets its parent's connections."""
+
+
+def _shared(url: str | None) -> Store:
+    """The process's open store for `url` (default `$STORE_URL`, else `sqlite:///store.db`)."""
+    key = default_url() if url is None else url
+    found = _opened.get(key)
+    if found is None:
+        found = _opened[key] = Store(key, create=False)
+    return found
+
+
+def _close_shared() -> None:
+    """Close every shared store (at exit)."""
+    while _opened:
+        _opened.popitem()[1].close()
+
+
+def _forget_shared() -> None:
+    """In a forked child: drop the parent's pooled connections without closing them."""
+    for opened in _opened.values():
+        opened._recorder.engine.dispose(close=False)
+    _opened.clear()
+
+
+atexit.register(_close_shared)
+os.register_at_fork(after_in_child=_forget_shared)
+
+
+def current(run: str, url: str | None = None, *, overrides: Overrides = None) -> BaseModel:
+    """The effective config of `run` in the default store: one call for a trainer.
+
+    `overrides` (`["batch_size=8"]` or `{"batch_size": 8}`) are checked as `store set`
+    checks them and applied to what is returned, never written.
+    """
+    return _shared(url).current(run, overrides=overrides)
+
+
+def read(
+    run: str,
+    revision: int | None = None,
+    *,
+    url: str | None = None,
+    overrides: Overrides = None,
+) -> Reading:
+    """The `Reading` of a run (or reference) in the default store: config, revision, hashes,
+    and `stamp()` for a checkpoint's metadata."""
+    return _shared(url).read(run, revision, overrides=overrides)

@@ -7,7 +7,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -23,6 +23,8 @@ MAX_VALUE_BYTES = 1024 * 1024
 INT64 = (-(2**63), 2**63 - 1)
 """The integers a value may hold: what every JSON reader and database can keep exactly."""
 NOT_UNICODE = "not valid Unicode text (undecodable bytes or a lone surrogate)"
+Overrides = Sequence[str] | Mapping[str, Any] | None
+"""Launch overrides: `["batch_size=8", …]` as typed on a command line, or `{"batch_size": 8}`."""
 
 
 def check_run_name(run: str) -> str:
@@ -59,6 +61,35 @@ def from_text(shape: SchemaVersion, changes: Mapping[str, Any]) -> Flat:
     for path, text in changes.items():
         leaf = check_path(path, shape.leaves)
         parsed[path] = text if leaf.text else parse_value(text)
+    return parsed
+
+
+def overridden(schema: Schema, values: Flat, overrides: Overrides) -> tuple[Flat, Flat]:
+    """Launch overrides applied to an effective config, checked as `set` checks a write:
+    the config and the overrides in stored form. Nothing is written."""
+    if not overrides:
+        return values, {}
+    shape = schema.version(schema.latest)
+    if isinstance(overrides, Mapping):
+        given: Mapping[str, Any] = overrides
+    elif isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
+        raise InvalidChange(f"overrides are PATH=VALUE texts or a mapping, not {overrides!r}")
+    else:
+        given = from_text(shape, assignments(overrides))
+    applied = normalise(schema, schema.latest, given)
+    return {**values, **applied}, applied
+
+
+def assignments(texts: Iterable[str]) -> dict[str, str]:
+    """`PATH=VALUE` texts as a map; a malformed one or a path given twice is refused."""
+    parsed: dict[str, str] = {}
+    for text in texts:
+        path, sep, value = text.partition("=")
+        if not sep or not path:
+            raise InvalidChange(f"expected PATH=VALUE, got {text!r}")
+        if path in parsed:
+            raise InvalidChange(f"{path} is given twice")
+        parsed[path] = value
     return parsed
 
 

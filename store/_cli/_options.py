@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import click
 
 import store
-from store._errors import InvalidChange
+from store._values import assignments
 
 
 def open_store(*, create: bool = True, upgrade: bool = True) -> store.Store:
@@ -20,15 +20,11 @@ def assignment(
     _ctx: click.Context, _param: click.Parameter, values: Sequence[str]
 ) -> dict[str, str]:
     """`PATH=VALUE` arguments as a map; a malformed one is a usage error."""
-    parsed: dict[str, str] = {}
     for text in values:
-        path, sep, value = text.partition("=")
+        path, sep, _ = text.partition("=")
         if not sep or not path:
             raise click.BadParameter(f"expected PATH=VALUE, got {text!r}")
-        if path in parsed:
-            raise InvalidChange(f"{path} is given twice")
-        parsed[path] = value
-    return parsed
+    return assignments(values)
 
 
 def revision_number(text: str, name: str) -> int:
