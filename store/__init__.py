@@ -27,6 +27,7 @@ from store._errors import (
     StoreError,
     UnknownSchema,
 )
+from store._find import Found
 from store._persistence import RunSummary
 from store._records import Change, Event, Revision
 from store._registry import get_schema, register_schema, schema_names
@@ -55,6 +56,7 @@ __all__ = [
     "DatabaseError",
     "DatabaseTooNew",
     "Event",
+    "Found",
     "ImportResult",
     "InvalidChange",
     "InvalidConfigFile",

@@ -164,6 +164,15 @@ _SNAPSHOT = (
     .order_by(snapshots.c.revision.desc())
     .limit(1)
 )
+_WITH_CONFIG_HASH = (
+    sa.select(runs, revisions.c.number, revisions.c.schema_version)
+    .join(revisions, revisions.c.run_id == runs.c.id)
+    .where(revisions.c.config_hash == sa.bindparam("config_hash"))
+)
+_BASES = sa.select(runs, revisions.c.schema_version).join(
+    revisions, sa.and_(revisions.c.run_id == runs.c.id, revisions.c.number == 1)
+)
+_UNHASHED = sa.select(revisions.c.run_id).where(revisions.c.config_hash.is_(None)).distinct()
 _REVISION_AT = sa.select(sa.func.max(revisions.c.number)).where(
     revisions.c.run_id == sa.bindparam("run_id"), revisions.c.created_at <= sa.bindparam("time")
 )
@@ -186,6 +195,22 @@ class Transaction:
         """The run called `name`, or None."""
         row = self._conn.execute(_RUN, {"name": name}).first()
         return RunRow(row.id, row.name, row.schema, row.created_at) if row else None
+
+    def with_config_hash(self, config_hash: str) -> list[tuple[RunRow, int, int]]:
+        """Every revision recorded with `config_hash`: its run, number and schema version."""
+        rows = self._conn.execute(_WITH_CONFIG_HASH, {"config_hash": config_hash})
+        return [
+            (RunRow(r.id, r.name, r.schema, r.created_at), r.number, r.schema_version) for r in rows
+        ]
+
+    def base_versions(self) -> list[tuple[RunRow, int]]:
+        """Every run with the schema version of its first revision."""
+        rows = self._conn.execute(_BASES)
+        return [(RunRow(r.id, r.name, r.schema, r.created_at), r.schema_version) for r in rows]
+
+    def unhashed_runs(self) -> set[int]:
+        """Ids of the runs holding revisions written before config hashes were recorded."""
+        return set(self._conn.execute(_UNHASHED).scalars())
 
     def all_runs(self) -> list[RunRow]:
         """Every run, by name."""

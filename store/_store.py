@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
 
-from store import _audit, _imports, _reads, _writes
+from store import _audit, _find, _imports, _reads, _writes
 from store._compare import Comparison
 from store._errors import InvalidChange, InvalidReference
 from store._files import export_data
+from store._find import Found
 from store._history import Origin, differences
 from store._imports import FileOptions, ImportResult
 from store._persistence import DEFAULT_TIMEOUT, Recorder, RunSummary, open_recorder
@@ -286,6 +288,13 @@ class Store:
             return differences(self.read(run).values, self.read(a).values)
         return differences(self.read(run, a).values, self.read(other or run, b).values)
 
+    def find(self, config_hash: str) -> list[Found]:
+        """Every run and revision whose effective config, as read today, has `config_hash`
+        (newest first): "which config made this checkpoint?"."""
+        if not isinstance(config_hash, str) or not CONFIG_HASH.fullmatch(config_hash):
+            raise InvalidChange(f"a config hash is 64 hex digits, not {config_hash!r}")
+        return _find.find(self._recorder, config_hash)
+
     def explain(self, run: str, revision: int | None = None) -> list[Origin]:
         """For every field of the effective config, where its value comes from."""
         return _reads.explain(self._recorder, run, revision)
@@ -335,6 +344,8 @@ def open(
     """
     return Store(url, timeout=timeout, upgrade=upgrade, create=create)
 
+
+CONFIG_HASH = re.compile(r"[0-9a-f]{64}")
 
 _opened: dict[str, Store] = {}
 """One open store per URL for the module-level `current` and `read`: no engine and no
