@@ -23,6 +23,7 @@ from store._errors import (
     SchemaError,
     SchemaVersionTooNew,
     StoreError,
+    StoreWarning,
     UnknownSchema,
 )
 from store._persistence import RunSummary
@@ -72,6 +73,7 @@ __all__ = [
     "SchemaVersionTooNew",
     "Store",
     "StoreError",
+    "StoreWarning",
     "Transform",
     "UnknownSchema",
     "Upcaster",
