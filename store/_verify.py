@@ -11,7 +11,7 @@ from typing import Literal, Protocol
 
 from store._errors import StoreError
 from store._paths import flatten
-from store._records import GENESIS, config_hash, encode, revision_hash
+from store._records import GENESIS, CanonicalConfig, Event, config_hash, encode, revision_hash
 from store._replay import RunState, Snapshot, snapshot_key
 from store._schema import Flat, Schema
 from store._values import config_json
@@ -112,26 +112,25 @@ def verify_run(
     waiting: dict[int, list[Snapshot]] = {}
     for snapshot in snapshots:
         waiting.setdefault(snapshot.revision, []).append(snapshot)
-    state: RunState | None = None
-    proven = schema is not None
+    replay = _Replay(schema) if schema is not None else None
+    proven = replay is not None
     drift = _Drift()
     for revision in revisions:
         broken = chain.check(revision)
         check.problems += broken
         proven = proven and not broken
-        if proven and schema is not None:
-            state = _replayed(schema, state, revision)
-            proven = state is not None
-        if proven and state is not None:
+        now = replay.step(revision) if proven and replay is not None else None
+        proven = now is not None
+        if now is not None and replay is not None and replay.state is not None:
             found = waiting.pop(revision.number, ())
-            check.problems += _compared(run, state, revision, found, drift)
+            check.problems += _compared(run, replay.state, now, revision, found, drift)
     for number in sorted(set(waiting) - chain.seen):
         check.problems.append(
             Problem(run, number, "a snapshot of a revision the log does not have", "snapshot")
         )
     check.problems += drift.problems(run)
-    if proven and state is not None and chain.last_config_hash == config_hash(state.values):
-        check.state = state
+    if proven and replay is not None and chain.last_config_hash == now:
+        check.state = replay.state
     return check
 
 
@@ -216,23 +215,55 @@ class _Chain:
         return problems
 
 
-def _replayed(schema: Schema, state: RunState | None, revision: StoredLike) -> RunState | None:
-    """`state` with one more revision folded in; None where the log cannot be replayed."""
-    number, version = revision.number, revision.schema_version
-    rows = [(number, version, op, path, text) for op, path, text in revision.events]
-    try:
-        state = state or RunState.new(schema, version)
-        state.fold([rows or [(number, version, None, None, None)]])
-    except (StoreError, ValueError, KeyError, TypeError):
-        return None  # a newer writer's data, or a log the chain already reports
-    return state
+class _Replay:
+    """A run replayed revision by revision, with the config hash after each one (only the
+    values a revision touched are encoded again, unless it moved to another version)."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self.state: RunState | None = None
+        self._version = 0
+        self._texts: dict[str, str] = {}
+        self._canonical: CanonicalConfig | None = None
+
+    def step(self, revision: StoredLike) -> str | None:
+        """Fold one more revision; its config hash, or None where the log cannot be replayed."""
+        number, version = revision.number, revision.schema_version
+        try:
+            events = [
+                Event(op, path, None if text is None else json.loads(text))  # type: ignore[arg-type]
+                for op, path, text in revision.events
+            ]
+            self.state = self.state or RunState.new(self.schema, version)
+            self.state.apply(number, version, events)
+            return self._hash(self.state, events)
+        except (StoreError, ValueError, KeyError, TypeError):
+            return None  # a newer writer's data, or a log the chain already reports
+
+    def _hash(self, state: RunState, events: list[Event]) -> str:
+        if state.version != self._version or self._canonical is None:
+            self._version = state.version
+            self._canonical = CanonicalConfig(state.values)
+            self._texts = {path: encode(value) for path, value in state.values.items()}
+        else:
+            for event in events:
+                self._texts[event.path] = encode(state.values[event.path])
+        return self._canonical.hash(self._texts)
 
 
 def _compared(
-    run: str, state: RunState, revision: StoredLike, snapshots: Sequence[Snapshot], drift: _Drift
+    run: str,
+    state: RunState,
+    now: str,
+    revision: StoredLike,
+    snapshots: Sequence[Snapshot],
+    drift: _Drift,
 ) -> list[Problem]:
-    """Drift between the recorded config hash and the replay, and each snapshot's problems."""
+    """Drift between the recorded config hash and the replay's (`now`), and each snapshot's
+    problems."""
     recorded = revision.config_hash
+    if recorded == now and not snapshots:
+        return []
     cached = [_decoded(state.schema, snapshot) for snapshot in snapshots]
     problems = [
         Problem(run, revision.number, str(found), "snapshot")
@@ -240,7 +271,7 @@ def _compared(
         if isinstance(found, ValueError) and snapshot.key == snapshot_key(state.schema)
     ]
     states = [(s, c) for s, c in zip(snapshots, cached, strict=True) if isinstance(c, RunState)]
-    if recorded is not None and config_hash(state.values) != recorded:
+    if recorded is not None and now != recorded:
         then = next((c for _, c in states if config_hash(c.values) == recorded), None)
         drift.add(revision.number, recorded, then, state)
     for snapshot, found in states:

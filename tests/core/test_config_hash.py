@@ -12,8 +12,7 @@ from pydantic import BaseModel, create_model
 
 import store
 from store import _registry
-from store._cli import cli
-from store._records import encode
+from store._records import CanonicalConfig, config_hash, encode
 from tests.reliability.conftest import invoke
 
 
@@ -169,3 +168,15 @@ def test_a_changed_upcaster_helper_is_reported_as_drift(
             "version",
         }
     ]
+
+
+@pytest.mark.parametrize("name", ["training", "onetrainer"])
+def test_the_assembled_canonical_json_hashes_as_the_whole_config_does(name: str) -> None:
+    schema = store.get_schema(name)
+    for shape in schema.versions:
+        values = dict(shape.default_values)
+        canonical = CanonicalConfig(values)
+        for path in list(values)[:: max(1, len(values) // 7)]:
+            values[path] = {"ü": [1, 2.5, None], "a": path} if len(path) % 2 else f"x{path}"
+            texts = {p: encode(v) for p, v in values.items()}
+            assert canonical.hash(texts) == config_hash(values)
