@@ -443,7 +443,9 @@ def b5_history(sizes: Sizes, dbs: Databases) -> tuple[list[Row], str]:
         )
         shown = len(db.history("b5", field="optimizer.learning_rate"))
         verify = median(lambda: db.verify("b5"), sizes.repeat)
-    events = count_events(url)
+    with store.open(dbs.url("b5_onetrainer")) as db:
+        create_onetrainer_run(db, "full", sizes.configs)
+        full = median(lambda: db.verify("full"), sizes.repeat)
     return [
         Row(
             "B5",
@@ -452,7 +454,20 @@ def b5_history(sizes: Sizes, dbs: Databases) -> tuple[list[Row], str]:
             "≤ 50 ms",
             history <= 0.05,
         ),
-        Row("B5", f"verify() of {events:,} events", us(verify), "≤ 1 s", verify <= 1.0),
+        Row(
+            "B5",
+            f"verify() of {n:,} one-field revisions (chain, replay, config hashes)",
+            us(verify),
+            "≤ 2 s",
+            verify <= 2.0,
+        ),
+        Row(
+            "B5",
+            f"verify() of {sizes.configs:,} revisions of a full OneTrainer config",
+            us(full),
+            "≤ 2 s",
+            full <= 2.0,
+        ),
     ], url
 
 

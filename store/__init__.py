@@ -25,6 +25,7 @@ from store._errors import (
     SchemaError,
     SchemaVersionTooNew,
     StoreError,
+    StoreWarning,
     UnknownSchema,
 )
 from store._find import Found
@@ -79,6 +80,7 @@ __all__ = [
     "SchemaVersionTooNew",
     "Store",
     "StoreError",
+    "StoreWarning",
     "Transform",
     "UnknownSchema",
     "Upcaster",

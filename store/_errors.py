@@ -16,6 +16,10 @@ StoreError                   root: catch this to catch everything
 └── DatabaseError            the database cannot be opened, read or written
     ├── DatabaseTooNew       its schema was migrated by a newer `store`
     └── AppendOnlyViolation  something tried to update or delete the log
+
+StoreWarning (a `Warning`, not an error: the call still returns what the log proves)
+                             a snapshot failed its check against the hash chain and the
+                             config was replayed from the log instead
 """
 
 from __future__ import annotations
@@ -83,3 +87,7 @@ class DatabaseTooNew(DatabaseError):
 
 class AppendOnlyViolation(DatabaseError):
     """Something tried to update, delete or overwrite a stored revision or event."""
+
+
+class StoreWarning(UserWarning):
+    """Something `store` worked around and reports, such as a damaged snapshot it replaced."""

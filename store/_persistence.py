@@ -25,6 +25,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from store._errors import AppendOnlyViolation, DatabaseError, DatabaseTooNew, StoreError
 from store._migrations import HEAD, current_revision, upgrade
 from store._records import MAX_REVISION, Event, Revision
+from store._replay import Snapshot
 from store._tables import events, revisions, runs, snapshots, tags
 
 DEFAULT_TIMEOUT = 60.0
@@ -63,13 +64,27 @@ class Head:
 
 @dataclass(frozen=True)
 class HeadConfig:
-    """A run's schema and head number, with one of its snapshots' key and config (if any)."""
+    """A run's schema and head number, with one of its snapshots' key, config and the config
+    hash its revision records (if any)."""
 
     schema: str
     head: int | None
     revision: int | None
     fingerprint: str | None
     config: str | None
+    config_hash: str | None
+    """The config hash the chain records for the snapshot's revision (None: not recorded)."""
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    """A usable snapshot with what the chain says of its revision, to check it against."""
+
+    revision: int
+    state: str
+    config_hash: str | None
+    schema_version: int
+    base: int
 
 
 @dataclass(frozen=True)
@@ -137,6 +152,7 @@ _STORED_TOUCHING = _STORED.where(
     revisions.c.id.in_(sa.select(events.c.revision_id).where(events.c.path == sa.bindparam("path")))
 )
 _REPLAY = _log_rows(revisions.c.number, revisions.c.schema_version)
+_CACHED = revisions.alias("cached")
 _HEAD_CONFIG = (
     sa.select(
         runs.c.schema,
@@ -147,15 +163,39 @@ _HEAD_CONFIG = (
         snapshots.c.revision,
         snapshots.c.fingerprint,
         snapshots.c.config,
+        _CACHED.c.config_hash,
     )
-    .select_from(runs.outerjoin(snapshots, snapshots.c.run_id == runs.c.id))
+    .select_from(
+        runs.outerjoin(snapshots, snapshots.c.run_id == runs.c.id).outerjoin(
+            _CACHED,
+            sa.and_(_CACHED.c.run_id == runs.c.id, _CACHED.c.number == snapshots.c.revision),
+        )
+    )
     .where(runs.c.name == sa.bindparam("name"))
 )
 _APPEND = revisions.insert().returning(revisions.c.id, sort_by_parameter_order=True)
 _SAVE_SNAPSHOT = snapshots.insert()
 _DROP_SNAPSHOTS = sa.delete(snapshots).where(snapshots.c.run_id == sa.bindparam("run_id"))
+_FIRST = revisions.alias("first")
 _SNAPSHOT = (
-    sa.select(snapshots.c.revision, snapshots.c.state)
+    sa.select(
+        snapshots.c.revision,
+        snapshots.c.state,
+        revisions.c.config_hash,
+        revisions.c.schema_version,
+        sa.select(_FIRST.c.schema_version)
+        .where(_FIRST.c.run_id == snapshots.c.run_id, _FIRST.c.number == 1)
+        .scalar_subquery(),
+    )
+    .select_from(
+        snapshots.join(
+            revisions,
+            sa.and_(
+                revisions.c.run_id == snapshots.c.run_id,
+                revisions.c.number == snapshots.c.revision,
+            ),
+        )
+    )
     .where(
         snapshots.c.run_id == sa.bindparam("run_id"),
         snapshots.c.revision <= sa.bindparam("upto"),
@@ -361,12 +401,26 @@ class Transaction:
         if rows:
             self._recorder.insert_rows(self._conn, events, _EVENT_COLUMNS, rows)
 
-    def snapshot(self, run: RunRow, upto: int, fingerprint: str) -> tuple[int, str] | None:
+    def snapshot(self, run: RunRow, upto: int, fingerprint: str) -> StoredSnapshot | None:
         """The newest snapshot at or before `upto` made under `fingerprint`, if any."""
         row = self._conn.execute(
             _SNAPSHOT, {"run_id": run.id, "upto": upto, "fingerprint": fingerprint}
         ).first()
-        return (row.revision, row.state) if row else None
+        return StoredSnapshot(*row) if row else None
+
+    def snapshots(self, run: RunRow) -> list[Snapshot]:
+        """Every snapshot of the run, whatever its key or revision (for `verify`)."""
+        query = (
+            sa.select(snapshots.c.revision, snapshots.c.fingerprint, snapshots.c.state)
+            .add_columns(snapshots.c.config)
+            .where(snapshots.c.run_id == run.id)
+            .order_by(snapshots.c.revision)
+        )
+        return [Snapshot(*row) for row in self._conn.execute(query)]
+
+    def drop_snapshots(self, run: RunRow) -> None:
+        """Delete every snapshot of the run (a cache: the log is untouched)."""
+        self._conn.execute(_DROP_SNAPSHOTS, {"run_id": run.id})
 
     def replay_rows(self, run: RunRow, after: int, upto: int) -> Iterator[Sequence[Any]]:
         """The run's events `(number, schema_version, op, path, JSON text)` in order, in batches.
@@ -399,7 +453,7 @@ class Transaction:
         config: str | None,
     ) -> None:
         """Store a snapshot of the run's state at `revision`, replacing the run's older ones."""
-        self._conn.execute(_DROP_SNAPSHOTS, {"run_id": run.id})
+        self.drop_snapshots(run)
         self._conn.execute(
             _SAVE_SNAPSHOT,
             {

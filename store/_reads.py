@@ -4,6 +4,9 @@ effective config at a revision, its history and the origin of every value."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -11,26 +14,28 @@ from pydantic import BaseModel, ValidationError
 
 from store._compare import Comparison
 from store._compare import compare as compare_configs
-from store._errors import InvalidReference, RevisionNotFound, RunNotFound
+from store._errors import InvalidReference, RevisionNotFound, RunNotFound, StoreWarning
 from store._history import Origin, field_timeline, only_field, origins, with_changes
-from store._persistence import Head, Recorder, RunRow, Transaction
-from store._records import Revision
+from store._persistence import Head, HeadConfig, Recorder, RunRow, StoredSnapshot, Transaction
+from store._records import Revision, config_hash, encode
 from store._refs import Ref, parse_ref
 from store._registry import get_schema
 from store._replay import RunState, snapshot_key
-from store._schema import Flat
-from store._values import Overrides, check_path, check_run_name, overridden, validate
+from store._schema import Flat, Schema
+from store._values import Overrides, check_path, check_run_name, config_json, overridden, validate
 from store._versions import known_version
 
 
 @dataclass(frozen=True)
 class Reading:
-    """A run's effective config at one revision, with that revision's number and hash."""
+    """A run's effective config at one revision, with that revision's number and hash, and
+    the config hash of what was read (at the newest schema version: what a trainer gets)."""
 
     run: str
     schema: str
     revision: int
     hash: str
+    config_hash: str
     config: BaseModel
     values: Flat
     notes: tuple[str, ...] = ()
@@ -68,7 +73,8 @@ def _reading(
     values, applied = overridden(state.schema, state.effective(), overrides)
     config = validate(state.schema, values)
     notes = tuple(state.notes)
-    return Reading(row.name, row.schema, number, digest, config, values, notes, applied)
+    hashed = config_hash(values)
+    return Reading(row.name, row.schema, number, digest, hashed, config, values, notes, applied)
 
 
 def resolve(recorder: Recorder, ref: str) -> tuple[str, int]:
@@ -115,16 +121,52 @@ def _number(tx: Transaction, row: RunRow, head: Head, ref: Ref) -> int:
 
 
 def current(recorder: Recorder, run: str) -> BaseModel:
-    """The run's effective config; the fast path validates the JSON kept with the head."""
+    """The run's effective config; the fast path validates the JSON kept with the head once
+    its SHA-256 is the config hash the chain records for the head."""
     found = recorder.head_configs(check_run_name(run))
-    if found:
-        schema = get_schema(found[0].schema)
-        key = snapshot_key(schema)
-        for row in found:
-            if row.config and row.revision == row.head and row.fingerprint == key:
-                with contextlib.suppress(ValidationError):  # the replay says what is wrong
-                    return schema.model.model_validate_json(row.config)
-    return read(recorder, run, None).config
+    cached = [row for row in found if _cached_head(row)]
+    for row in cached:
+        if _sha256(row.config) == row.config_hash:
+            with contextlib.suppress(ValidationError):  # the replay says what is wrong
+                return get_schema(row.schema).model.model_validate_json(row.config or "")
+    reading = read(recorder, run, None)
+    for row in cached:
+        if _content_hash(row.config or "") != reading.config_hash:
+            report_snapshot(run, reading.revision, "the config kept with the snapshot")
+    return reading.config
+
+
+def _cached_head(row: HeadConfig) -> bool:
+    """Whether a row holds the config JSON of a snapshot of the head under today's schema."""
+    return bool(
+        row.config
+        and row.revision == row.head
+        and row.fingerprint == snapshot_key(get_schema(row.schema))
+    )
+
+
+def _sha256(text: str | None) -> str:
+    return hashlib.sha256((text or "").encode()).hexdigest()
+
+
+def _content_hash(text: str) -> str | None:
+    """The config hash of a config JSON text in any key order or spacing (None: not JSON)."""
+    try:
+        return hashlib.sha256(encode(json.loads(text)).encode()).hexdigest()
+    except ValueError:
+        return None
+
+
+def report_snapshot(run: str, revision: int, what: str) -> None:
+    """Warn that a snapshot failed its check against the log, which was replayed instead."""
+    warnings.warn(
+        StoreWarning(
+            f"run {run!r}: revision {revision}: {what} does not match the config hash the "
+            "chain records; the config was replayed from the log "
+            "(`store verify --rebuild-snapshots` replaces the snapshot)"
+        ),
+        stacklevel=3,
+    )
 
 
 def head(recorder: Recorder, run: str) -> Revision:
@@ -196,16 +238,41 @@ def load(tx: Transaction, row: RunRow, upto: int) -> tuple[RunState, int, int]:
     """
     schema = get_schema(row.schema)
     snapshot = tx.snapshot(row, upto, snapshot_key(schema))
-    if snapshot:
-        state = RunState.load(schema, *snapshot)
-    else:
+    state = _checked(row.name, schema, snapshot) if snapshot else None
+    if state is None:
         base = tx.base_version(row)
         if base is None:  # pragma: no cover - a run always has revision 1
             raise RevisionNotFound(f"run {row.name!r} has no revisions")
         state = RunState.new(schema, known_version(schema, row.name, base))
+    snapshot_at = state.revision
     tail = tx.replay_rows(row, state.revision, upto) if state.revision < upto else ()
     tail_events = state.fold(tail)
-    return state, snapshot[0] if snapshot else 0, tail_events
+    return state, snapshot_at, tail_events
+
+
+def _checked(run: str, schema: Schema, snapshot: StoredSnapshot) -> RunState | None:
+    """The snapshot's state if the chain proves it (its config hash is the one its revision
+    records), else None: reported when it fails, silent when the chain records no hash."""
+    if snapshot.config_hash is None:
+        return None
+    try:
+        state = RunState.load(schema, snapshot.revision, snapshot.state)
+    except ValueError:
+        report_snapshot(run, snapshot.revision, "the snapshot (which cannot be decoded)")
+        return None
+    if (state.base, state.version) != (snapshot.base, snapshot.schema_version) or config_hash(
+        state.values
+    ) != snapshot.config_hash:
+        report_snapshot(run, snapshot.revision, "the snapshot")
+        return None
+    return state
+
+
+def store_snapshot(tx: Transaction, row: RunRow, state: RunState, effective: Flat) -> None:
+    """Keep `state` as the run's snapshot, with its effective config as canonical JSON."""
+    schema = state.schema
+    config = config_json(schema, effective)
+    tx.save_snapshot(row, state.revision, snapshot_key(schema), state.version, state.dump(), config)
 
 
 def replay(row: RunRow, revisions: Sequence[Revision], upto: int | None = None) -> RunState:

@@ -306,11 +306,16 @@ class Store:
         return export_data(get_schema(reading.schema), config, reading.values)
 
     def verify(
-        self, run: str | None = None, *, expect: str | Sequence[str] | None = None
+        self,
+        run: str | None = None,
+        *,
+        expect: str | Sequence[str] | None = None,
+        rebuild_snapshots: bool = False,
     ) -> VerifyReport:
-        """Recompute every revision hash chain (or one run's) and check expected hashes."""
+        """Recompute the hash chains and replay every run (or one) against the config hashes
+        they record and their snapshots; check expected hashes; optionally rebuild snapshots."""
         expected = [expect] if isinstance(expect, str) else list(expect or [])
-        return _audit.verify(self._recorder, run, expected)
+        return _audit.verify(self._recorder, run, expected, rebuild_snapshots)
 
     def migration(self) -> str | None:
         """The Alembic revision the database is at (it is upgraded when the store opens)."""

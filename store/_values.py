@@ -229,8 +229,9 @@ def validate(schema: Schema, values: Flat) -> BaseModel:
 
 
 def config_json(schema: Schema, effective: Flat) -> str | None:
-    """The effective config as JSON for the read fast path; None where a secret needs resolving."""
+    """The effective config as canonical JSON for the read fast path (its SHA-256 is its config
+    hash); None where a secret needs resolving."""
     secrets = schema.version(schema.latest).secrets
     if any(str(effective[path]).startswith("env:") for path in secrets):
         return None
-    return json.dumps(unflatten(effective), separators=(",", ":"))
+    return encode(unflatten(effective))

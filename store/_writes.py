@@ -17,7 +17,14 @@ from typing import Any, TypeVar
 from store._errors import Conflict, NoChange, RunExists, SchemaVersionTooNew
 from store._history import changes, touched_paths
 from store._persistence import Head, Recorder, RunRow, StoredRevision, Transaction
-from store._reads import check_revision, load, replay, require_head, require_run
+from store._reads import (
+    check_revision,
+    load,
+    replay,
+    require_head,
+    require_run,
+    store_snapshot,
+)
 from store._records import (
     GENESIS,
     Event,
@@ -28,17 +35,9 @@ from store._records import (
     format_time,
     revision_hash,
 )
-from store._replay import RunState, snapshot_key
+from store._replay import RunState
 from store._schema import Flat, Schema
-from store._values import (
-    check_path,
-    check_run_name,
-    check_text,
-    config_json,
-    from_text,
-    normalise,
-    validate,
-)
+from store._values import check_path, check_run_name, check_text, from_text, normalise, validate
 from store._versions import writer_version
 
 SNAPSHOT_EVERY = 1
@@ -243,14 +242,7 @@ def _commit(tx: Transaction, loaded: Loaded) -> None:
         loaded.number - loaded.snapshot_at >= SNAPSHOT_EVERY
         or loaded.tail_events >= SNAPSHOT_EVENTS
     ):
-        tx.save_snapshot(
-            loaded.row,
-            loaded.number,
-            snapshot_key(state.schema),
-            state.version,
-            state.dump(),
-            config_json(state.schema, loaded.effective),
-        )
+        store_snapshot(tx, loaded.row, state, loaded.effective)
         loaded.snapshot_at = loaded.number
         loaded.tail_events = 0
 

@@ -8,25 +8,43 @@ The commands live by what they do: `_reading`, `_writing`, `_files`, `_database`
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import click
 
 from store._cli import _database, _files, _reading, _writing
-from store._errors import StoreError
+from store._cli._output import warn
+from store._errors import StoreError, StoreWarning
 
 __all__ = ["cli", "main"]
 
 
 class StoreGroup(click.Group):
-    """A command group that turns every `StoreError` into one `Error: …` line and exit 1."""
+    """A command group that turns every `StoreError` into one `Error: …` line and exit 1,
+    and every `StoreWarning` into one `Warning: …` line."""
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; a library error becomes a `click.ClickException`."""
-        try:
-            return super().invoke(ctx)
-        except StoreError as exc:
-            raise click.ClickException(" ".join(str(exc).split("\n"))) from exc
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", StoreWarning)
+            warnings.showwarning = _shown(warnings.showwarning)
+            try:
+                return super().invoke(ctx)
+            except StoreError as exc:
+                raise click.ClickException(" ".join(str(exc).split("\n"))) from exc
+
+
+def _shown(original: Any) -> Any:
+    """A `warnings.showwarning` that prints a `StoreWarning` as one `Warning: …` line."""
+
+    def show(message: Warning | str, category: type[Warning], *where: Any) -> None:
+        if issubclass(category, StoreWarning):
+            warn(str(message))
+        else:
+            original(message, category, *where)
+
+    return show
 
 
 @click.group(cls=StoreGroup, context_settings={"help_option_names": ["-h", "--help"]})

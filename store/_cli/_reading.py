@@ -49,7 +49,7 @@ def show_run(run: str, rev: int | None, explain: bool) -> Output:
     with open_store(create=False) as opened:
         reading = opened.read(run, rev)
         origins = opened.explain(run, reading.revision) if explain else []
-    title = f"{run} @ revision {reading.revision}  {reading.hash}"
+    title = f"{run} @ revision {reading.revision}  {reading.hash}  config {reading.config_hash}"
     if explain:
         return _origins(origins, title)
     return Output(
@@ -135,17 +135,29 @@ def diff(run: str, a: str, b: str | None) -> Output:
     multiple=True,
     help="Also check that revision N of RUN has this hash (kept outside the database).",
 )
+@click.option(
+    "--rebuild-snapshots",
+    is_flag=True,
+    help="Drop the snapshots of the runs checked and rebuild them from the log.",
+)
 @output_options
-def verify(run: str | None, expect: tuple[str, ...]) -> Output:
-    """Recompute the hash chains (of every run, or RUN); exit 1 listing any bad revision."""
+def verify(run: str | None, expect: tuple[str, ...], rebuild_snapshots: bool) -> Output:
+    """Recompute the hash chains and replay every run (or RUN) against its recorded config
+    hashes and snapshots; exit 1 listing each problem."""
     with open_store(create=False) as opened:
-        result = opened.verify(run, expect=expect)
+        result = opened.verify(run, expect=expect, rebuild_snapshots=rebuild_snapshots)
     return Output(
-        {"ok": result.ok, "problems": [asdict(p) for p in result.problems]},
+        {
+            "ok": result.ok,
+            "problems": [
+                {"run": p.run, "revision": p.revision, "kind": p.kind, "detail": p.detail}
+                for p in result.problems
+            ],
+        },
         Table(
-            ("run", "rev", "problem"),
-            [(p.run, str(p.revision), p.message) for p in result.problems],
-            empty=f"ok: {result.runs} run(s) verified, every chain holds",
+            ("run", "rev", "kind", "problem"),
+            [(p.run, str(p.revision), p.kind, p.detail) for p in result.problems],
+            empty=f"ok: {result.runs} run(s) verified, every chain holds and replays",
         ),
         status=0 if result.ok else 1,
     )

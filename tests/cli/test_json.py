@@ -108,6 +108,11 @@ def test_verify(invoke: Invoke, run: str) -> None:
     assert failed == {
         "ok": False,
         "problems": [
-            {"run": "r", "revision": 3, "message": "revision 3 is missing (the run ends at 2)"}
+            {
+                "run": "r",
+                "revision": 3,
+                "kind": "missing",
+                "detail": "revision 3 is missing (the run ends at 2)",
+            }
         ],
     }
