@@ -9,6 +9,7 @@ import json
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -41,6 +42,21 @@ class Reading:
     notes: tuple[str, ...] = ()
     overrides: Flat = field(default_factory=dict)
     """Launch overrides applied to `config` and `values` (never written)."""
+    schema_version: int = 0
+    """The schema version of `config`: the newest this program knows."""
+
+    def stamp(self) -> dict[str, Any]:
+        """What a checkpoint should record of the config that made it (plain JSON data):
+        `store find` goes back from its `config_hash`, `verify --expect` checks its `hash`."""
+        return {
+            "run": self.run,
+            "revision": self.revision,
+            "hash": self.hash,
+            "config_hash": self.config_hash,
+            "schema": self.schema,
+            "schema_version": self.schema_version,
+            "overrides": dict(self.overrides),
+        }
 
 
 def read(
@@ -74,7 +90,10 @@ def _reading(
     config = validate(state.schema, values)
     notes = tuple(state.notes)
     hashed = config_hash(values)
-    return Reading(row.name, row.schema, number, digest, hashed, config, values, notes, applied)
+    latest = state.schema.latest
+    return Reading(
+        row.name, row.schema, number, digest, hashed, config, values, notes, applied, latest
+    )
 
 
 def resolve(recorder: Recorder, ref: str) -> tuple[str, int]:

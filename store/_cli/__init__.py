@@ -73,6 +73,7 @@ for command in (
     _files.import_,
     _files.export,
     _reading.verify,
+    _reading.find,
     _database.db,
 ):
     cli.add_command(command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 
 import click
@@ -43,13 +44,17 @@ def runs() -> Output:
 @click.argument("run")
 @click.option("--rev", type=int, help="Show the config as it was at this revision.")
 @click.option("--explain", is_flag=True, help="Add, for every field, where its value comes from.")
+@click.option("--stamp", is_flag=True, help="Print the stamp a checkpoint records (JSON).")
 @output_options
-def show_run(run: str, rev: int | None, explain: bool) -> Output:
+def show_run(run: str, rev: int | None, explain: bool, stamp: bool) -> Output:
     """Show the effective config of RUN, headed by the revision number and hash read."""
     with open_store(create=False) as opened:
         reading = opened.read(run, rev)
         origins = opened.explain(run, reading.revision) if explain else []
     title = f"{run} @ revision {reading.revision}  {reading.hash}  config {reading.config_hash}"
+    if stamp:
+        stamped = reading.stamp()  # JSON either way: it is meant for a checkpoint's metadata
+        return Output(stamped, Table((), [], title=json.dumps(stamped, indent=2)))
     if explain:
         return _origins(origins, title)
     return Output(
@@ -160,4 +165,21 @@ def verify(run: str | None, expect: tuple[str, ...], rebuild_snapshots: bool) ->
             empty=f"ok: {result.runs} run(s) verified, every chain holds and replays",
         ),
         status=0 if result.ok else 1,
+    )
+
+
+@click.command()
+@click.argument("config_hash")
+@output_options
+def find(config_hash: str) -> Output:
+    """List every run and revision whose config has CONFIG_HASH (from a stamp), newest first."""
+    with open_store(create=False) as opened:
+        found = opened.find(config_hash)
+    return Output(
+        [asdict(f) for f in found],
+        Table(
+            ("run", "rev", "time", "author"),
+            [(f.run, str(f.revision), f.time, printable(f.author)) for f in found],
+            empty=f"no revision has config hash {config_hash}",
+        ),
     )
