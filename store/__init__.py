@@ -23,6 +23,7 @@ from store._errors import (
     SchemaError,
     SchemaVersionTooNew,
     StoreError,
+    UnclearSchema,
     UnknownSchema,
 )
 from store._persistence import RunSummary
@@ -39,7 +40,18 @@ from store._schema import (
     Upcaster,
     warn,
 )
-from store._store import ImportResult, Origin, Reading, Store, current, open
+from store._store import (
+    FileImport,
+    ImportResult,
+    Origin,
+    Reading,
+    Store,
+    current,
+    open,
+    schema_changes,
+    schema_fields,
+    schemas,
+)
 from store._verify import Problem, VerifyReport
 
 __all__ = [
@@ -51,6 +63,7 @@ __all__ = [
     "DatabaseError",
     "DatabaseTooNew",
     "Event",
+    "FileImport",
     "ImportResult",
     "InvalidChange",
     "InvalidConfigFile",
@@ -73,6 +86,7 @@ __all__ = [
     "Store",
     "StoreError",
     "Transform",
+    "UnclearSchema",
     "UnknownSchema",
     "Upcaster",
     "VerifyReport",
@@ -80,6 +94,9 @@ __all__ = [
     "get_schema",
     "open",
     "register_schema",
+    "schema_changes",
+    "schema_fields",
     "schema_names",
+    "schemas",
     "warn",
 ]

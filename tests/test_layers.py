@@ -24,6 +24,7 @@ DOMAIN = [
     "_versions",
     "_files",
     "_history",
+    "_describe",
 ]
 PERSISTENCE = ["_tables", "_migrations", "_persistence", "_sqlite", "_postgres"]
 API = ["_store", "_registry", "_reads", "_writes", "_imports", "_audit"]
