@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from store._cli._files import load_config, warn_import
@@ -13,6 +15,7 @@ from store._cli._options import (
     write_options,
 )
 from store._cli._output import report
+from store._files import is_preset
 
 
 @click.command()
@@ -48,6 +51,7 @@ def create(
             message=message,
             author=author,
             exclusive=True,
+            preset=source != "-" and is_preset(Path(source)),
         )
         warn_import(result)
         report(result.revision)

@@ -43,6 +43,8 @@ def test_the_commands_of_the_issue_exist() -> None:
         "import",
         "rollback",
         "runs",
+        "schema",
+        "schemas",
         "set",
         "show",
         "unset",
