@@ -92,12 +92,14 @@ def _progress() -> Iterator[Callable[[Path], None] | None]:
 
 
 def _report_many(results: Sequence[store.FileImport], quiet: bool, dry_run: bool) -> None:
-    """One line per file (what happened to its run), its warnings, and the summary line."""
-    for result in results:
-        if not quiet:
+    """A line per file (its run, what happened, the revision written) with the warnings of
+    what was written, then the summary line; `quiet` keeps only the summary."""
+    width = max((len(r.run) for r in results), default=0)
+    for result in results if not quiet else ():
+        if result.revision is not None:
             warn_import(result, f"{result.path}: ")
-            number = f"  revision {result.revision.number}" if result.revision else ""
-            click.echo(f"{result.status:<9}  {result.run}{number}  ({result.path})")
+        number = f"revision {result.revision.number}" if result.revision else ""
+        click.echo(f"{result.status:<9}  {result.run:<{width}}  {number:<10}  {result.path}")
     counts = collections.Counter(r.status for r in results)
     parts = ", ".join(f"{counts[s]} {s}" for s in ("new", "updated", "unchanged"))
     suffix = " (dry run: nothing written)" if dry_run else ""

@@ -163,10 +163,10 @@ def test_sync_is_repeatable_and_brings_a_folder_up_to_date(db_url: str, tmp_path
     again = invoke(db_url, "import", "--many", str(folder))
     assert again.exit_code == 0, again.output
     assert again.stdout.splitlines() == [
-        f"unchanged  cfg_0  ({folder}/cfg_0.json)",
-        f"updated    cfg_1  revision 2  ({folder}/cfg_1.json)",
-        f"unchanged  cfg_2  ({folder}/cfg_2.json)",
-        f"new        cfg_3  revision 1  ({folder}/cfg_3.json)",
+        f"unchanged  cfg_0              {folder}/cfg_0.json",
+        f"updated    cfg_1  revision 2  {folder}/cfg_1.json",
+        f"unchanged  cfg_2              {folder}/cfg_2.json",
+        f"new        cfg_3  revision 1  {folder}/cfg_3.json",
         "4 files: 1 new, 1 updated, 2 unchanged",
     ]
     assert history_sizes(db_url) == {"cfg_0": 1, "cfg_1": 2, "cfg_2": 1, "cfg_3": 1}
