@@ -55,7 +55,7 @@ def _step_text(step: Step) -> tuple[str, str, str]:
     if isinstance(step, Add):
         legacy = encode(step.legacy_default)
         return "add", step.path, f"added; older runs read the legacy default {legacy}"
-    return "transform", ", ".join(step.paths), _purpose(step.fn, step.note, "whole-config step")
+    return "transform", _listed(step.paths), _purpose(step.fn, step.note, "whole-config step")
 
 
 def _implicit(schema: Schema, k: int, named: set[str]) -> list[StepChange]:
@@ -75,6 +75,12 @@ def _implicit(schema: Schema, k: int, named: set[str]) -> list[StepChange]:
             )
             found.append(StepChange(k, k + 1, "default", path, text))
     return found
+
+
+def _listed(paths: tuple[str, ...], most: int = 3) -> str:
+    """Paths as a short list: the first few and how many more."""
+    more = f", … ({len(paths) - most} more)" if len(paths) > most else ""
+    return ", ".join(paths[:most]) + more
 
 
 def _purpose(fn: Any, note: str | None, fallback: str) -> str:

@@ -77,10 +77,15 @@ def parse_config(raw: bytes, name: str, fmt: str) -> Any:
 
 
 def _load_yaml(text: str) -> Any:
-    """YAML through PyYAML's safe loader, a repeated key refused as in JSON."""
+    """YAML through PyYAML's safe loader, a repeated key refused as in JSON, no aliases."""
     import yaml
 
     class UniqueKeyLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):  # a few aliases can expand without bound
+                raise ValueError("YAML aliases (*name) are refused in a config file")
+            return super().compose_node(parent, index)
+
         def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
             seen: set[Any] = set()
             for key_node, _ in node.value:
@@ -205,15 +210,26 @@ def _content(schema: Schema, data: Mapping[str, Any]) -> tuple[dict[str, Any], t
 def _refuse_misfit(
     schema: Schema, version: int, content: Mapping[str, Any], unknown: Sequence[str]
 ) -> None:
-    """A file without `"__version"` whose keys only a later version knows is refused."""
-    for later in range(version + 1, schema.latest + 1):
-        leaves = schema.version(later).leaves
-        if all(p in leaves for p in flatten(content, leaves)):
-            raise InvalidConfigFile(
-                f'the file has no "__version" and keys version {version} does not know '
-                f"({', '.join(unknown[:3])}), but version {later} knows them all: "
-                f"say which with --schema-version N"
-            )
+    """A file without `"__version"` whose keys only later versions know is refused, naming them."""
+    fits = [k for k in range(version + 1, schema.latest + 1) if _knows_all(schema, k, content)]
+    if not fits:
+        return
+    if len(fits) == 1:
+        which = f"version {fits[0]} knows"
+    elif fits == list(range(fits[0], fits[-1] + 1)):
+        which = f"versions {fits[0]} to {fits[-1]} know"
+    else:
+        which = f"versions {', '.join(map(str, fits))} know"
+    raise InvalidConfigFile(
+        f'the file has no "__version" and keys version {version} does not know '
+        f"({', '.join(unknown[:3])}), but {which} them all: say which with --schema-version N"
+    )
+
+
+def _knows_all(schema: Schema, version: int, content: Mapping[str, Any]) -> bool:
+    """Whether every field of `content` is a leaf of `version`."""
+    leaves = schema.version(version).leaves
+    return all(p in leaves for p in flatten(content, leaves))
 
 
 def known_share(schema: Schema, data: Mapping[str, Any]) -> float:

@@ -65,6 +65,7 @@ def test_stdin_and_stdout_with_format(db_url: str) -> None:
         ("a.yaml", "epochs: 2026-11-30\n", "datetime.date(2026, 11, 30) is a date"),
         ("a.yaml", "epochs: [\n", "not valid YAML"),
         ("a.yaml", "1: 2\n", "key 1 is not a string"),
+        ("a.yaml", "a: &x [1]\nb: *x\n", "YAML aliases (*name) are refused"),
         ("a.toml", "epochs = 1\nepochs = 2\n", "not valid TOML"),
         ("a.toml", "epochs = nan\n", "nan is refused (not a finite number)"),
         ("c.toml", '{"epochs": 1}', "not valid TOML"),

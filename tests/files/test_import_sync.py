@@ -234,6 +234,19 @@ def test_the_installed_executable_keeps_the_presets_in_sync(tmp_path: Path) -> N
     )
     again = run_store("--db", url, "import", "--many", str(PRESETS), "-q", cwd=tmp_path)
     assert again.stdout == "60 files: 0 new, 0 updated, 60 unchanged\n"
+    with store.open(url) as opened:
+        assert {r.schema for r in opened.runs()} == {"onetrainer"}
+    copied = shutil.copy(PRESETS / "SDXL" / "#sdxl 1.0 LoRA.json", tmp_path / "mine.json")
+    misfit = run_store("--db", url, "import", str(copied), "mine", cwd=tmp_path)
+    assert misfit.returncode == 1
+    assert misfit.stderr.startswith('Error: the file has no "__version" and keys version 0 ')
+    assert misfit.stderr.endswith(
+        "but versions 8 to 11 know them all: say which with --schema-version N\n"
+    )
+    told = run_store(
+        "--db", url, "import", str(copied), "mine", "--schema-version", "11", cwd=tmp_path
+    )
+    assert told.returncode == 0, told.stderr
 
 
 # -- a file without "__version" -------------------------------------------------------------
