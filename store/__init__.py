@@ -26,6 +26,7 @@ from store._errors import (
     SchemaVersionTooNew,
     StoreError,
     StoreWarning,
+    UnclearSchema,
     UnknownSchema,
 )
 from store._find import Found
@@ -43,7 +44,19 @@ from store._schema import (
     Upcaster,
     warn,
 )
-from store._store import ImportResult, Origin, Reading, Store, current, open, read
+from store._store import (
+    FileImport,
+    ImportResult,
+    Origin,
+    Reading,
+    Store,
+    current,
+    open,
+    read,
+    schema_changes,
+    schema_fields,
+    schemas,
+)
 from store._verify import Problem, VerifyReport
 
 __all__ = [
@@ -57,6 +70,7 @@ __all__ = [
     "DatabaseError",
     "DatabaseTooNew",
     "Event",
+    "FileImport",
     "Found",
     "ImportResult",
     "InvalidChange",
@@ -82,6 +96,7 @@ __all__ = [
     "StoreError",
     "StoreWarning",
     "Transform",
+    "UnclearSchema",
     "UnknownSchema",
     "Upcaster",
     "VerifyReport",
@@ -90,6 +105,9 @@ __all__ = [
     "open",
     "read",
     "register_schema",
+    "schema_changes",
+    "schema_fields",
     "schema_names",
+    "schemas",
     "warn",
 ]

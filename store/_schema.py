@@ -208,6 +208,8 @@ class Schema:
     file_version_default: int | None = None
     export_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     import_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    detect: Callable[[Mapping[str, Any]], bool] | None = None
+    """Whether a file's content looks like this schema's own (used when no schema is named)."""
     _by_version: dict[int, SchemaVersion] = field(init=False, repr=False)
     _by_source: dict[int, Upcaster] = field(init=False, repr=False)
     _tracks: dict[tuple[int, int], Flat] = field(init=False, repr=False, default_factory=dict)
@@ -434,7 +436,7 @@ def _check_upcaster(schema: Schema, upcaster: Upcaster) -> None:
     present = set(old.leaves)
     explained: set[str] = set()
     for step in upcaster.steps:
-        named = _step_paths(step)
+        named = step_paths(step)
         unknown = [p for p in named if p not in known]
         if unknown:
             raise SchemaError(f"{where}: names {', '.join(unknown)}, a path neither version has")
@@ -466,7 +468,8 @@ def _check_upcaster(schema: Schema, upcaster: Upcaster) -> None:
             )
 
 
-def _step_paths(step: Step) -> tuple[str, ...]:
+def step_paths(step: Step) -> tuple[str, ...]:
+    """The paths a step names (reads, writes or drops)."""
     if isinstance(step, Rename):
         return (step.old, step.new)
     if isinstance(step, Transform):

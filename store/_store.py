@@ -6,28 +6,32 @@ from __future__ import annotations
 import atexit
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from store import _audit, _find, _imports, _reads, _writes
+from store import _audit, _describe, _find, _imports, _reads, _writes
 from store._compare import Comparison
+from store._describe import Field, StepChange
 from store._errors import InvalidChange, InvalidReference
-from store._files import export_data
+from store._files import config_text, export_data
 from store._find import Found
 from store._history import Origin, differences
-from store._imports import FileOptions, ImportResult
+from store._imports import FileImport, FileOptions, ImportResult
 from store._persistence import DEFAULT_TIMEOUT, Recorder, RunSummary, open_recorder
 from store._reads import Reading
 from store._records import Change, Revision
-from store._registry import get_schema
+from store._registry import InstalledSchema, get_schema, installed_schemas
+from store._schema import Schema
 from store._values import Overrides
 from store._verify import VerifyReport
 from store._versions import writer_version
 from store._writes import Write
 
 __all__ = [
+    "FileImport",
     "ImportResult",
     "Origin",
     "Reading",
@@ -36,6 +40,9 @@ __all__ = [
     "default_url",
     "open",
     "read",
+    "schema_changes",
+    "schema_fields",
+    "schemas",
 ]
 
 
@@ -185,15 +192,43 @@ class Store:
     ) -> ImportResult:
         """Import a whole config (a JSON object with `"__version"`) into a new or existing run.
 
-        Into a new run it is stored as written, at the file's version; into an existing run
-        one revision holds exactly the fields whose value differs (a field the file lacks
-        goes back to the run's default). A `preset` (a trainer's built-in partial config,
-        always saved at the newest version) is read at the schema's latest version unless
-        `schema_version` says otherwise; `exclusive` refuses an existing run (`RunExists`).
+        Into a new run it is stored as written, at the file's version, with `schema` or else
+        the one schema that claims the file (`training` when none does; `UnclearSchema` when
+        two do, or another fits far better); into an existing run one revision holds exactly
+        the fields whose value differs (a field the file lacks goes back to the run's
+        default). A `preset` (a trainer's built-in partial config, always saved at the newest
+        version) is read at the schema's latest version unless `schema_version` says
+        otherwise; `exclusive` refuses an existing run (`RunExists`).
         """
         options = FileOptions(schema, schema_version, strict, preset, exclusive)
         how = Write("import", author, message)
         return _imports.import_config(self._recorder, run, data, options, how)
+
+    def import_files(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        schema: str | None = None,
+        schema_version: int | None = None,
+        strict: bool = False,
+        author: str | None = None,
+        message: str | None = None,
+        dry_run: bool = False,
+        progress: Callable[[Path], None] | None = None,
+    ) -> list[FileImport]:
+        """Bring one run per file (every config file below a folder) up to date, in one step.
+
+        Runs are named after the files (`#sdxl 1.0 LoRA.json` -> `sdxl_1.0_LoRA`); two files
+        naming one run are refused before anything is written. A file equal to its run is
+        `unchanged`, a changed one `updated` (one `import` revision of its differences), a new
+        one `new`; all in one transaction, so a failure (its error names the file) or a kill
+        leaves nothing half done and running it again resumes. `dry_run` writes nothing;
+        `progress` is called after each file.
+        """
+        options = FileOptions(schema, schema_version, strict)
+        how = Write("import", author, message)
+        files = [Path(p) for p in paths]
+        return _imports.import_files(self._recorder, files, options, how, dry_run, progress)
 
     def import_many(
         self,
@@ -301,9 +336,19 @@ class Store:
 
     def export_config(self, run: str, revision: int | None = None) -> dict[str, Any]:
         """The complete effective config as a file would hold it, with `"__version"`."""
+        return self._exported(run, revision)[1]
+
+    def export_text(self, run: str, revision: int | None = None, *, format: str = "json") -> str:
+        """The exported config as a JSON, TOML or YAML file's text (TOML refuses a null)."""
+        schema, data = self._exported(run, revision)
+        return config_text(data, format, schema)
+
+    def _exported(self, run: str, revision: int | None) -> tuple[Schema, dict[str, Any]]:
+        """The run's schema and its config at `revision` as a file holds it."""
         reading = self.read(run, revision)
+        schema = get_schema(reading.schema)
         config = reading.config.model_dump(mode="json")
-        return export_data(get_schema(reading.schema), config, reading.values)
+        return schema, export_data(schema, config, reading.values)
 
     def verify(
         self,
@@ -402,3 +447,19 @@ def read(
     """The `Reading` of a run (or reference) in the default store: config, revision, hashes,
     and `stamp()` for a checkpoint's metadata."""
     return _shared(url).read(run, revision, overrides=overrides)
+
+
+def schemas() -> list[InstalledSchema]:
+    """Every installed schema with where it comes from (built in, code, an entry point)."""
+    return installed_schemas()
+
+
+def schema_fields(name: str, version: int | None = None) -> list[Field]:
+    """The fields of schema `name` at `version` (default: the newest): type, default, secret."""
+    found = get_schema(name)
+    return _describe.schema_fields(found, writer_version(found, version))
+
+
+def schema_changes(name: str) -> list[StepChange]:
+    """What each upcaster of schema `name` does: renames, conversions, additions, removals."""
+    return _describe.schema_changes(get_schema(name))

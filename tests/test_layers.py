@@ -26,6 +26,7 @@ DOMAIN = [
     "_history",
     "_refs",
     "_compare",
+    "_describe",
 ]
 PERSISTENCE = ["_tables", "_migrations", "_persistence", "_sqlite", "_postgres"]
 API = ["_store", "_registry", "_reads", "_writes", "_imports", "_audit", "_find"]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 import click
 
 import store
+from store._files import FORMATS
 from store._values import assignments
 
 
@@ -45,4 +46,11 @@ expect_option = click.option(
     "--expect-revision",
     type=int,
     help="Refuse (nothing written) unless the run is still at this revision.",
+)
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="File format (default: by the file's extension; JSON for - and others).",
 )
