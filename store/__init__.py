@@ -8,6 +8,7 @@ with store.open("sqlite:///runs.db") as s:
     s.rollback("my_run", to=1)
 """
 
+from store._compare import ComparedField, Comparison
 from store._errors import (
     AppendOnlyViolation,
     Conflict,
@@ -19,15 +20,16 @@ from store._errors import (
     InvalidRunName,
     NoChange,
     RevisionNotFound,
+    RunArchived,
     RunExists,
     RunNotFound,
     SchemaError,
     SchemaVersionTooNew,
     StoreError,
+    TagExists,
     UnknownSchema,
 )
-from store._compare import ComparedField, Comparison
-from store._persistence import RunSummary
+from store._persistence import RunEvent, RunSummary, Tag
 from store._records import Change, Event, Revision
 from store._registry import get_schema, register_schema, schema_names
 from store._schema import (
@@ -68,6 +70,8 @@ __all__ = [
     "Rename",
     "Revision",
     "RevisionNotFound",
+    "RunArchived",
+    "RunEvent",
     "RunExists",
     "RunNotFound",
     "RunSummary",
@@ -77,6 +81,8 @@ __all__ = [
     "SchemaVersionTooNew",
     "Store",
     "StoreError",
+    "Tag",
+    "TagExists",
     "Transform",
     "UnknownSchema",
     "Upcaster",

@@ -26,9 +26,10 @@ DOMAIN = [
     "_history",
     "_refs",
     "_compare",
+    "_filters",
 ]
 PERSISTENCE = ["_tables", "_migrations", "_persistence", "_sqlite", "_postgres"]
-API = ["_store", "_registry", "_reads", "_writes", "_imports", "_audit"]
+API = ["_store", "_registry", "_reads", "_writes", "_imports", "_audit", "_names", "_runs"]
 LAYERS = [DOMAIN, PERSISTENCE, API, ["_cli", "__main__"]]
 
 

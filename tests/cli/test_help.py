@@ -33,18 +33,25 @@ ALL = commands(cli)
 
 def test_the_commands_of_the_issue_exist() -> None:
     assert sorted(" ".join(p) for p in ALL) == [
+        "archive",
+        "compare",
         "create",
         "db",
         "db current",
         "db upgrade",
         "diff",
         "export",
+        "fork",
         "history",
         "import",
+        "log",
         "rollback",
         "runs",
         "set",
         "show",
+        "tag",
+        "tags",
+        "unarchive",
         "unset",
         "verify",
     ]
