@@ -158,7 +158,6 @@ def revision_data(revision: Revision) -> dict[str, Any]:
     """The documented JSON shape of one revision (`history --json`), with its detail's facts
     (`rollback_to`, `forked_from`, …) and tags."""
     return {
-        **(revision.detail or {}),
         "revision": revision.number,
         "time": revision.created_at,
         "author": revision.author,
@@ -168,6 +167,7 @@ def revision_data(revision: Revision) -> dict[str, Any]:
         "hash": revision.hash,
         "changes": [c._asdict() for c in revision.changes],
         "tags": list(revision.tags),
+        **(revision.detail or {}),
     }
 
 
