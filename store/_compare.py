@@ -54,4 +54,4 @@ def compare(
                 raise InvalidChange(unknown_path(path, paths))
         paths = [p for p in paths if p in fields]
     rows = (ComparedField(p, tuple(c.get(p) for c in configs)) for p in paths)
-    return Comparison(tuple(columns), tuple(r for r in rows if r.changed or not only_changed))
+    return Comparison(tuple(columns), tuple(r for r in rows if not only_changed or r.changed))

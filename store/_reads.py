@@ -50,14 +50,13 @@ def compare(
 ) -> Comparison:
     """The configs of several references side by side, read in one transaction."""
     with recorder.read() as tx:
-        configs = [reading_in(tx, ref).values for ref in refs]
+        configs = [values_at(tx, ref) for ref in refs]
     return compare_configs(refs, configs, only_changed, fields)
 
 
 def reading_in(tx: Transaction, ref: str, revision: int | None = None) -> Reading:
     """`read` inside an open transaction."""
-    row, head, number = target(tx, ref, revision)
-    state, _, _ = load(tx, row, number)
+    row, head, number, state = _state_at(tx, ref, revision)
     digest = (
         head.hash if number == head.number else next(tx.revisions(row, number - 1, number)).hash
     )
@@ -66,6 +65,19 @@ def reading_in(tx: Transaction, ref: str, revision: int | None = None) -> Readin
     origin = (tx.detail(row, 1) or {}).get("forked_from")
     notes = tuple(state.notes)
     return Reading(row.name, row.schema, number, digest, config, values, notes, origin)
+
+
+def values_at(tx: Transaction, ref: str) -> Flat:
+    """The flat effective config at a reference, unvalidated: what comparing needs."""
+    return _state_at(tx, ref, None)[3].effective()
+
+
+def _state_at(
+    tx: Transaction, ref: str, revision: int | None
+) -> tuple[RunRow, Head, int, RunState]:
+    """The run, its head, the revision named and the run's state right after it."""
+    row, head, number = target(tx, ref, revision)
+    return row, head, number, load(tx, row, number)[0]
 
 
 def resolve(recorder: Recorder, ref: str) -> tuple[str, int]:

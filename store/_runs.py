@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from store._errors import NoChange
 from store._filters import Condition, matching
 from store._persistence import Recorder, RunEvent, RunSummary
-from store._reads import reading_in, require_run
+from store._reads import reading_in, require_run, values_at
 from store._records import Revision, encode
 from store._registry import get_schema
 from store._writes import Write, create_in, stamp
@@ -25,7 +25,7 @@ def runs(
         ]
         if not where:
             return found
-        configs = {s.name: reading_in(tx, s.name).values for s in found}
+        configs = {s.name: values_at(tx, s.name) for s in found}
     kept = set(matching(configs, where))
     return [s for s in found if s.name in kept]
 
