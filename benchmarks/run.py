@@ -466,7 +466,7 @@ def b8_compare(sizes: Sizes, url: str) -> list[Row]:
     return [
         Row(
             "B8",
-            f"compare() of {len(refs)} OneTrainer runs × {fields} fields",
+            f"compare() of {len(refs)} OneTrainer runs x {fields} fields",
             us(elapsed),
             "≤ 2 s",
             elapsed <= 2.0,

@@ -333,16 +333,7 @@ class Transaction:
 
     def add_tag(self, run: RunRow, tag: Tag) -> None:
         """Append a tag position (a move is a new row; the old one stays)."""
-        self._conn.execute(
-            tags.insert().values(
-                run_id=run.id,
-                name=tag.name,
-                revision=tag.revision,
-                created_at=tag.time,
-                author=tag.author,
-                message=tag.message,
-            )
-        )
+        self._append_signed(tags, run, tag, name=tag.name, revision=tag.revision)
 
     def archived(self, run: RunRow) -> bool:
         """Whether the run's newest run event archived it."""
@@ -351,13 +342,19 @@ class Transaction:
 
     def add_run_event(self, run: RunRow, event: RunEvent) -> None:
         """Append an archive or unarchive of the run."""
+        self._append_signed(run_events, run, event, action=event.action)
+
+    def _append_signed(
+        self, table: sa.Table, run: RunRow, record: Tag | RunEvent, **values: Any
+    ) -> None:
+        """Insert a row of the run that records when, who and why (a tag, a run event)."""
         self._conn.execute(
-            run_events.insert().values(
+            table.insert().values(
                 run_id=run.id,
-                action=event.action,
-                created_at=event.time,
-                author=event.author,
-                message=event.message,
+                created_at=record.time,
+                author=record.author,
+                message=record.message,
+                **values,
             )
         )
 
