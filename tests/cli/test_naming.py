@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -254,6 +255,18 @@ def test_a_long_value_is_never_cut_short(invoke: Invoke) -> None:
     assert invoke("set", "a", f"model={long}").exit_code == 0
     assert json.dumps(long) in invoke("show", "a").stdout
     assert json.dumps(long) in invoke("compare", "a", "a@1", "--only-changed").stdout
+
+
+def test_a_long_value_wraps_in_a_terminal_table(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert invoke("create", "a").exit_code == 0
+    assert invoke("set", "a", f"model={'x' * 120}").exit_code == 0
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "60")
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", invoke("show", "a").stdout)
+    assert "━" in shown and max(len(line) for line in shown.splitlines()[1:]) <= 60
+    assert re.sub(r"[^x]", "", shown).count("x") == 120
 
 
 def test_references_through_the_installed_executable(tmp_path: Path) -> None:
