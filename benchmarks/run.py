@@ -491,6 +491,24 @@ def b5_history(sizes: Sizes, dbs: Databases) -> tuple[list[Row], str]:
     ], url
 
 
+def b8_compare(sizes: Sizes, url: str) -> list[Row]:
+    """`compare` of up to 60 imported OneTrainer runs, every field, side by side."""
+    refs = [f"config-{i}" for i in range(min(60, sizes.configs))]
+    with store.open(url) as db:
+        db.compare(refs[:1])  # the schema is loaded once per process, not per comparison
+        elapsed = median(lambda: db.compare(refs), sizes.repeat)
+        fields = len(db.compare(refs[:1]).rows)
+    return [
+        Row(
+            "B8",
+            f"compare() of {len(refs)} OneTrainer runs x {fields} fields",
+            us(elapsed),
+            "≤ 2 s",
+            elapsed <= 2.0,
+        )
+    ]
+
+
 def b6_size(dbs: Databases, urls: dict[str, str]) -> list[Row]:
     """Database bytes per stored event, indexes and snapshots included."""
     rows = []
@@ -627,6 +645,8 @@ def main() -> None:
             )
             print("b7_memory …", file=sys.stderr, flush=True)
             rows += b7_memory(sizes, dbs)
+            print("b8_compare …", file=sys.stderr, flush=True)
+            rows += b8_compare(sizes, import_url)
         finally:
             if args.url:
                 dbs.drop()

@@ -20,17 +20,19 @@ from store._errors import (
     InvalidRunName,
     NoChange,
     RevisionNotFound,
+    RunArchived,
     RunExists,
     RunNotFound,
     SchemaError,
     SchemaVersionTooNew,
     StoreError,
     StoreWarning,
+    TagExists,
     UnclearSchema,
     UnknownSchema,
 )
 from store._find import Found
-from store._persistence import RunSummary
+from store._persistence import RunEvent, RunSummary, Tag
 from store._records import Change, Event, Revision
 from store._registry import get_schema, register_schema, schema_names
 from store._schema import (
@@ -85,6 +87,8 @@ __all__ = [
     "Rename",
     "Revision",
     "RevisionNotFound",
+    "RunArchived",
+    "RunEvent",
     "RunExists",
     "RunNotFound",
     "RunSummary",
@@ -95,6 +99,8 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreWarning",
+    "Tag",
+    "TagExists",
     "Transform",
     "UnclearSchema",
     "UnknownSchema",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from store._errors import InvalidChange
-from store._paths import nearest
+from store._paths import unknown_path
 from store._records import encode
 from store._schema import Flat
 
@@ -51,10 +51,7 @@ def compare(
     if fields:
         for path in fields:
             if path not in paths:
-                hint = nearest(path, paths)
-                raise InvalidChange(
-                    f"unknown path {path!r}" + (f"; did you mean {hint}?" if hint else "")
-                )
+                raise InvalidChange(unknown_path(path, paths))
         paths = [p for p in paths if p in fields]
     rows = (ComparedField(p, tuple(c.get(p) for c in configs)) for p in paths)
-    return Comparison(tuple(columns), tuple(r for r in rows if r.changed or not only_changed))
+    return Comparison(tuple(columns), tuple(r for r in rows if not only_changed or r.changed))

@@ -6,7 +6,9 @@ StoreError                   root: catch this to catch everything
 ├── UnclearSchema            a file fits several schemas, or another one far better than the default
 ├── InvalidRunName           a run name breaks `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`
 ├── RunNotFound              the run does not exist
-├── RunExists                `create` of a run that already exists
+├── RunExists                `create` (or `fork`) of a run that already exists
+├── RunArchived              a write to an archived run (unarchive it first)
+├── TagExists                a tag of that name exists elsewhere (moving it needs `force`)
 ├── RevisionNotFound         a revision number outside 1..head
 │   └── InvalidReference     a reference `RUN@…` that is malformed or does not resolve
 ├── InvalidChange            a write names an unknown path or a value that fails validation
@@ -52,6 +54,14 @@ class RunNotFound(StoreError):
 
 class RunExists(StoreError):
     """A run of that name already exists."""
+
+
+class RunArchived(StoreError):
+    """The run is archived: it stays readable, and refuses writes until it is unarchived."""
+
+
+class TagExists(StoreError):
+    """A tag of that name already names another revision; moving it needs `force`."""
 
 
 class RevisionNotFound(StoreError):

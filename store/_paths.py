@@ -58,3 +58,9 @@ def nearest(path: str, known: Iterable[str]) -> str | None:
     tail = path.rsplit(".", 1)[-1]
     by_tail = [p for p in known if p.rsplit(".", 1)[-1] == tail]
     return by_tail[0] if len(by_tail) == 1 else None
+
+
+def unknown_path(path: str, known: Iterable[str]) -> str:
+    """An "unknown path" message, with the nearest known path as a hint where there is one."""
+    hint = nearest(path, known)
+    return f"unknown path {path!r}" + (f"; did you mean {hint}?" if hint else "")

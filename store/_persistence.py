@@ -26,7 +26,7 @@ from store._errors import AppendOnlyViolation, DatabaseError, DatabaseTooNew, St
 from store._migrations import HEAD, current_revision, upgrade
 from store._records import MAX_REVISION, Event, Revision
 from store._replay import Snapshot
-from store._tables import events, revisions, runs, snapshots, tags
+from store._tables import events, revisions, run_events, runs, snapshots, tags
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds a writer waits for another writer's lock before giving up."""
@@ -44,13 +44,38 @@ class RunRow:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """One line of `runs()`: a run with its revision count and last change."""
+    """One line of `runs()`: a run with its revision count, last change, tags and origin."""
 
     name: str
     schema: str
     revisions: int
     last_change: str | None
     author: str | None
+    archived: bool = False
+    tags: tuple[str, ...] = ()
+    forked_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A tag's position: the revision it names, and who put it there, when and why."""
+
+    name: str
+    revision: int
+    time: str
+    author: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """Something that happened to a whole run (`archive`, `unarchive`), with who and when."""
+
+    run: str
+    action: str
+    time: str
+    author: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -222,6 +247,23 @@ _TAG = (
     .order_by(tags.c.id.desc())
     .limit(1)
 )
+_TAGS = sa.select(
+    tags.c.run_id, tags.c.name, tags.c.revision, tags.c.created_at, tags.c.author, tags.c.message
+).order_by(tags.c.id)
+_RUN_TAGS = _TAGS.where(tags.c.run_id == sa.bindparam("run_id"))
+_ACTIONS = sa.select(run_events.c.run_id, run_events.c.action).order_by(run_events.c.id)
+_LAST_ACTION = (
+    sa.select(run_events.c.action)
+    .where(run_events.c.run_id == sa.bindparam("run_id"))
+    .order_by(run_events.c.id.desc())
+    .limit(1)
+)
+_DETAIL = sa.select(revisions.c.detail).where(
+    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == sa.bindparam("number")
+)
+_FIRST_DETAILS = sa.select(revisions.c.run_id, revisions.c.detail).where(
+    revisions.c.number == 1, revisions.c.detail.is_not(None)
+)
 
 
 class Transaction:
@@ -280,10 +322,38 @@ class Transaction:
             )
             .order_by(runs.c.name)
         )
+        rows = self._conn.execute(query.add_columns(runs.c.id)).all()
+        archived = self._archived_ids()
+        named = self._tag_names()
+        origins = {
+            r.run_id: json.loads(r.detail).get("forked_from")
+            for r in self._conn.execute(_FIRST_DETAILS)
+        }
         return [
-            RunSummary(r.name, r.schema, r.head or 0, r.created_at, r.author)
-            for r in self._conn.execute(query)
+            RunSummary(
+                r.name,
+                r.schema,
+                r.head or 0,
+                r.created_at,
+                r.author,
+                r.id in archived,
+                tuple(sorted(named.get(r.id, {}))),
+                origins.get(r.id),
+            )
+            for r in rows
         ]
+
+    def _archived_ids(self) -> set[int]:
+        """The ids of the runs whose newest run event is `archive`."""
+        last = dict(tuple(r) for r in self._conn.execute(_ACTIONS))
+        return {run_id for run_id, action in last.items() if action == "archive"}
+
+    def _tag_names(self) -> dict[int, dict[str, int]]:
+        """Every run's tags, each at its newest position."""
+        found: dict[int, dict[str, int]] = {}
+        for row in self._conn.execute(_TAGS):
+            found.setdefault(row.run_id, {})[row.name] = row.revision
+        return found
 
     def add_run(self, name: str, schema: str, created_at: str) -> RunRow:
         """Insert a new run row (the caller checked the name is free)."""
@@ -314,6 +384,48 @@ class Transaction:
         """The revision the tag `name` names now (its newest position), or None."""
         number: int | None = self._conn.execute(_TAG, {"run_id": run.id, "name": name}).scalar()
         return number
+
+    def tags(self, run: RunRow) -> list[Tag]:
+        """Every position the run's tags ever held, oldest first (a tag's newest row is its own)."""
+        rows = self._conn.execute(_RUN_TAGS, {"run_id": run.id})
+        return [Tag(*row[1:]) for row in rows]
+
+    def current_tags(self, run: RunRow) -> list[Tag]:
+        """The run's tags where they are now (each one's newest position), by name."""
+        newest = {tag.name: tag for tag in self.tags(run)}
+        return [newest[name] for name in sorted(newest)]
+
+    def add_tag(self, run: RunRow, tag: Tag) -> None:
+        """Append a tag position (a move is a new row; the old one stays)."""
+        self._append_signed(tags, run, tag, name=tag.name, revision=tag.revision)
+
+    def archived(self, run: RunRow) -> bool:
+        """Whether the run's newest run event archived it."""
+        action = self._conn.execute(_LAST_ACTION, {"run_id": run.id}).scalar()
+        return action == "archive"
+
+    def add_run_event(self, run: RunRow, event: RunEvent) -> None:
+        """Append an archive or unarchive of the run."""
+        self._append_signed(run_events, run, event, action=event.action)
+
+    def _append_signed(
+        self, table: sa.Table, run: RunRow, record: Tag | RunEvent, **values: Any
+    ) -> None:
+        """Insert a row of the run that records when, who and why (a tag, a run event)."""
+        self._conn.execute(
+            table.insert().values(
+                run_id=run.id,
+                created_at=record.time,
+                author=record.author,
+                message=record.message,
+                **values,
+            )
+        )
+
+    def detail(self, run: RunRow, number: int) -> dict[str, Any] | None:
+        """The detail a revision recorded besides its events (None when it has none)."""
+        text = self._conn.execute(_DETAIL, {"run_id": run.id, "number": number}).scalar()
+        return None if text is None else dict(json.loads(text))
 
     def base_version(self, run: RunRow) -> int | None:
         """The schema version of the run's first revision (None for a run without revisions)."""

@@ -4,11 +4,13 @@ effective config at a revision, its history and the origin of every value."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -17,9 +19,17 @@ from store._compare import Comparison
 from store._compare import compare as compare_configs
 from store._errors import InvalidReference, RevisionNotFound, RunNotFound, StoreWarning
 from store._history import Origin, field_timeline, only_field, origins, with_changes
-from store._persistence import Head, HeadConfig, Recorder, RunRow, StoredSnapshot, Transaction
+from store._persistence import (
+    Head,
+    HeadConfig,
+    Recorder,
+    RunRow,
+    StoredSnapshot,
+    Tag,
+    Transaction,
+)
 from store._records import Revision, config_hash, encode
-from store._refs import Ref, parse_ref
+from store._refs import Ref, parse_ref, require_time
 from store._registry import get_schema
 from store._replay import RunState, snapshot_key
 from store._schema import Flat, Schema
@@ -40,6 +50,7 @@ class Reading:
     config: BaseModel
     values: Flat
     notes: tuple[str, ...] = ()
+    forked_from: str | None = None
     overrides: Flat = field(default_factory=dict)
     """Launch overrides applied to `config` and `values` (never written)."""
     schema_version: int = 0
@@ -65,7 +76,7 @@ def read(
     """The effective config at a reference (or `revision` of a run), with its number and hash,
     and launch overrides applied (never written)."""
     with recorder.read() as tx:
-        return _reading(tx, ref, revision, overrides)
+        return reading_in(tx, ref, revision, overrides)
 
 
 def compare(
@@ -73,27 +84,50 @@ def compare(
 ) -> Comparison:
     """The configs of several references side by side, read in one transaction."""
     with recorder.read() as tx:
-        configs = [_reading(tx, ref, None).values for ref in refs]
+        configs = [values_at(tx, ref) for ref in refs]
     return compare_configs(refs, configs, only_changed, fields)
 
 
-def _reading(
-    tx: Transaction, ref: str, revision: int | None, overrides: Overrides = None
+def reading_in(
+    tx: Transaction, ref: str, revision: int | None = None, overrides: Overrides = None
 ) -> Reading:
     """`read` inside an open transaction."""
-    row, head, number = target(tx, ref, revision)
-    state, _, _ = load(tx, row, number)
+    row, head, number, state = _state_at(tx, ref, revision)
     digest = (
         head.hash if number == head.number else next(tx.revisions(row, number - 1, number)).hash
     )
     values, applied = overridden(state.schema, state.effective(), overrides)
     config = validate(state.schema, values)
+    origin = (tx.detail(row, 1) or {}).get("forked_from")
     notes = tuple(state.notes)
     hashed = config_hash(values)
     latest = state.schema.latest
     return Reading(
-        row.name, row.schema, number, digest, hashed, config, values, notes, applied, latest
+        row.name,
+        row.schema,
+        number,
+        digest,
+        hashed,
+        config,
+        values,
+        notes,
+        forked_from=origin,
+        overrides=applied,
+        schema_version=latest,
     )
+
+
+def values_at(tx: Transaction, ref: str) -> Flat:
+    """The flat effective config at a reference, unvalidated: what comparing needs."""
+    return _state_at(tx, ref, None)[3].effective()
+
+
+def _state_at(
+    tx: Transaction, ref: str, revision: int | None
+) -> tuple[RunRow, Head, int, RunState]:
+    """The run, its head, the revision named and the run's state right after it."""
+    row, head, number = target(tx, ref, revision)
+    return row, head, number, load(tx, row, number)[0]
 
 
 def resolve(recorder: Recorder, ref: str) -> tuple[str, int]:
@@ -197,21 +231,60 @@ def head(recorder: Recorder, run: str) -> Revision:
 
 
 def history(recorder: Recorder, run: str, field: str | None, limit: int | None) -> list[Revision]:
-    """The run's revisions, newest first, each with its changes to the effective config."""
+    """The run's revisions, newest first, each with its changes and its tags."""
     with recorder.read() as tx:
         row = require_run(tx, run)
         require_head(tx, row)
         schema = get_schema(row.schema)
+        named = tx.current_tags(row)
         if field is not None:
             check_path(field, schema.version(schema.latest).leaves)
         if field is not None and tx.base_version(row) == schema.latest:
             timeline = field_timeline(schema, field, tx.revisions(row, path=field))
-            return timeline[::-1][:limit]
+            return with_tags(timeline[::-1][:limit], named)
         revisions = list(tx.revisions(row))
     result = list(reversed(with_changes(schema, revisions)))
     if field is not None:
         result = only_field(result, field)
-    return result[:limit] if limit is not None else result
+    return with_tags(result[:limit] if limit is not None else result, named)
+
+
+def log(
+    recorder: Recorder,
+    pattern: str | None,
+    author: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int | None,
+) -> list[Revision]:
+    """Every revision of every run whose name matches `pattern`, newest first, filtered."""
+    start = None if since is None else require_time(since)
+    end = None if until is None else require_time(until)
+    found: list[Revision] = []
+    with recorder.read() as tx:
+        for row in tx.all_runs():
+            if pattern is not None and not fnmatchcase(row.name, pattern):
+                continue
+            require_head(tx, row)
+            revisions = with_changes(get_schema(row.schema), list(tx.revisions(row)))
+            found += with_tags(revisions, tx.current_tags(row))
+    kept = [
+        r
+        for r in found
+        if (author is None or r.author == author)
+        and (start is None or r.created_at >= start)
+        and (end is None or r.created_at <= end)
+    ]
+    kept.sort(key=lambda r: (r.created_at, r.run, r.number), reverse=True)
+    return kept[:limit]
+
+
+def with_tags(revisions: Iterable[Revision], named: Iterable[Tag]) -> list[Revision]:
+    """The revisions, each with the names of the tags that name it now."""
+    by_number: dict[int, tuple[str, ...]] = {}
+    for tag in named:
+        by_number[tag.revision] = (*by_number.get(tag.revision, ()), tag.name)
+    return [dataclasses.replace(r, tags=by_number.get(r.number, ())) for r in revisions]
 
 
 def explain(recorder: Recorder, ref: str, revision: int | None) -> list[Origin]:

@@ -100,6 +100,8 @@ class Revision:
     """SHA-256 of the effective config right after it, at its schema version (None: older)."""
     detail: Mapping[str, Any] | None = None
     """Facts recorded besides the events, such as `{"rollback_to": 3, …}`."""
+    tags: tuple[str, ...] = field(default=(), compare=False)
+    """The tags that name this revision now (filled in by `history` and `log`)."""
 
     def with_changes(self, changes: Iterable[Change]) -> Revision:
         """The same revision, with its changes to the effective config."""

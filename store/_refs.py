@@ -61,6 +61,14 @@ def parse_time(text: str) -> str | None:
     return format_time(moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC))
 
 
+def require_time(text: str) -> str:
+    """An ISO 8601 UTC time (or a date) in the stored form; anything else is refused."""
+    moment = parse_time(text)
+    if moment is None:
+        raise InvalidReference(f"{text!r} is not a time such as 2026-11-30T12:00:00Z")
+    return moment
+
+
 def check_tag_name(name: str) -> str:
     """A tag follows the run-name rule and is not a number, `head`, `head~K` or a time."""
     check_run_name(name)

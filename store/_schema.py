@@ -288,7 +288,7 @@ class Schema:
             for path, value in values.items():
                 if path not in marks:
                     marks[path] = len(sources)
-                    sources.append(("legacy" if path in legacy else "default", k + 1))
+                    sources.append((_new_field_source(path, value, legacy, new_defaults), k + 1))
                 elif sources[marks[path]][0] == "default" and encode(value) != encode(
                     new_defaults[path]
                 ):
@@ -306,6 +306,13 @@ class Schema:
                 self.upcast(values, {}, base, version)
             self._tracks[key] = values
         return self._tracks[key]
+
+
+def _new_field_source(path: str, value: Any, legacy: set[str], defaults: Flat) -> str:
+    """A field an upcaster added: its legacy default, its version's default, or derived."""
+    if path in legacy:
+        return "legacy"
+    return "default" if encode(value) == encode(defaults[path]) else "derived"
 
 
 class collect_notes:

@@ -1,5 +1,5 @@
 """The store API: a thin facade; each method checks its arguments and calls one function of
-the module named after the concept (reads, writes, imports, files, history, audit)."""
+the module named after the concept (reads, writes, imports, names, runs, audit)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,23 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from store import _audit, _describe, _find, _imports, _reads, _writes
+from store import _audit, _describe, _find, _imports, _names, _reads, _runs, _writes
 from store._compare import Comparison
 from store._describe import Field, StepChange
 from store._errors import InvalidChange, InvalidReference
 from store._files import config_text, export_data
+from store._filters import parse_condition
 from store._find import Found
 from store._history import Origin, differences
 from store._imports import FileImport, FileOptions, ImportResult
-from store._persistence import DEFAULT_TIMEOUT, Recorder, RunSummary, open_recorder
+from store._persistence import (
+    DEFAULT_TIMEOUT,
+    Recorder,
+    RunEvent,
+    RunSummary,
+    Tag,
+    open_recorder,
+)
 from store._reads import Reading
 from store._records import Change, Revision
 from store._registry import InstalledSchema, get_schema, installed_schemas
@@ -177,6 +185,41 @@ class Store:
         how = Write("rollback", author, message or f"rollback to revision {to}")
         return _writes.write(self._recorder, run, builds, how, expected_revision, full=True)
 
+    def fork(
+        self, source: str, new: str, *, author: str | None = None, message: str | None = None
+    ) -> Revision:
+        """Create `new` whose revision 1 holds exactly the config at the reference `source`.
+
+        Revision 1 is a `create` whose `detail` records `forked_from` ("SRC@N") and
+        `forked_hash`, so `diff(source, new)` is empty and the origin stays auditable.
+        """
+        how = Write("create", author, message or f"fork of {source}")
+        return _runs.fork(self._recorder, source, new, how)
+
+    def tag(
+        self,
+        ref: str,
+        name: str,
+        *,
+        force: bool = False,
+        author: str | None = None,
+        message: str | None = None,
+    ) -> Tag:
+        """Name the revision `ref` names (`tag("a@3", "baseline")`); moving a tag needs `force`."""
+        return _names.tag(self._recorder, ref, name, force, author, message)
+
+    def archive(
+        self, run: str, *, author: str | None = None, message: str | None = None
+    ) -> RunEvent:
+        """Hide the run from `runs()` and refuse writes to it; it stays readable and verifiable."""
+        return _runs.set_archived(self._recorder, run, True, author, message)
+
+    def unarchive(
+        self, run: str, *, author: str | None = None, message: str | None = None
+    ) -> RunEvent:
+        """Undo `archive`: the run is listed and writable again."""
+        return _runs.set_archived(self._recorder, run, False, author, message)
+
     def import_config(
         self,
         run: str,
@@ -290,10 +333,42 @@ class Store:
         """The run's newest revision."""
         return _reads.head(self._recorder, run)
 
-    def runs(self) -> list[RunSummary]:
-        """Every run with its schema, revision count, last change and author."""
-        with self._recorder.read() as tx:
-            return list(tx.summaries())
+    def runs(
+        self,
+        *,
+        archived: bool = False,
+        where: Sequence[str] = (),
+        schema: str | None = None,
+    ) -> list[RunSummary]:
+        """The runs with their schema, revision count, last change, author, tags and origin.
+
+        Archived runs only with `archived=True`; `where` keeps the runs whose current config
+        meets every condition (`"batch_size>=4"`, `"model=sd"`: =, !=, <, <=, >, >=); `schema`
+        those of one schema.
+        """
+        if isinstance(where, str):
+            where = [where]
+        conditions = [parse_condition(text) for text in where]
+        return _runs.runs(self._recorder, archived, conditions, schema)
+
+    def tags(self, run: str, *, history: bool = False) -> list[Tag]:
+        """The run's tags where they are now, by name; `history=True`: every position ever held."""
+        return _names.tags(self._recorder, run, history)
+
+    def log(
+        self,
+        *,
+        run: str | None = None,
+        author: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int | None = None,
+    ) -> list[Revision]:
+        """Every revision of every run (or of the runs matching the glob `run`), newest first.
+
+        `since` and `until` are ISO 8601 UTC times (inclusive); each revision has its changes.
+        """
+        return _reads.log(self._recorder, run, author, since, until, limit)
 
     def history(
         self, run: str, *, field: str | None = None, limit: int | None = None
@@ -331,7 +406,7 @@ class Store:
         return _find.find(self._recorder, config_hash)
 
     def explain(self, run: str, revision: int | None = None) -> list[Origin]:
-        """For every field of the effective config, where its value comes from."""
+        """For every field of the effective config at a reference, where its value comes from."""
         return _reads.explain(self._recorder, run, revision)
 
     def export_config(self, run: str, revision: int | None = None) -> dict[str, Any]:

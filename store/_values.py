@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from store._errors import InvalidChange, InvalidRunName
-from store._paths import flatten, nearest, sections_of, unflatten
+from store._paths import flatten, sections_of, unflatten, unknown_path
 from store._records import encode, is_finite
 from store._schema import Flat, Leaf, Schema, SchemaVersion
 
@@ -123,9 +123,7 @@ def check_path(path: str, leaves: Mapping[str, Leaf]) -> Leaf:
     if path in sections_of(leaves):
         inside = sorted(p for p in leaves if p.startswith(f"{path}."))
         raise InvalidChange(f"{path} is a section, not a field; its fields: {', '.join(inside)}")
-    hint = nearest(path, leaves)
-    suggestion = f"; did you mean {hint}?" if hint else ""
-    raise InvalidChange(f"unknown path {path!r}{suggestion}")
+    raise InvalidChange(unknown_path(path, leaves))
 
 
 def check_value(path: str, value: Any) -> None:

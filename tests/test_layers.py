@@ -27,9 +27,20 @@ DOMAIN = [
     "_refs",
     "_compare",
     "_describe",
+    "_filters",
 ]
 PERSISTENCE = ["_tables", "_migrations", "_persistence", "_sqlite", "_postgres"]
-API = ["_store", "_registry", "_reads", "_writes", "_imports", "_audit", "_find"]
+API = [
+    "_store",
+    "_registry",
+    "_reads",
+    "_writes",
+    "_imports",
+    "_audit",
+    "_find",
+    "_names",
+    "_runs",
+]
 LAYERS = [DOMAIN, PERSISTENCE, API, ["_cli", "__main__"]]
 
 

@@ -1,9 +1,10 @@
 """The `store` command line: each command opens the store, makes one call, renders the result.
 
 Read commands return an `Output` (a JSON document and a table for people); the one
-`output_options` decorator adds `--json` and renders it. Every `StoreError` is turned into
-one `Error: …` line (exit 1) in `StoreGroup.invoke`; usage errors exit 2 as click does.
-The commands live by what they do: `_reading`, `_writing`, `_files`, `_schemas`, `_database`.
+`output_options` decorator adds `--format`/`--json` and renders it. Every `StoreError` is
+turned into one `Error: …` line (exit 1) in `StoreGroup.invoke`; usage errors exit 2 as click does.
+The commands live by what they do: `_reading`, `_writing`, `_naming`, `_files`, `_schemas`,
+`_database`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import click
 
-from store._cli import _database, _files, _reading, _schemas, _writing
+from store._cli import _database, _files, _naming, _reading, _schemas, _writing
 from store._cli._output import warn
 from store._errors import StoreError, StoreWarning
 from store._migrations import HEAD
@@ -80,8 +81,15 @@ for command in (
     _writing.unset,
     _reading.show_run,
     _reading.history,
+    _reading.log,
     _reading.diff,
+    _reading.compare,
     _writing.rollback,
+    _naming.tag,
+    _naming.tags,
+    _naming.fork,
+    _naming.archive,
+    _naming.unarchive,
     _files.import_,
     _files.export,
     _reading.verify,

@@ -33,6 +33,8 @@ ALL = commands(cli)
 
 def test_the_commands_of_the_issue_exist() -> None:
     assert set(" ".join(p) for p in ALL) >= {
+        "archive",
+        "compare",
         "create",
         "db",
         "db current",
@@ -40,14 +42,19 @@ def test_the_commands_of_the_issue_exist() -> None:
         "diff",
         "export",
         "find",
+        "fork",
         "history",
         "import",
+        "log",
         "rollback",
         "runs",
         "schema",
         "schemas",
         "set",
         "show",
+        "tag",
+        "tags",
+        "unarchive",
         "unset",
         "verify",
     }

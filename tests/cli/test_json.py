@@ -74,6 +74,7 @@ def test_history(invoke: Invoke, run: str) -> None:
         "schema_version",
         "hash",
         "changes",
+        "tags",
     ]
     assert ISO_UTC.fullmatch(newest["time"])
     assert HASH.fullmatch(newest["hash"])
@@ -88,7 +89,16 @@ def test_history(invoke: Invoke, run: str) -> None:
 
 def test_runs(invoke: Invoke, run: str) -> None:
     (summary,) = read_json(invoke, "runs")
-    assert list(summary) == ["name", "schema", "revisions", "last_change", "author"]
+    assert list(summary) == [
+        "name",
+        "schema",
+        "revisions",
+        "last_change",
+        "author",
+        "archived",
+        "tags",
+        "forked_from",
+    ]
     assert {k: summary[k] for k in ("name", "schema", "revisions", "author")} == {
         "name": "r",
         "schema": "training",
