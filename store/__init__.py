@@ -8,6 +8,7 @@ with store.open("sqlite:///runs.db") as s:
     s.rollback("my_run", to=1)
 """
 
+from store._compare import ComparedField, Comparison
 from store._errors import (
     AppendOnlyViolation,
     Conflict,
@@ -26,7 +27,6 @@ from store._errors import (
     StoreError,
     UnknownSchema,
 )
-from store._compare import ComparedField, Comparison
 from store._persistence import RunSummary
 from store._records import Change, Event, Revision
 from store._registry import get_schema, register_schema, schema_names

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from store import _audit, _imports, _reads, _writes
 from store._compare import Comparison
-from store._errors import InvalidReference
+from store._errors import InvalidReference, RevisionNotFound
 from store._files import export_data
 from store._history import Origin, differences
 from store._imports import FileOptions, ImportResult
@@ -230,14 +230,22 @@ class Store:
             return list(tx.summaries())
 
     def history(
-        self, run: str, *, field: str | None = None, limit: int | None = None
+        self,
+        run: str,
+        *,
+        field: str | None = None,
+        limit: int | None = None,
+        before: int | None = None,
     ) -> list[Revision]:
         """The run's revisions, newest first, each with its changes to the effective config.
 
         `field` keeps only revisions that changed that path (matched as it is today and as
-        it was written by older versions).
+        it was written by older versions); `before=N` starts below revision N, so
+        `limit=50, before=N` is one page of a long history, read alone.
         """
-        return _reads.history(self._recorder, run, field, limit)
+        if before is not None and (isinstance(before, bool) or before < 1):
+            raise RevisionNotFound(f"before={before!r}: revisions are numbered from 1")
+        return _reads.history(self._recorder, run, field, limit, before)
 
     def diff(
         self, run: str, a: int | str, b: int | None = None, *, other: str | None = None

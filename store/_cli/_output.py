@@ -14,6 +14,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from store._records import Change, Revision
+from store._shapes import changes_data
 
 STYLES = {"rev": "cyan", "old": "red", "new": "green", "hash": "dim", "time": "dim"}
 """Column colours on a terminal."""
@@ -104,27 +105,13 @@ def change_text(change: Change) -> str:
 def changes_table(changes: Sequence[Change]) -> Output:
     """Changes as `path old new` rows (`diff`)."""
     return Output(
-        [c._asdict() for c in changes],
+        changes_data(changes),
         Table(
             ("path", "old", "new"),
             [(c.path, value_text(c.old), value_text(c.new)) for c in changes],
             empty="no differences",
         ),
     )
-
-
-def revision_data(revision: Revision) -> dict[str, Any]:
-    """The documented JSON shape of one revision (`history --json`)."""
-    return {
-        "revision": revision.number,
-        "time": revision.created_at,
-        "author": revision.author,
-        "message": revision.message,
-        "kind": revision.kind,
-        "schema_version": revision.schema_version,
-        "hash": revision.hash,
-        "changes": [c._asdict() for c in revision.changes],
-    }
 
 
 def report(written: Revision) -> None:

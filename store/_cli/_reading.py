@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import click
 
 import store
@@ -14,9 +12,9 @@ from store._cli._output import (
     change_text,
     changes_table,
     output_options,
-    revision_data,
     value_text,
 )
+from store._shapes import config_data, origins_data, revision_data, runs_data, verify_data
 
 
 @click.command()
@@ -26,7 +24,7 @@ def runs() -> Output:
     with open_store() as opened:
         summaries = opened.runs()
     return Output(
-        [asdict(s) for s in summaries],
+        runs_data(summaries),
         Table(
             ("name", "schema", "revisions", "last change", "author"),
             [
@@ -52,7 +50,7 @@ def show_run(run: str, rev: int | None, explain: bool) -> Output:
     if explain:
         return _origins(origins, title)
     return Output(
-        reading.config.model_dump(mode="json"),
+        config_data(reading),
         Table(
             ("path", "value"),
             [(path, value_text(value)) for path, value in reading.values.items()],
@@ -64,7 +62,7 @@ def show_run(run: str, rev: int | None, explain: bool) -> Output:
 def _origins(origins: list[store.Origin], title: str) -> Output:
     """`show --explain`: every field with where its value comes from."""
     return Output(
-        [{**asdict(o), "description": o.describe()} for o in origins],
+        origins_data(origins),
         Table(
             ("path", "value", "origin"),
             [(o.path, value_text(o.value), o.describe()) for o in origins],
@@ -140,7 +138,7 @@ def verify(run: str | None, expect: tuple[str, ...]) -> Output:
     with open_store() as opened:
         result = opened.verify(run, expect=expect)
     return Output(
-        {"ok": result.ok, "problems": [asdict(p) for p in result.problems]},
+        verify_data(result),
         Table(
             ("run", "rev", "problem"),
             [(p.run, str(p.revision), p.message) for p in result.problems],
