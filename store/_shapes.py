@@ -3,6 +3,7 @@ line's `--json` and the web view's `/api/…` routes, so the two never drift."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -51,3 +52,8 @@ def changes_data(changes: Sequence[Change]) -> list[dict[str, Any]]:
 def verify_data(report: VerifyReport) -> dict[str, Any]:
     """`verify --json`: whether every chain holds, and each problem found."""
     return {"ok": report.ok, "problems": [asdict(p) for p in report.problems]}
+
+
+def value_text(value: Any) -> str:
+    """A config value as JSON text, so that `"512"` and `512` read differently."""
+    return json.dumps(value, ensure_ascii=False)

@@ -28,8 +28,8 @@ DOMAIN = [
     "_compare",
 ]
 PERSISTENCE = ["_tables", "_migrations", "_persistence", "_sqlite", "_postgres"]
-API = ["_store", "_registry", "_reads", "_writes", "_imports", "_audit"]
-LAYERS = [DOMAIN, PERSISTENCE, API, ["_cli", "__main__"]]
+API = ["_store", "_registry", "_reads", "_writes", "_imports", "_audit", "_shapes"]
+LAYERS = [DOMAIN, PERSISTENCE, API, ["_cli", "__main__", "web"]]
 
 
 def imported_modules(path: Path) -> set[str]:

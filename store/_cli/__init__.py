@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from store._cli import _database, _files, _reading, _writing
+from store._cli import _database, _files, _reading, _serve, _writing
 from store._errors import StoreError
 
 __all__ = ["cli", "main"]
@@ -54,6 +54,7 @@ for command in (
     _files.export,
     _reading.verify,
     _database.db,
+    _serve.serve,
 ):
     cli.add_command(command)
 

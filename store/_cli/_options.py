@@ -9,9 +9,15 @@ import click
 import store
 
 
+def database_url() -> str | None:
+    """The URL of the global `--db` option (None: `$STORE_URL`, else the default)."""
+    url: str | None = click.get_current_context().find_root().obj
+    return url
+
+
 def open_store(upgrade: bool = True) -> store.Store:
     """The store named by the global `--db` option (migrated to the newest schema, by default)."""
-    return store.open(click.get_current_context().find_root().obj, upgrade=upgrade)
+    return store.open(database_url(), upgrade=upgrade)
 
 
 def assignment(

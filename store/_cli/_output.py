@@ -14,7 +14,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from store._records import Change, Revision
-from store._shapes import changes_data
+from store._shapes import changes_data, value_text
 
 STYLES = {"rev": "cyan", "old": "red", "new": "green", "hash": "dim", "time": "dim"}
 """Column colours on a terminal."""
@@ -90,11 +90,6 @@ def _plain(table: Table) -> Iterator[str]:
         yield "  ".join(
             cell.ljust(width) for cell, width in zip(line, widths, strict=True)
         ).rstrip()
-
-
-def value_text(value: Any) -> str:
-    """A config value as JSON text, so that `"512"` and `512` read differently."""
-    return json.dumps(value, ensure_ascii=False)
 
 
 def change_text(change: Change) -> str:

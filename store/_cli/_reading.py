@@ -12,9 +12,15 @@ from store._cli._output import (
     change_text,
     changes_table,
     output_options,
-    value_text,
 )
-from store._shapes import config_data, origins_data, revision_data, runs_data, verify_data
+from store._shapes import (
+    config_data,
+    origins_data,
+    revision_data,
+    runs_data,
+    value_text,
+    verify_data,
+)
 
 
 @click.command()
