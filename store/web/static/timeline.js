@@ -14,7 +14,7 @@ function drawTimeline(element) {
     axes: [
       { label: "revision" },
       points.numeric
-        ? { size: 80 }
+        ? { size: 80, values: (_u, ticks) => ticks.map((t) => String(Number(t.toPrecision(3)))) }
         : { size: 120, splits: () => points.categories.map((_c, i) => i), values: categoryAxis },
     ],
     series: [
