@@ -11,7 +11,9 @@ EXTRA = "store serve needs the web extra: pip install 'train-config-store[web]'"
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port to bind."
+)
 @click.option(
     "--token",
     envvar="STORE_SERVE_TOKEN",

@@ -43,6 +43,7 @@ def test_the_commands_of_the_issue_exist() -> None:
         "import",
         "rollback",
         "runs",
+        "serve",
         "set",
         "show",
         "unset",
