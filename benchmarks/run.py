@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -491,7 +492,7 @@ def b5_history(sizes: Sizes, dbs: Databases) -> tuple[list[Row], str]:
     ], url
 
 
-def b8_compare(sizes: Sizes, url: str) -> list[Row]:
+def b14_compare(sizes: Sizes, url: str) -> list[Row]:
     """`compare` of up to 60 imported OneTrainer runs, every field, side by side."""
     refs = [f"config-{i}" for i in range(min(60, sizes.configs))]
     with store.open(url) as db:
@@ -500,13 +501,41 @@ def b8_compare(sizes: Sizes, url: str) -> list[Row]:
         fields = len(db.compare(refs[:1]).rows)
     return [
         Row(
-            "B8",
+            "B14",
             f"compare() of {len(refs)} OneTrainer runs x {fields} fields",
             us(elapsed),
             "≤ 2 s",
             elapsed <= 2.0,
         )
     ]
+
+
+def b15_web(sizes: Sizes, url: str) -> list[Row]:
+    """Pages of the web view over the B5 run (every page server-rendered, in-process)."""
+    from starlette.testclient import TestClient
+
+    from store import web
+
+    n = sizes.history_revisions
+    pages = {
+        "run page, newest 50 revisions": "/runs/b5",
+        "run page, 50 revisions from the middle": f"/runs/b5?before={n // 2}",
+        "revision page, from the middle": f"/runs/b5/revisions/{n // 2}",
+        "diff of two revisions": f"/diff?a=b5@{n // 3}&b=b5@{n // 2}",
+        "timeline of a field never changed": "/runs/b5/fields/seed",
+        "timeline of a field changed 10,000 times": "/runs/b5/fields/optimizer.learning_rate",
+    }
+    rows = []
+    with warnings.catch_warnings():  # Starlette's test client warns that it still uses httpx
+        warnings.simplefilter("ignore", DeprecationWarning)
+        client = TestClient(web.app(url))
+    with client:
+        for work, address in pages.items():
+            assert client.get(address).status_code == 200, address
+            took = median(lambda a=address: client.get(a), max(3, sizes.repeat))  # type: ignore[misc]
+            work = f"web: {work} ({n:,} revisions)"
+            rows.append(Row("B15", work, us(took), "≤ 100 ms", took <= 0.1))
+    return rows
 
 
 def b6_size(dbs: Databases, urls: dict[str, str]) -> list[Row]:
@@ -636,6 +665,8 @@ def main() -> None:
             print("b5_history …", file=sys.stderr, flush=True)
             found, history_url = b5_history(sizes, dbs)
             rows += found
+            print("b8_web …", file=sys.stderr, flush=True)
+            rows += b15_web(sizes, history_url)
             rows += b6_size(
                 dbs,
                 {
@@ -646,7 +677,7 @@ def main() -> None:
             print("b7_memory …", file=sys.stderr, flush=True)
             rows += b7_memory(sizes, dbs)
             print("b8_compare …", file=sys.stderr, flush=True)
-            rows += b8_compare(sizes, import_url)
+            rows += b14_compare(sizes, import_url)
         finally:
             if args.url:
                 dbs.drop()

@@ -110,20 +110,37 @@ def field_timeline(schema: Schema, field: str, revisions: Iterable[Revision]) ->
     No upcaster runs in such a run, so the field's effective value moves only by its own
     events: the revisions touching it are all that need reading.
     """
-    default = schema.run_defaults(schema.latest, schema.latest)[field]
-    value = default
+    return only_field(newest_changes(schema, revisions, {}), field)
+
+
+def newest_changes(
+    schema: Schema, revisions: Iterable[Revision], last: Mapping[str, tuple[str, Any]]
+) -> list[Revision]:
+    """`with_changes` for consecutive revisions of a run written only at the newest version.
+
+    No upcaster runs in such a run, so a field's value before the first revision is its
+    newest earlier event, `last[path] = (op, value)`, or the run's default: a page of a long
+    history needs only its own revisions and one event per path they touch.
+    """
+    defaults = schema.run_defaults(schema.latest, schema.latest)
+    order = {path: i for i, path in enumerate(defaults)}
+    values = {p: value if op == "set" else defaults[p] for p, (op, value) in last.items()}
     result = []
     for revision in revisions:
-        old = value
+        old: dict[str, Any] = {}
         for event in revision.events:
-            if event.path == field:
-                value = event.value if event.op == "set" else default
+            old.setdefault(event.path, values.get(event.path, defaults[event.path]))
+            values[event.path] = event.value if event.op == "set" else defaults[event.path]
         if revision.number == 1:
-            changed = any(e.op == "set" and e.path == field for e in revision.events)
+            set_paths = dict.fromkeys(e.path for e in revision.events if e.op == "set")
+            found = [Change(p, defaults[p], values[p]) for p in set_paths]
         else:
-            changed = encode(old) != encode(value)
-        if changed:
-            result.append(revision.with_changes([Change(field, old, value)]))
+            found = [
+                Change(p, old[p], values[p])
+                for p in sorted(old, key=order.__getitem__)
+                if encode(old[p]) != encode(values[p])
+            ]
+        result.append(revision.with_changes(found))
     return result
 
 

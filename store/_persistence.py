@@ -13,7 +13,7 @@ import sqlite3
 import sys
 import typing
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -241,6 +241,24 @@ _UNHASHED = sa.select(revisions.c.run_id).where(revisions.c.config_hash.is_(None
 _REVISION_AT = sa.select(sa.func.max(revisions.c.number)).where(
     revisions.c.run_id == sa.bindparam("run_id"), revisions.c.created_at <= sa.bindparam("time")
 )
+_REVISION_ID = sa.select(revisions.c.id).where(
+    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == sa.bindparam("number")
+)
+_LAST_EVENT = (
+    sa.select(events.c.op, events.c.value)
+    .select_from(events.join(revisions, revisions.c.id == events.c.revision_id))
+    .where(
+        events.c.path == sa.bindparam("path"),
+        events.c.revision_id <= sa.bindparam("upto_id"),
+        revisions.c.run_id == sa.bindparam("run_id"),
+    )
+    .order_by(events.c.revision_id.desc(), events.c.position.desc())
+    .limit(1)
+)
+_AUTHORS = sa.select(revisions.c.number, revisions.c.author).where(
+    revisions.c.run_id == sa.bindparam("run_id"),
+    revisions.c.number.in_(sa.bindparam("numbers", expanding=True)),
+)
 _TAG = (
     sa.select(tags.c.revision)
     .where(tags.c.run_id == sa.bindparam("run_id"), tags.c.name == sa.bindparam("name"))
@@ -431,6 +449,27 @@ class Transaction:
         """The schema version of the run's first revision (None for a run without revisions)."""
         version: int | None = self._conn.execute(_BASE, {"run_id": run.id}).scalar()
         return version
+
+    def last_events(
+        self, run: RunRow, paths: Iterable[str], upto: int
+    ) -> dict[str, tuple[str, Any]]:
+        """Each path's newest event `(op, value)` at or before revision `upto` (read by index)."""
+        upto_id = self._conn.execute(_REVISION_ID, {"run_id": run.id, "number": upto}).scalar()
+        found: dict[str, tuple[str, Any]] = {}
+        if upto_id is None:
+            return found
+        for path in paths:
+            row = self._conn.execute(
+                _LAST_EVENT, {"path": path, "upto_id": upto_id, "run_id": run.id}
+            ).first()
+            if row is not None:
+                found[path] = (row.op, None if row.value is None else json.loads(row.value))
+        return found
+
+    def authors(self, run: RunRow, numbers: Iterable[int]) -> dict[int, str]:
+        """The author of each of the given revisions."""
+        rows = self._conn.execute(_AUTHORS, {"run_id": run.id, "numbers": sorted(set(numbers))})
+        return {row.number: row.author for row in rows}
 
     def revisions(
         self,

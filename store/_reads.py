@@ -18,7 +18,14 @@ from pydantic import BaseModel, ValidationError
 from store._compare import Comparison
 from store._compare import compare as compare_configs
 from store._errors import InvalidReference, RevisionNotFound, RunNotFound, StoreWarning
-from store._history import Origin, field_timeline, only_field, origins, with_changes
+from store._history import (
+    Origin,
+    field_timeline,
+    newest_changes,
+    only_field,
+    origins,
+    with_changes,
+)
 from store._persistence import (
     Head,
     HeadConfig,
@@ -230,19 +237,26 @@ def head(recorder: Recorder, run: str) -> Revision:
         return next(tx.revisions(row, newest.number - 1))
 
 
-def history(recorder: Recorder, run: str, field: str | None, limit: int | None) -> list[Revision]:
-    """The run's revisions, newest first, each with its changes and its tags."""
+def history(
+    recorder: Recorder, run: str, field: str | None, limit: int | None, before: int | None = None
+) -> list[Revision]:
+    """The run's revisions (before revision `before`), newest first, with their changes and
+    their tags."""
     with recorder.read() as tx:
         row = require_run(tx, run)
-        require_head(tx, row)
+        newest = require_head(tx, row).number
+        upto = newest if before is None else min(before - 1, newest)
         schema = get_schema(row.schema)
         named = tx.current_tags(row)
+        latest_only = tx.base_version(row) == schema.latest
         if field is not None:
             check_path(field, schema.version(schema.latest).leaves)
-        if field is not None and tx.base_version(row) == schema.latest:
-            timeline = field_timeline(schema, field, tx.revisions(row, path=field))
+        if field is not None and latest_only:
+            timeline = field_timeline(schema, field, tx.revisions(row, upto=upto, path=field))
             return with_tags(timeline[::-1][:limit], named)
-        revisions = list(tx.revisions(row))
+        if field is None and latest_only and limit is not None:
+            return with_tags(_page(tx, row, upto, limit), named)
+        revisions = list(tx.revisions(row, upto=upto))
     result = list(reversed(with_changes(schema, revisions)))
     if field is not None:
         result = only_field(result, field)
@@ -287,14 +301,23 @@ def with_tags(revisions: Iterable[Revision], named: Iterable[Tag]) -> list[Revis
     return [dataclasses.replace(r, tags=by_number.get(r.number, ())) for r in revisions]
 
 
+def _page(tx: Transaction, row: RunRow, upto: int, limit: int) -> list[Revision]:
+    """The `limit` revisions up to `upto`, newest first: a page read alone, at any depth."""
+    after = max(0, upto - limit)
+    page = list(tx.revisions(row, after, upto))
+    touched = {e.path for r in page for e in r.events}
+    last = tx.last_events(row, touched, after) if after else {}
+    return newest_changes(get_schema(row.schema), page, last)[::-1]
+
+
 def explain(recorder: Recorder, ref: str, revision: int | None) -> list[Origin]:
     """For every field of the effective config, where its value comes from."""
     with recorder.read() as tx:
         row, _, number = target(tx, ref, revision)
-        revisions = list(tx.revisions(row, 0, number))
-    state = replay(row, revisions, upto=number)
-    state.upcast_to(state.schema.latest)
-    return origins(state, {r.number: r.author for r in revisions})
+        state, _, _ = load(tx, row, number)
+        state.upcast_to(state.schema.latest)
+        authors = tx.authors(row, state.explicit.values())
+    return origins(state, authors)
 
 
 def require_run(tx: Transaction, run: str) -> RunRow:

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from store import _audit, _describe, _find, _imports, _names, _reads, _runs, _writes
 from store._compare import Comparison
 from store._describe import Field, StepChange
-from store._errors import InvalidChange, InvalidReference
+from store._errors import InvalidChange, InvalidReference, RevisionNotFound
 from store._files import config_text, export_data
 from store._filters import parse_condition
 from store._find import Found
@@ -371,18 +371,26 @@ class Store:
         return _reads.log(self._recorder, run, author, since, until, limit)
 
     def history(
-        self, run: str, *, field: str | None = None, limit: int | None = None
+        self,
+        run: str,
+        *,
+        field: str | None = None,
+        limit: int | None = None,
+        before: int | None = None,
     ) -> list[Revision]:
         """The run's revisions, newest first, each with its changes to the effective config.
 
         `field` keeps only revisions that changed that path (matched as it is today and as
-        it was written by older versions).
+        it was written by older versions); `before=N` starts below revision N, so
+        `limit=50, before=N` is one page of a long history, read alone.
         """
         if limit is not None:
             _check_count("limit", limit, 1)
         if field is not None and not isinstance(field, str):
             raise InvalidChange(f"field must be a path, not {field!r}")
-        return _reads.history(self._recorder, run, field, limit)
+        if before is not None and (isinstance(before, bool) or before < 1):
+            raise RevisionNotFound(f"before={before!r}: revisions are numbered from 1")
+        return _reads.history(self._recorder, run, field, limit, before)
 
     def diff(
         self, run: str, a: int | str, b: int | None = None, *, other: str | None = None

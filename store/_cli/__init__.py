@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from store._cli import _database, _files, _naming, _reading, _schemas, _writing
+from store._cli import _database, _files, _naming, _reading, _schemas, _serve, _writing
 from store._cli._output import warn
 from store._errors import StoreError, StoreWarning
 from store._migrations import HEAD
@@ -97,6 +97,7 @@ for command in (
     _schemas.schemas,
     _schemas.schema,
     _database.db,
+    _serve.serve,
 ):
     cli.add_command(command)
 

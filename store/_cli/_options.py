@@ -11,10 +11,15 @@ from store._files import FORMATS
 from store._values import assignments
 
 
+def database_url() -> str | None:
+    """The URL of the global `--db` option (None: `$STORE_URL`, else the default)."""
+    url: str | None = click.get_current_context().find_root().obj
+    return url
+
+
 def open_store(*, create: bool = True, upgrade: bool = True) -> store.Store:
     """The store the global `--db` option names; commands that only read pass `create=False`."""
-    url = click.get_current_context().find_root().obj
-    return store.open(url, create=create, upgrade=upgrade)
+    return store.open(database_url(), create=create, upgrade=upgrade)
 
 
 def assignment(

@@ -17,6 +17,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from store._records import Change, Revision
+from store._shapes import changes_data, value_text
 
 STYLES = {"rev": "cyan", "old": "red", "new": "green", "hash": "dim", "time": "dim"}
 """Column colours on a terminal."""
@@ -140,11 +141,6 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def value_text(value: Any) -> str:
-    """A config value as JSON text, so that `"512"` and `512` read differently."""
-    return json.dumps(value, ensure_ascii=False)
-
-
 def change_text(change: Change) -> str:
     """`path: old → new`."""
     return f"{change.path}: {value_text(change.old)} → {value_text(change.new)}"
@@ -153,30 +149,13 @@ def change_text(change: Change) -> str:
 def changes_table(changes: Sequence[Change]) -> Output:
     """Changes as `path old new` rows (`diff`)."""
     return Output(
-        [c._asdict() for c in changes],
+        changes_data(changes),
         Table(
             ("path", "old", "new"),
             [(c.path, value_text(c.old), value_text(c.new)) for c in changes],
             empty="no differences",
         ),
     )
-
-
-def revision_data(revision: Revision) -> dict[str, Any]:
-    """The documented JSON shape of one revision (`history --json`), with its detail's facts
-    (`rollback_to`, `forked_from`, …) and tags."""
-    return {
-        "revision": revision.number,
-        "time": revision.created_at,
-        "author": revision.author,
-        "message": revision.message,
-        "kind": revision.kind,
-        "schema_version": revision.schema_version,
-        "hash": revision.hash,
-        "changes": [c._asdict() for c in revision.changes],
-        "tags": list(revision.tags),
-        **(revision.detail or {}),
-    }
 
 
 def kind_text(revision: Revision) -> str:

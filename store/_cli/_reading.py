@@ -19,8 +19,14 @@ from store._cli._output import (
     output_options,
     printable,
     rev_text,
+)
+from store._shapes import (
+    config_data,
+    origins_data,
     revision_data,
+    runs_data,
     value_text,
+    verify_data,
 )
 
 
@@ -54,7 +60,7 @@ def runs(archived: bool, where: tuple[str, ...], schema: str | None) -> Output:
     columns = ("name", "schema", "revisions", "last change", "author", "tags", "forked from")
     shown = [i for i in range(len(columns)) if i < 5 or any(row[i] for row in rows)]
     return Output(
-        [asdict(s) for s in summaries],
+        runs_data(summaries),
         Table(
             tuple(columns[i] for i in shown),
             [tuple(row[i] for i in shown) for row in rows],
@@ -84,7 +90,7 @@ def show_run(ref: str, rev: int | None, explain: bool, stamp: bool) -> Output:
     if explain:
         return _origins(origins, title)
     return Output(
-        reading.config.model_dump(mode="json"),
+        config_data(reading),
         Table(
             ("path", "value"),
             [(path, value_text(value)) for path, value in reading.values.items()],
@@ -96,7 +102,7 @@ def show_run(ref: str, rev: int | None, explain: bool, stamp: bool) -> Output:
 def _origins(origins: list[store.Origin], title: str) -> Output:
     """`show --explain`: every field with where its value comes from."""
     return Output(
-        [{**asdict(o), "description": o.describe()} for o in origins],
+        origins_data(origins),
         Table(
             ("path", "value", "origin"),
             [(o.path, value_text(o.value), o.describe()) for o in origins],
@@ -224,13 +230,7 @@ def verify(run: str | None, expect: tuple[str, ...], rebuild_snapshots: bool) ->
     with open_store(create=False) as opened:
         result = opened.verify(run, expect=expect, rebuild_snapshots=rebuild_snapshots)
     return Output(
-        {
-            "ok": result.ok,
-            "problems": [
-                {"run": p.run, "revision": p.revision, "kind": p.kind, "detail": p.detail}
-                for p in result.problems
-            ],
-        },
+        verify_data(result),
         Table(
             ("run", "rev", "kind", "problem"),
             [(p.run, str(p.revision), p.kind, p.detail) for p in result.problems],

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 import store
-from store._cli._output import Output, Table, output_options, value_text
+from store._cli._output import Output, Table, output_options
+from store._shapes import value_text
 
 
 @click.command()

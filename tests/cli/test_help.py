@@ -50,6 +50,7 @@ def test_the_commands_of_the_issue_exist() -> None:
         "runs",
         "schema",
         "schemas",
+        "serve",
         "set",
         "show",
         "tag",

@@ -1,0 +1,66 @@
+"""The documented JSON shapes of what reads return: one definition shared by the command
+line's `--json` and the web view's `/api/…` routes, so the two never drift."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from store._history import Origin
+from store._persistence import RunSummary
+from store._reads import Reading
+from store._records import Change, Revision
+from store._verify import VerifyReport
+
+
+def runs_data(summaries: Sequence[RunSummary]) -> list[dict[str, Any]]:
+    """`runs --json`: every run's summary."""
+    return [asdict(s) for s in summaries]
+
+
+def config_data(reading: Reading) -> dict[str, Any]:
+    """`show --json`: the effective config, nested (secrets masked by pydantic)."""
+    return reading.config.model_dump(mode="json")
+
+
+def origins_data(origins: Sequence[Origin]) -> list[dict[str, Any]]:
+    """`show --explain --json`: every field with where its value comes from."""
+    return [{**asdict(o), "description": o.describe()} for o in origins]
+
+
+def revision_data(revision: Revision) -> dict[str, Any]:
+    """`history --json`: one revision with its changes, its detail's facts (`rollback_to`,
+    `forked_from`, …) and its tags."""
+    return {
+        "revision": revision.number,
+        "time": revision.created_at,
+        "author": revision.author,
+        "message": revision.message,
+        "kind": revision.kind,
+        "schema_version": revision.schema_version,
+        "hash": revision.hash,
+        "changes": changes_data(revision.changes),
+        "tags": list(revision.tags),
+        **(revision.detail or {}),
+    }
+
+
+def changes_data(changes: Sequence[Change]) -> list[dict[str, Any]]:
+    """`diff --json`: changes as `{"path", "old", "new"}`."""
+    return [c._asdict() for c in changes]
+
+
+def verify_data(report: VerifyReport) -> dict[str, Any]:
+    """`verify --json`: whether every chain holds, and each problem found."""
+    problems = [
+        {"run": p.run, "revision": p.revision, "kind": p.kind, "detail": p.detail}
+        for p in report.problems
+    ]
+    return {"ok": report.ok, "problems": problems}
+
+
+def value_text(value: Any) -> str:
+    """A config value as JSON text, so that `"512"` and `512` read differently."""
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,218 @@
+"""The web view's routes: each page and its JSON twin call the `Store` API; the twin returns
+what the command line's `--json` returns (the shapes of `store._shapes`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Coroutine, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+import store
+from store._shapes import (
+    changes_data,
+    config_data,
+    revision_data,
+    runs_data,
+    value_text,
+    verify_data,
+)
+from store.web._timeline import chart
+
+HERE = Path(__file__).parent
+PAGE = 50
+"""Revisions on one page of a run's history."""
+NOT_FOUND = (store.RunNotFound, store.RevisionNotFound, store.InvalidReference)
+"""Errors that mean the address names nothing: a 404, never a traceback."""
+
+Handler = Callable[[Request, Exception], Coroutine[Any, Any, Response]]
+
+
+TEMPLATES = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+)
+TEMPLATES.env.filters["json"] = value_text
+
+
+class Views:
+    """The pages and JSON routes over one open store."""
+
+    def __init__(self, opened: store.Store) -> None:
+        self.store = opened
+
+    async def runs(self, request: Request) -> Response:
+        """Every run (filtered by name), with every field its summary has."""
+        query = request.query_params.get("q", "")
+        found = [s for s in self.store.runs() if query.lower() in s.name.lower()]
+        columns = [f.name for f in dataclasses.fields(store.RunSummary)]
+        rows = [dataclasses.asdict(s) for s in found]
+        return page(request, "runs.html", query=query, columns=columns, rows=rows)
+
+    async def run(self, request: Request) -> Response:
+        """A run: its config with each value's origin, its hashes, a page of its history."""
+        name = request.path_params["run"]
+        before = number_param(request, "before")
+        reading = self.store.read(name)
+        origins = self.store.explain(name, reading.revision)
+        revisions = self.store.history(name, limit=PAGE, before=before)
+        top = revisions[0].number if revisions else reading.revision
+        return page(
+            request,
+            "run.html",
+            reading=reading,
+            config_hash=getattr(reading, "config_hash", None),
+            origins=origins,
+            revisions=revisions,
+            newer=top + PAGE + 1 if top < reading.revision else None,
+            older=revisions[-1].number if revisions and revisions[-1].number > 1 else None,
+        )
+
+    async def revision(self, request: Request) -> Response:
+        """One revision: who, when, why, what it changed, and the config right after it."""
+        name, number = request.path_params["run"], request.path_params["number"]
+        reading = self.store.read(name, number)
+        found = self.store.history(name, limit=1, before=number + 1)[0]
+        head = self.store.resolve(name)[1]
+        return page(request, "revision.html", reading=reading, revision=found, head=head)
+
+    async def timeline(self, request: Request) -> Response:
+        """One field's value over the run's revisions, as a step chart and a table."""
+        name, path = request.path_params["run"], request.path_params["path"]
+        revisions = self.store.history(name, field=path)
+        points = chart(revisions[::-1])
+        return page(request, "timeline.html", run=name, path=path, points=points)
+
+    async def diff(self, request: Request) -> Response:
+        """The fields that differ between two references (a form when none are given)."""
+        a, b = request.query_params.get("a", ""), request.query_params.get("b", "")
+        changes = self.store.diff(a, b) if a and b else None
+        return page(request, "diff.html", a=a, b=b, changes=changes)
+
+    async def compare(self, request: Request) -> Response:
+        """Several configs side by side, only the fields that differ unless `all=1`."""
+        refs = [r for r in request.query_params.getlist("ref") if r]
+        every = request.query_params.get("all") == "1"
+        found = self.store.compare(refs, only_changed=not every) if refs else None
+        return page(request, "compare.html", refs=refs, every=every, comparison=found)
+
+    async def verify(self, request: Request) -> Response:
+        """Recompute every hash chain and show what is wrong, if anything."""
+        return page(request, "verify.html", report=self.store.verify())
+
+    async def api_runs(self, _request: Request) -> Response:
+        """`store runs --json`."""
+        return JSONResponse(runs_data(self.store.runs()))
+
+    async def api_show(self, request: Request) -> Response:
+        """`store show RUN --json`."""
+        return JSONResponse(config_data(self.store.read(request.path_params["run"])))
+
+    async def api_history(self, request: Request) -> Response:
+        """`store history RUN --json [--field PATH] [--limit N]` (and `before=N`)."""
+        revisions = self.store.history(
+            request.path_params["run"],
+            field=request.query_params.get("field"),
+            limit=number_param(request, "limit"),
+            before=number_param(request, "before"),
+        )
+        return JSONResponse([revision_data(r) for r in revisions])
+
+    async def api_diff(self, request: Request) -> Response:
+        """`store diff A@N B@M --json`, for any two references."""
+        a, b = required(request, "a"), required(request, "b")
+        return JSONResponse(changes_data(self.store.diff(a, b)))
+
+    async def api_compare(self, request: Request) -> Response:
+        """`{"columns", "rows"}` of `Store.compare` (only what differs unless `all=1`)."""
+        refs = request.query_params.getlist("ref")
+        every = request.query_params.get("all") == "1"
+        return JSONResponse(self.store.compare(refs, only_changed=not every).data())
+
+    async def api_verify(self, _request: Request) -> Response:
+        """`store verify --json`."""
+        return JSONResponse(verify_data(self.store.verify()))
+
+
+def routes(opened: store.Store) -> list[BaseRoute]:
+    """Every route of the web view (GET only: nothing writes)."""
+    views = Views(opened)
+    return [
+        Route("/", views.runs),
+        Route("/runs/{run}", views.run),
+        Route("/runs/{run}/revisions/{number:int}", views.revision),
+        Route("/runs/{run}/fields/{path}", views.timeline),
+        Route("/diff", views.diff),
+        Route("/compare", views.compare),
+        Route("/verify", views.verify),
+        Route("/api/runs", views.api_runs),
+        Route("/api/runs/{run}", views.api_show),
+        Route("/api/runs/{run}/history", views.api_history),
+        Route("/api/diff", views.api_diff),
+        Route("/api/compare", views.api_compare),
+        Route("/api/verify", views.api_verify),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+
+
+def page(request: Request, template: str, **context: Any) -> Response:
+    """A server-rendered page (autoescaped: every value, message and name shows as text)."""
+    return TEMPLATES.TemplateResponse(request, template, context)
+
+
+def number_param(request: Request, name: str) -> int | None:
+    """A whole-number query parameter, if given; anything else is a 400."""
+    text = request.query_params.get(name)
+    if text is None or text == "":
+        return None
+    if not text.isdigit():
+        raise HTTPException(400, f"{name}={text!r} is not a whole number")
+    return int(text)
+
+
+def required(request: Request, name: str) -> str:
+    """A query parameter that must be given; missing is a 400."""
+    text = request.query_params.get(name)
+    if not text:
+        raise HTTPException(400, f"give ?{name}=REF")
+    return text
+
+
+def error_handlers() -> Mapping[Any, Handler]:
+    """A library error or an unknown address as a page (or JSON under `/api/`), no traceback."""
+    return {store.StoreError: store_error, HTTPException: http_error}
+
+
+async def store_error(request: Request, exc: Exception) -> Response:
+    """An unknown run, revision or reference is a 404; any other refused read a 400."""
+    return error(request, 404 if isinstance(exc, NOT_FOUND) else 400, str(exc))
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (unknown address, wrong method) in the same form."""
+    assert isinstance(exc, HTTPException)
+    return error(request, exc.status_code, exc.detail, exc.headers)
+
+
+def error(
+    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    """`{"error": …}` under `/api/`, else the error page."""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": message}, status, headers)
+    response = page(request, "error.html", status=status, message=message)
+    response.status_code = status
+    if headers:
+        response.headers.update(headers)
+    return response

@@ -1,0 +1,141 @@
+"""The web view in a real browser: Debian's Chromium driven by Playwright, against `store
+serve` started as a subprocess on a free port. Screenshots land in the test's folder."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import store
+from tests.web.conftest import fill
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install chromium)"
+    ),
+]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def served(sqlite_url: str) -> Iterator[str]:
+    """`store serve` on a filled database, as a user starts it; its base address."""
+    fill(sqlite_url)
+    port = free_port()
+    root = str(Path(store.__file__).parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "store", "--db", sqlite_url, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{base}/api/runs", timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None, server.communicate()
+                time.sleep(0.05)
+        yield base
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+
+
+@pytest.fixture
+def page(served: str) -> Iterator[playwright.Page]:
+    """A fresh browser page; any JavaScript dialog fails the test."""
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        opened = browser.new_page(viewport={"width": 1200, "height": 900})
+        dialogs: list[str] = []
+        opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        errors: list[str] = []
+        opened.on("pageerror", lambda error: errors.append(str(error)))
+        yield opened
+        browser.close()
+        assert dialogs == [], "a page ran script it was given as data"
+        assert errors == []
+
+
+def test_a_person_browses_runs_history_a_diff_and_a_timeline(
+    page: playwright.Page, served: str, tmp_path: Path
+) -> None:
+    page.goto(served + "/")
+    page.screenshot(path=tmp_path / "runs.png", full_page=True)
+    page.click("#runs >> text=demo")
+    page.wait_for_url("**/runs/demo")
+    assert page.inner_text("h1") == "demo"
+    assert page.locator("#history td.message").nth(2).inner_text() == "<img src=x onerror=alert(1)>"
+    page.screenshot(path=tmp_path / "run.png", full_page=True)
+
+    page.click("#history tr:nth-child(3) a.diff")
+    page.wait_for_url("**/diff?a=demo%402&b=demo%403")
+    assert page.locator("#diff tbody tr").count() == 2
+    page.screenshot(path=tmp_path / "diff.png", full_page=True)
+
+    page.goto(served + "/runs/demo")
+    page.click("#config >> text=optimizer.learning_rate")
+    page.wait_for_url("**/runs/demo/fields/optimizer.learning_rate")
+    page.wait_for_selector("#chart[data-points='4'] canvas")
+    assert page.locator("#points tbody tr").count() == 4
+    page.screenshot(path=tmp_path / "timeline.png", full_page=True)
+
+    page.click("#points a >> text='3'")
+    page.wait_for_url("**/runs/demo/revisions/3")
+    assert "<b>eve</b>" in page.inner_text("dl.facts")
+    page.screenshot(path=tmp_path / "revision.png", full_page=True)
+
+    page.goto(served + "/runs/demo/fields/gradient_checkpointing")
+    page.wait_for_selector("#chart[data-points='2'] canvas")
+    for name in ("runs", "run", "diff", "timeline", "revision"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 1000
+
+
+def test_every_page_works_with_javascript_off(served: str, tmp_path: Path) -> None:
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_context(java_script_enabled=False).new_page()
+        page.goto(served + "/")
+        page.fill("input[name=q]", "oth")
+        page.click("button[type=submit]")
+        assert page.locator("#runs tbody tr").count() == 1
+        page.goto(served + "/compare")
+        page.fill("input[name=ref]", "demo")
+        page.click("button[type=submit]")
+        page.fill("input[name=ref] >> nth=1", "other")
+        page.click("button[type=submit]")
+        assert page.locator("#compare thead th").count() == 3
+        page.goto(served + "/runs/demo/fields/optimizer.learning_rate")
+        assert page.locator("#points tbody tr").count() == 4
+        page.screenshot(path=tmp_path / "no-js.png", full_page=True)
+        browser.close()
