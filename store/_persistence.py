@@ -721,6 +721,10 @@ class Recorder(ABC):
         """Release every pooled connection."""
         self.engine.dispose()
 
+    def forget_connections(self) -> None:
+        """In a forked child: drop the parent's connections without closing them."""
+        self.engine.dispose(close=False)
+
 
 SUPPORTED_URLS = (
     "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DATABASE "

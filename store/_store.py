@@ -503,7 +503,7 @@ def _close_shared() -> None:
 def _forget_shared() -> None:
     """In a forked child: drop the parent's pooled connections without closing them."""
     for opened in _opened.values():
-        opened._recorder.engine.dispose(close=False)
+        opened._recorder.forget_connections()
     _opened.clear()
 
 
