@@ -85,4 +85,4 @@ def test_export_puts_versions_where_onetrainer_writes_them() -> None:
 def test_export_then_import_then_export_is_identical(case: str) -> None:
     source = load(FULLDUMPS / f"{case}.json")
     first, second = round_trip(source, source.get("__version", 0))
-    assert first == second
+    assert comparable(first, ()) == comparable(second, ())  # OneTrainer str()s a port it reads
