@@ -172,10 +172,9 @@ def _section_list(model: type[BaseModel], name: str, info: Any) -> SectionList |
     markers = [m for m in info.metadata if isinstance(m, SectionList)]
     if not markers:
         return None
-    members = (
-        typing.get_args(info.annotation) if isinstance(info.annotation, types.UnionType) else ()
-    )
-    lists = [m for m in (members or (info.annotation,)) if typing.get_origin(m) is list]
+    union = typing.get_origin(info.annotation) in (typing.Union, types.UnionType)
+    members = typing.get_args(info.annotation) if union else (info.annotation,)
+    lists = [m for m in members if typing.get_origin(m) is list]
     element = typing.get_args(lists[0])[0] if len(lists) == 1 else None
     if element is not markers[0].schema.model:
         raise SchemaError(

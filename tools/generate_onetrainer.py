@@ -54,7 +54,13 @@ ENUM_SUFFIXES = {"_unit": "TimeUnit", "dtype": "DataType", "on_finish": "CloudAc
 ENUM_SUFFIXES.update({"on_error": "CloudAction"})
 
 # Fields OneTrainer declares nullable although their v11 default is not null.
-NULLABLE = {"clip_grad_norm", "text_encoder_sequence_length", "text_encoder_2_sequence_length"}
+NULLABLE = {
+    "clip_grad_norm",
+    "text_encoder_sequence_length",
+    "text_encoder_2_sequence_length",
+    "token_count",
+    "scheduler_params",
+}
 # Fields whose v11 default is null: their OneTrainer type (float unless listed).
 NULL_TYPES = {
     "int": "initial_accumulator_value log_every min_8bit_size quant_block_size optim_bits "

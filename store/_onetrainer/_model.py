@@ -225,7 +225,7 @@ class ConceptTextConfig(BaseModel):
 
 
 class ConceptConfig(BaseModel):
-    """OneTrainer's `ConceptConfig` (version 2); `seed` is fixed here, random there."""
+    """OneTrainer's `ConceptConfig` (version 2); `seed` fixed here, random there."""
 
     model_config = _STRICT
     image: ConceptImageConfig = ConceptImageConfig()
@@ -335,7 +335,7 @@ class EmbeddingConfig(BaseModel):
     train: bool = True
     stop_training_after: int | None = None
     stop_training_after_unit: TimeUnit = "NEVER"
-    token_count: int = 1
+    token_count: int | None = 1
     initial_embedding_text: str = "*"
     is_output_embedding: bool = False
 
@@ -552,7 +552,7 @@ class TrainConfig(BaseModel):
     clear_cache_before_training: bool = True
     learning_rate_scheduler: LearningRateScheduler = "CONSTANT"
     custom_learning_rate_scheduler: str | None = None
-    scheduler_params: list[Any] = []
+    scheduler_params: list[Any] | None = []
     learning_rate: float = 3e-06
     learning_rate_warmup_steps: float = 200.0
     learning_rate_cycles: float = 1.0

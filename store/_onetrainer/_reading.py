@@ -34,9 +34,8 @@ def fields(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, Any,
 
 def _reader(annotation: Any) -> Reader | None:
     """How OneTrainer reads a field of this type; None where it keeps the value as given."""
-    members = (
-        typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
-    )
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    members = typing.get_args(annotation) if union else (annotation,)
     nullable = type(None) in members
     kinds = [m for m in members if m is not type(None)]
     literals = [m for m in kinds if typing.get_origin(m) is Literal]
