@@ -7,7 +7,9 @@ the defaults are worked out from them).
     python tools/generate_onetrainer.py /work/shared/onetrainer-presets
 
 Field types are inferred from every v11-shaped file in the data (defaults, HEAD outputs,
-presets); enum-like fields get a `Literal` of OneTrainer's enum values plus every value seen.
+presets); enum-like fields get a `Literal` of HEAD's enum members
+(`generated/enums@23df3832.json`), and the elements of `concepts` and `samples` their own
+models (`generated/list_element_defaults@23df3832.json`).
 """
 
 from __future__ import annotations
@@ -199,14 +201,14 @@ def scalar_type(name: str, values: list[Any]) -> str:
     return "str"
 
 
-def annotation(cls: str, path: str, values: list[Any], enums: dict[str, set[str]]) -> str:
+def annotation(cls: str, path: str, values: list[Any], enums: set[str]) -> str:
     """The annotation of one field."""
     name = path.rpartition(".")[2]
     if name in SECRETS:
         return "SecretStr"
     if (cls, name) == ("CloudSecretsConfig", "port"):
         return "Port"
-    if name in ELEMENT_LISTS and not cls.startswith("Concept"):
+    if name in ELEMENT_LISTS:
         element, marker = ELEMENT_LISTS[name]
         nullable = " | None" if None in values else ""
         return f"Annotated[list[{element}]{nullable}, {marker}]"
@@ -214,7 +216,7 @@ def annotation(cls: str, path: str, values: list[Any], enums: dict[str, set[str]
         return "InfFloat | None"
     enum = enum_of(path)
     if enum is not None:
-        enums[enum].add(enum)
+        enums.add(enum)
         base = enum
     else:
         base = scalar_type(name, values)
@@ -252,7 +254,7 @@ class ModelWriter:
     def __init__(self, default: dict[str, Any], seen: dict[tuple[str, str], list[Any]]) -> None:
         self.default = default
         self.seen = seen
-        self.enums: dict[str, set[str]] = defaultdict(set)
+        self.enums: set[str] = set()
         self.classes: dict[str, tuple[str, list[str]]] = {}
         self.class_defaults: dict[str, dict[str, str]] = {}
 

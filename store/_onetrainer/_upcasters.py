@@ -16,12 +16,10 @@ import copy
 import functools
 from typing import Any
 
-from pydantic import BaseModel
-
 from store._onetrainer._defaults import NEWEST, dumped, paths
 from store._onetrainer._model import OptimizerConfig, TrainConfig
 from store._onetrainer._reading import fields, reading, section_entries
-from store._schema import Convert, Rename, Step, Transform, Upcaster, warn
+from store._schema import Convert, Rename, SchemaVersion, Step, Transform, Upcaster, warn
 
 Nested = dict[str, Any]
 
@@ -47,18 +45,7 @@ SUPPLIED: dict[int, dict[str, Any]] = {
 @functools.cache
 def _v11_defaults() -> dict[str, Any]:
     """The flat defaults of the v11 model."""
-    flat: dict[str, Any] = {}
-    _flatten_model(TrainConfig(), "", flat)
-    return flat
-
-
-def _flatten_model(model: BaseModel, prefix: str, out: dict[str, Any]) -> None:
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        if isinstance(value, BaseModel):
-            _flatten_model(value, f"{prefix}{name}.", out)
-        else:
-            out[f"{prefix}{name}"] = model.model_dump(mode="json", include={name})[name]
+    return SchemaVersion(NEWEST, TrainConfig).default_values
 
 
 @functools.cache
