@@ -14,10 +14,12 @@ from tests.onetrainer.conftest import effective, effective_from_file
     [
         ("quantization.svd_dtype", "GGUF_A8_FLOAT"),
         ("attention_mechanism", "FLEX"),
-        ("optimizer.optimizer", "MUON_ADV"),
+        *(("optimizer.optimizer", o) for o in ("MUON", "MUON_ADV", "ADAMUON_ADV", "SIGNSGD_ADV")),
         ("timestep_distribution", "BETA"),
         ("output_model_format", "COMFY_TRANSFORMER"),
-        ("output_dtype", "INT_W8A8_COMPRESSED"),
+        ("output_model_format", "ORIGINAL_LORA"),
+        *(("output_dtype", d) for d in ("FLOAT_W8A8", "FLOAT_W8A8_COMPRESSED")),
+        *(("output_dtype", d) for d in ("INT_W8A8_COMPRESSED", "GGUF_A8_INT")),
     ],
 )
 def test_a_value_onetrainer_writes_is_accepted(path: str, value: str) -> None:
