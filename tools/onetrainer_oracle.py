@@ -23,6 +23,7 @@ import json
 import random
 import sys
 import types
+import uuid
 from enum import Enum
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -92,9 +93,10 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def onetrainer(checkout: str) -> None:
-    """Make OneTrainer's code at `checkout` importable, with the stubs."""
+    """Make OneTrainer's code at `checkout` importable, with the stubs and seeded uuids."""
     sys.meta_path.insert(0, StubFinder())
     sys.path.insert(0, checkout)
+    uuid.uuid4 = lambda: uuid.UUID(int=random.getrandbits(128), version=4)
 
 
 def root_class() -> Any:
@@ -190,8 +192,8 @@ def dump(config: Any, kind: str) -> dict[str, Any]:
 
 def generate(checkout: str, label: str, count: int, seed: int, out: str) -> None:
     """Write `count` configs as OneTrainer at `checkout` writes them."""
-    onetrainer(checkout)
     random.seed(seed)
+    onetrainer(checkout)
     root = root_class()
     concept = optional_class("modules.util.config.ConceptConfig", "ConceptConfig")
     sample = optional_class("modules.util.config.SampleConfig", "SampleConfig")
@@ -231,6 +233,7 @@ def completed(data: dict[str, Any], default: dict[str, Any]) -> dict[str, Any]:
 
 def load(checkout: str, source: str, out: str) -> None:
     """Add OneTrainer HEAD's outputs to generated configs; write them gzipped."""
+    random.seed(0)  # what HEAD draws (uuids, concept seeds) for keys a file lacks
     onetrainer(checkout)
     train_config = importlib.import_module("modules.util.config.TrainConfig").TrainConfig
     generated = json.loads(Path(source).read_text())
