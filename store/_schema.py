@@ -29,13 +29,17 @@ from functools import cached_property
 from typing import Any, TypeAlias
 
 import pydantic
-from pydantic import BaseModel, SecretStr, TypeAdapter
+from pydantic import BaseModel, GetCoreSchemaHandler, SecretStr, TypeAdapter
+from pydantic_core import core_schema
 
 from store._errors import SchemaError
 from store._paths import flatten, sections_of, unflatten
 from store._records import encode
 
 Flat: TypeAlias = dict[str, Any]
+
+VERSION_KEY = "__version"
+"""The key that carries a config's version in files and in the elements of a `SectionList`."""
 
 _notes: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("notes", default=None)
 
@@ -107,6 +111,46 @@ class Upcaster:
     steps: Sequence[Step]
 
 
+@dataclass(frozen=True, eq=False)
+class SectionList:
+    """Marks a field holding a list of configs that have versions of their own.
+
+    `items: Annotated[list[Item], SectionList(ITEMS)] = []`, where `ITEMS` is a `Schema`
+    whose newest model is `Item`. Each element is upcast from its own version (its
+    `"__version"` key; without one, the newest) to the newest, as a run is: fields it lacks
+    take their defaults and keys its version does not have are dropped with a warning.
+    """
+
+    schema: Schema
+
+    def upcast(self, value: Any) -> Any:
+        """Every element of a list brought to the newest version; anything else unchanged."""
+        return [self._element(item) for item in value] if isinstance(value, list) else value
+
+    def _element(self, item: Any) -> Any:
+        """One element at the newest version (as given if its version is unknown)."""
+        version = item.get(VERSION_KEY, self.schema.latest) if isinstance(item, dict) else None
+        if (
+            isinstance(version, bool)
+            or not isinstance(version, int)
+            or not self.schema.knows(version)
+        ):
+            return item
+        shape = self.schema.version(version)
+        given = flatten({k: v for k, v in item.items() if k != VERSION_KEY}, shape.leaves)
+        for path in sorted(given.keys() - shape.leaves.keys()):
+            warn(f"{self.schema.name} {path}: {given.pop(path)!r} dropped: no such field")
+        values = {**shape.default_values, **given}
+        self.schema.upcast(values, dict.fromkeys(given, 0), version, self.schema.latest)
+        return unflatten(values)
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        """Validation upcasts the elements first, then checks them against the newest model."""
+        return core_schema.no_info_before_validator_function(self.upcast, handler(source))
+
+
 @dataclass(frozen=True)
 class Leaf:
     """One field of a schema version: its default, its type's name and its validator."""
@@ -116,10 +160,28 @@ class Leaf:
     adapter: TypeAdapter[Any] | None = None
     secret: bool = False
     text: bool = False
+    elements: SectionList | None = None
 
 
 def _is_section(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _section_list(model: type[BaseModel], name: str, info: Any) -> SectionList | None:
+    """A field's `SectionList` marker, checked against the field's `list[Model]` type."""
+    markers = [m for m in info.metadata if isinstance(m, SectionList)]
+    if not markers:
+        return None
+    union = typing.get_origin(info.annotation) in (typing.Union, types.UnionType)
+    members = typing.get_args(info.annotation) if union else (info.annotation,)
+    lists = [m for m in members if typing.get_origin(m) is list]
+    element = typing.get_args(lists[0])[0] if len(lists) == 1 else None
+    if element is not markers[0].schema.model:
+        raise SchemaError(
+            f"{model.__name__}.{name}: a SectionList of schema {markers[0].schema.name!r} "
+            f"needs the type list[{markers[0].schema.model.__name__}]"
+        )
+    return markers[0]
 
 
 def _type_name(annotation: Any) -> str:
@@ -165,6 +227,7 @@ def _model_leaves(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[st
                 adapter,
                 secret,
                 info.annotation in (str, SecretStr),
+                _section_list(model, name, info),
             ),
         )
 
@@ -250,6 +313,9 @@ class Schema:
             leaves = version.leaves
             parts.append([version.number, sorted((p, leaves[p].type_name) for p in leaves)])
             parts.append(json.dumps(version.default_values, sort_keys=True, default=repr))
+            parts.extend(
+                leaf.elements.schema.fingerprint for leaf in leaves.values() if leaf.elements
+            )
             if version.model is not None:  # constraints too: a cached config must still hold
                 parts.append(json.dumps(version.model.model_json_schema(), sort_keys=True))
         for upcaster in self.upcasters:
@@ -399,6 +465,8 @@ def _apply(
     for path, leaf in leaves.items():
         if path not in values:
             values[path] = leaf.default
+        elif leaf.elements is not None:
+            values[path] = leaf.elements.upcast(values[path])
     stray = values.keys() - leaves.keys()
     if stray:
         raise SchemaError(

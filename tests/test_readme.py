@@ -21,7 +21,9 @@ def python_block(heading: str) -> str:
     return found.group(1)
 
 
-@pytest.mark.parametrize("heading", ["## The Python API", "## Schemas and upcasters"])
+@pytest.mark.parametrize(
+    "heading", ["## The Python API", "## Schemas and upcasters", "### Lists of versioned sections"]
+)
 def test_a_python_example_runs(
     heading: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,7 +7,9 @@ the defaults are worked out from them).
     python tools/generate_onetrainer.py /work/shared/onetrainer-presets
 
 Field types are inferred from every v11-shaped file in the data (defaults, HEAD outputs,
-presets); enum-like fields get a `Literal` of OneTrainer's enum values plus every value seen.
+presets); enum-like fields get a `Literal` of HEAD's enum members
+(`generated/enums@23df3832.json`), and the elements of `concepts` and `samples` their own
+models (`generated/list_element_defaults@23df3832.json`).
 """
 
 from __future__ import annotations
@@ -16,148 +18,15 @@ import json
 import subprocess
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from store._paths import flatten
+
+VERSION = "__version"
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "store" / "_onetrainer"
 VERSIONS = ["v0-trainargs", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"]
-
-ENUMS: dict[str, list[str]] = {
-    "TrainingMethod": ["FINE_TUNE", "LORA", "EMBEDDING", "FINE_TUNE_VAE"],
-    "ModelType": [
-        "STABLE_DIFFUSION_15",
-        "STABLE_DIFFUSION_15_INPAINTING",
-        "STABLE_DIFFUSION_20",
-        "STABLE_DIFFUSION_20_BASE",
-        "STABLE_DIFFUSION_20_INPAINTING",
-        "STABLE_DIFFUSION_20_DEPTH",
-        "STABLE_DIFFUSION_21",
-        "STABLE_DIFFUSION_21_BASE",
-        "STABLE_DIFFUSION_3",
-        "STABLE_DIFFUSION_35",
-        "STABLE_DIFFUSION_XL_10_BASE",
-        "STABLE_DIFFUSION_XL_10_BASE_INPAINTING",
-        "WUERSTCHEN_2",
-        "STABLE_CASCADE_1",
-        "PIXART_ALPHA",
-        "PIXART_SIGMA",
-        "FLUX_DEV_1",
-        "FLUX_FILL_DEV_1",
-        "FLUX_2",
-        "SANA",
-        "HUNYUAN_VIDEO",
-        "HI_DREAM_FULL",
-        "CHROMA_1",
-        "QWEN",
-        "ANIMA",
-        "Z_IMAGE",
-        "ERNIE",
-    ],
-    "TimeUnit": ["EPOCH", "STEP", "SECOND", "MINUTE", "HOUR", "NEVER", "ALWAYS"],
-    "ConfigPart": ["NONE", "SETTINGS", "ALL"],
-    "GradientReducePrecision": [
-        "WEIGHT_DTYPE",
-        "FLOAT_32",
-        "WEIGHT_DTYPE_STOCHASTIC",
-        "FLOAT_32_STOCHASTIC",
-    ],
-    "DataType": [
-        "NONE",
-        "FLOAT_8",
-        "FLOAT_16",
-        "FLOAT_32",
-        "BFLOAT_16",
-        "TFLOAT_32",
-        "INT_8",
-        "NFLOAT_4",
-        "GGUF",
-    ],
-    # HEAD has no CKPT: OneTrainer falls back to the default for it.
-    "ModelFormat": ["DIFFUSERS", "SAFETENSORS", "LEGACY_SAFETENSORS", "LEGACY_LORA", "INTERNAL"],
-    "LearningRateScheduler": [
-        "CONSTANT",
-        "LINEAR",
-        "COSINE",
-        "COSINE_WITH_RESTARTS",
-        "COSINE_WITH_HARD_RESTARTS",
-        "REX",
-        "ADAFACTOR",
-        "CUSTOM",
-    ],
-    "EMAMode": ["OFF", "GPU", "CPU"],
-    # HEAD has no XFORMERS: OneTrainer falls back to the default for it.
-    "AttentionMechanism": ["SDP", "FLASH", "SPLIT", "FLASH_SPLIT"],
-    "LossWeight": ["CONSTANT", "P2", "MIN_SNR_GAMMA", "DEBIASED_ESTIMATION", "SIGMA"],
-    "LossScaler": [
-        "NONE",
-        "BATCH",
-        "GLOBAL_BATCH",
-        "GRADIENT_ACCUMULATION",
-        "BOTH",
-        "GLOBAL_BOTH",
-    ],
-    "TimestepDistribution": [
-        "UNIFORM",
-        "SIGMOID",
-        "LOGIT_NORMAL",
-        "HEAVY_TAIL",
-        "COS_MAP",
-        "INVERTED_PARABOLA",
-    ],
-    "PeftType": ["LORA", "LOHA", "OFT_2", "LOKR"],
-    "Optimizer": [
-        "ADAGRAD",
-        "ADAGRAD_8BIT",
-        "ADAM",
-        "ADAM_8BIT",
-        "ADAMW",
-        "ADAMW_8BIT",
-        "ADAMW_ADV",
-        "AdEMAMix",
-        "AdEMAMix_8BIT",
-        "SIMPLIFIED_AdEMAMix",
-        "ADOPT",
-        "ADOPT_ADV",
-        "LAMB",
-        "LAMB_8BIT",
-        "LARS",
-        "LARS_8BIT",
-        "LION",
-        "LION_8BIT",
-        "LION_ADV",
-        "RMSPROP",
-        "RMSPROP_8BIT",
-        "SGD",
-        "SGD_8BIT",
-        "SCHEDULE_FREE_ADAMW",
-        "SCHEDULE_FREE_SGD",
-        "DADAPT_ADA_GRAD",
-        "DADAPT_ADAM",
-        "DADAPT_ADAN",
-        "DADAPT_LION",
-        "DADAPT_SGD",
-        "PRODIGY",
-        "PRODIGY_PLUS_SCHEDULE_FREE",
-        "PRODIGY_ADV",
-        "LION_PRODIGY_ADV",
-        "ADAFACTOR",
-        "CAME",
-        "CAME_8BIT",
-        "ADABELIEF",
-        "TIGER",
-        "AIDA",
-        "YOGI",
-    ],
-    "ImageFormat": ["PNG", "JPG"],
-    "VideoFormat": ["PNG_IMAGE_SEQUENCE", "JPG_IMAGE_SEQUENCE", "MP4"],
-    "AudioFormat": ["MP3"],
-    "CloudType": ["RUNPOD", "LINUX"],
-    "CloudFileSync": ["FABRIC_SFTP", "NATIVE_SCP"],
-    "CloudAction": ["NONE", "STOP", "DELETE"],
-}
-ENUMS["LearningRateScaler"] = ENUMS["LossScaler"]
 
 ENUM_FIELDS = {
     "training_method": "TrainingMethod",
@@ -179,19 +48,39 @@ ENUM_FIELDS = {
     "sample_audio_format": "AudioFormat",
     "cloud.type": "CloudType",
     "cloud.file_sync": "CloudFileSync",
+    "concepts.type": "ConceptType",
+    "concepts.balancing_strategy": "BalancingStrategy",
+    "samples.noise_scheduler": "NoiseScheduler",
 }
 ENUM_SUFFIXES = {"_unit": "TimeUnit", "dtype": "DataType", "on_finish": "CloudAction"}
 ENUM_SUFFIXES.update({"on_error": "CloudAction"})
 
 # Fields OneTrainer declares nullable although their v11 default is not null.
-NULLABLE = {"clip_grad_norm", "text_encoder_sequence_length", "text_encoder_2_sequence_length"}
+NULLABLE = {
+    "clip_grad_norm",
+    "text_encoder_sequence_length",
+    "text_encoder_2_sequence_length",
+    "token_count",
+    "scheduler_params",
+}
 # Fields whose v11 default is null: their OneTrainer type (float unless listed).
 NULL_TYPES = {
     "int": "initial_accumulator_value log_every min_8bit_size quant_block_size optim_bits "
     "percentile_clipping k n_sma_threshold slice_p prodigy_steps beta1_warmup ns_steps "
-    "ortho_rank stop_training_after token_count",
+    "ortho_rank stop_training_after token_count text_encoder_1_sequence_length "
+    "text_encoder_2_sequence_length",
     "str": "muon_hidden_layers custom_learning_rate_scheduler cache_dir",
-    "list[Any]": "concepts samples",
+}
+# List fields whose elements are OneTrainer config objects: element class, `SectionList`.
+ELEMENT_LISTS = {
+    "concepts": ("ConceptConfig", "CONCEPTS"),
+    "samples": ("SampleConfig", "SAMPLES"),
+    "additional_embeddings": ("EmbeddingConfig", "EMBEDDINGS"),
+}
+ELEMENT_SCHEMAS = {
+    "CONCEPTS": "concept_schema(ConceptConfig)",
+    "SAMPLES": 'element_schema("sample", SampleConfig)',
+    "EMBEDDINGS": 'element_schema("embedding", EmbeddingConfig)',
 }
 SECRETS = {"huggingface_token", "api_key", "password"}
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
@@ -204,6 +93,10 @@ CLASS_NAMES = {
     "cloud": "CloudConfig",
     "secrets": "SecretsConfig",
     "secrets.cloud": "CloudSecretsConfig",
+    "concepts": "ConceptConfig",
+    "concepts.image": "ConceptImageConfig",
+    "concepts.text": "ConceptTextConfig",
+    "samples": "SampleConfig",
 }
 PART_CLASS = "ModelPartConfig"
 PART_TEMPLATE = "vae"
@@ -229,27 +122,24 @@ def strip_versions(value: Any) -> Any:
     return value
 
 
-def flatten(dump: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Dotted leaf paths of a OneTrainer dump; nested config objects are sections."""
+def dump_leaves(dump: dict[str, Any], prefix: str = "") -> set[str]:
+    """The dicts of a dump that are leaves: all but nested config objects (with `__version`)."""
+    found = set()
     for key, value in dump.items():
-        if key == "__version":
-            continue
         if is_section(value):
-            yield from flatten(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", strip_versions(value)
+            found |= dump_leaves(value, f"{prefix}{key}.")
+        elif isinstance(value, dict):
+            found.add(f"{prefix}{key}")
+    return found
 
 
-def flatten_sections(dump: dict[str, Any], default: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    """Like `flatten`, for partial files whose nested objects lack `__version`."""
-    for key, value in dump.items():
-        if key == "__version":
-            continue
-        if isinstance(value, dict) and is_section(default.get(key)):
-            for name, leaf in flatten_sections(value, default[key]):
-                yield f"{key}.{name}", leaf
-        else:
-            yield key, value
+def dump_values(dump: dict[str, Any], leaves: set[str]) -> dict[str, Any]:
+    """The flat `{path: value}` of a dump, without `__version` keys."""
+    return {
+        path: strip_versions(value)
+        for path, value in flatten(dump, leaves).items()
+        if path.rpartition(".")[2] != VERSION
+    }
 
 
 def class_of(section: str) -> str:
@@ -265,14 +155,23 @@ def observed_values(data: Path) -> dict[tuple[str, str], list[Any]]:
         *data.glob("training_presets/**/*.json"),
         data / "generated" / "default_TrainConfig@v11.json",
     ]
-    default = json.loads(files[-1].read_text())
+    leaves = dump_leaves(json.loads(files[-1].read_text()))
     seen: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for file in files:
-        dump = json.loads(file.read_text())
-        for path, value in flatten_sections(dump, default):
+        for path, value in dump_values(json.loads(file.read_text()), leaves).items():
             section, _, name = path.rpartition(".")
             seen[(class_of(section), name)].append(value)
+    for name, element in element_defaults(data).items():
+        for path, value in dump_values(element, dump_leaves(element)).items():
+            section, _, field = f"{name}.{path}".rpartition(".")
+            seen[(class_of(section), field)].append(value)
     return seen
+
+
+def element_defaults(data: Path) -> dict[str, dict[str, Any]]:
+    """HEAD's defaults of the config objects in `concepts` and `samples`, by list field."""
+    found = json.loads((data / "generated" / "list_element_defaults@23df3832.json").read_text())
+    return {"concepts": found["ConceptConfig"], "samples": found["SampleConfig"]}
 
 
 def enum_of(path: str) -> str | None:
@@ -302,18 +201,22 @@ def scalar_type(name: str, values: list[Any]) -> str:
     return "str"
 
 
-def annotation(cls: str, path: str, values: list[Any], enums: dict[str, set[str]]) -> str:
+def annotation(cls: str, path: str, values: list[Any], enums: set[str]) -> str:
     """The annotation of one field."""
     name = path.rpartition(".")[2]
     if name in SECRETS:
         return "SecretStr"
     if (cls, name) == ("CloudSecretsConfig", "port"):
         return "Port"
+    if name in ELEMENT_LISTS:
+        element, marker = ELEMENT_LISTS[name]
+        nullable = " | None" if None in values else ""
+        return f"Annotated[list[{element}]{nullable}, {marker}]"
     if name == "growth_rate":
         return "InfFloat | None"
     enum = enum_of(path)
     if enum is not None:
-        enums[enum].update(v for v in values if isinstance(v, str))
+        enums.add(enum)
         base = enum
     else:
         base = scalar_type(name, values)
@@ -327,8 +230,8 @@ def default_of(path: str, value: Any) -> Any:
         return ZERO_UUID
     if path == "train_device":
         return "cuda"
-    if path == "secrets.cloud.port":
-        return str(value)
+    if path == "concepts.seed":
+        return 0
     return value
 
 
@@ -351,7 +254,7 @@ class ModelWriter:
     def __init__(self, default: dict[str, Any], seen: dict[tuple[str, str], list[Any]]) -> None:
         self.default = default
         self.seen = seen
-        self.enums: dict[str, set[str]] = defaultdict(set)
+        self.enums: set[str] = set()
         self.classes: dict[str, tuple[str, list[str]]] = {}
         self.class_defaults: dict[str, dict[str, str]] = {}
 
@@ -397,17 +300,21 @@ class ModelWriter:
         self.classes[name] = (base, lines)
         return name
 
-    def render(self) -> str:
-        """The whole module text."""
+    def render(self, elements: dict[str, dict[str, Any]], enums: dict[str, list[str]]) -> str:
+        """The whole module text; `elements` are the defaults of the list elements by field."""
+        for name, dump in elements.items():
+            self.section(name, dump)
         self.classes["TrainConfig"] = (
             "BaseModel",
             self.field_lines("TrainConfig", "", self.default),
         )
         out = [HEADER]
-        for enum, values in sorted(self.enums.items()):
-            members = list(dict.fromkeys([*ENUMS[enum], *sorted(values)]))
-            out.append(f"{enum} = Literal[{', '.join(repr(v) for v in members)}]")
+        for enum in sorted(self.enums):
+            out.append(f"{enum} = Literal[{', '.join(repr(v) for v in enums[enum])}]")
         for cls, (base, lines) in self.classes.items():
+            if cls == "TrainConfig":
+                out.append("\n")
+                out.extend(f"{name} = SectionList({fn})" for name, fn in ELEMENT_SCHEMAS.items())
             doc = DOCS.get(cls, f"OneTrainer's `{cls}`.")
             out.append(f'\n\nclass {cls}({base}):\n    """{doc}"""\n')
             if base == "BaseModel":
@@ -417,6 +324,8 @@ class ModelWriter:
 
 
 DOCS = {
+    "ConceptConfig": "OneTrainer's `ConceptConfig` (version 2); `seed` fixed here, random there.",
+    "SampleConfig": "OneTrainer's `SampleConfig` (version 0), as a config without a model type.",
     "TrainConfig": "OneTrainer's `TrainConfig` at config version 11 (OneTrainer 23df3832).",
     "DenoiserPartConfig": "A denoiser part (unet, prior, transformer): no training limit.",
     "UnconditionalTransformerConfig": "The unconditional transformer: not trained by default.",
@@ -434,15 +343,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from store._onetrainer._elements import concept_schema, element_schema
+from store._schema import SectionList
 
 # OneTrainer str()s a number given for a text field (old presets: `"resolution": 512`).
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, coerce_numbers_to_str=True)
 
 # OneTrainer saves an infinite float as the string "inf"; the store refuses real infinities.
 InfFloat = float | Literal["inf", "-inf"]
-# OneTrainer declares the port `str` but defaults it to the int 0 and str()s it on load.
-Port = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)]
+# OneTrainer declares the port `str` but defaults it to the int 0; a port it reads is str()ed.
+Port = Literal[0] | str
 '''
 
 
@@ -453,7 +365,7 @@ def write_defaults(data: Path) -> None:
     flat: dict[str, dict[str, Any]] = {}
     for folder in VERSIONS:
         dump = json.loads((data / "fulldumps" / folder / "default.json").read_text())
-        flat[folder] = dict(flatten(dump))
+        flat[folder] = dump_values(dump, dump_leaves(dump))
     flat["v0"] = {**flat.pop("v0"), **flat.pop("v0-trainargs")}
     for name, values in flat.items():
         (out / f"{name}.json").write_text(json.dumps(values, indent=1) + "\n")
@@ -463,7 +375,10 @@ def main(data: Path) -> None:
     """Regenerate everything, then format the model with ruff."""
     default = json.loads((data / "generated" / "default_TrainConfig@v11.json").read_text())
     model = PACKAGE / "_model.py"
-    model.write_text(ModelWriter(default, observed_values(data)).render())
+    enums = json.loads((data / "generated" / "enums@23df3832.json").read_text())
+    members = {name: enum["members"] for name, enum in enums.items()}
+    writer = ModelWriter(default, observed_values(data))
+    model.write_text(writer.render(element_defaults(data), members))
     write_defaults(data)
     subprocess.run(["ruff", "format", str(model)], check=True)
 

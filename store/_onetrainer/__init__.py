@@ -5,7 +5,10 @@ OneTrainer's own dumps (`defaults/v<k>.json`), each defaulting to what OneTraine
 file that lacks it (`_upcasters.defaults`). Version 0 covers both unversioned shapes:
 TrainArgs (`optimizer` a name plus flat `optimizer_*` keys) and the 2-day TrainConfig
 (`optimizer` a dict plus `optimizer_defaults`, `concepts`, `samples`); its leaves are the
-union, and upcaster 0->1 tells them apart by the type of `optimizer`.
+union, and upcaster 0->1 tells them apart by the type of `optimizer`. The elements of
+`concepts`, `samples` and `additional_embeddings` are versioned configs of their own
+(`_elements.py`), and upcaster 10->11 ends by reading every value as OneTrainer 11's
+`from_dict` does (`_reading.py`).
 """
 
 from __future__ import annotations

@@ -7,15 +7,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from store._onetrainer._model import OptimizerConfig, TrainConfig
-from store._schema import warn
+from store._onetrainer._model import (
+    CONCEPTS,
+    EMBEDDINGS,
+    SAMPLES,
+    OptimizerConfig,
+    TrainConfig,
+)
+from store._schema import VERSION_KEY, SectionList, warn
 
 CONFIG_VERSION = 11
-CONCEPT_VERSION = 2
 CREDENTIALS = ("huggingface_token", "cloud.api_key", "cloud.password")
-# List/dict leaves that hold OneTrainer config objects, and those objects' `__version`.
-OBJECT_LISTS = {"concepts": CONCEPT_VERSION, "samples": 0, "additional_embeddings": 0}
-CONCEPT_PARTS = ("image", "text")
+# The lists of OneTrainer config objects; an element without `__version` is at version 0.
+ELEMENT_LISTS = {"concepts": CONCEPTS, "samples": SAMPLES, "additional_embeddings": EMBEDDINGS}
 
 
 def _strip_versions(value: Any) -> Any:
@@ -40,12 +44,30 @@ def _drop_credentials(data: dict[str, Any]) -> None:
             warn(f"secrets.{path}: a credential is never stored; dropped from the file")
 
 
+def _element_in(item: Any) -> Any:
+    """A list element as the store reads it: its own `__version` (missing: 0) kept."""
+    if not isinstance(item, dict):
+        return item
+    return {VERSION_KEY: item.get(VERSION_KEY, 0), **_strip_versions(item)}
+
+
+def _port_as_text(data: dict[str, Any]) -> None:
+    """OneTrainer str()s a port it reads from a file (only its untouched default is the int 0)."""
+    cloud = data.get("secrets", {}).get("cloud") if isinstance(data.get("secrets"), dict) else None
+    if isinstance(cloud, dict) and "port" in cloud:
+        cloud["port"] = str(cloud["port"])
+
+
 def import_hook(data: dict[str, Any]) -> dict[str, Any]:
-    """OneTrainer file -> store shape: nested `__version` keys and credentials removed."""
-    stripped = _strip_versions({k: v for k, v in data.items() if k != "__version"})
+    """OneTrainer file -> store shape: `__version` only where the store reads it, no credentials."""
+    stripped = _strip_versions({k: v for k, v in data.items() if k != VERSION_KEY})
+    for key in ELEMENT_LISTS.keys() & data.keys():
+        if isinstance(data[key], list):
+            stripped[key] = [_element_in(item) for item in data[key]]
     _drop_credentials(stripped)
-    if "__version" in data:
-        stripped["__version"] = data["__version"]
+    _port_as_text(stripped)
+    if VERSION_KEY in data:
+        stripped[VERSION_KEY] = data[VERSION_KEY]
     return typing.cast(dict[str, Any], stripped)
 
 
@@ -68,14 +90,10 @@ def _versioned(model: type[BaseModel], data: dict[str, Any], version: int) -> di
     return out
 
 
-def _object(value: Any, version: int) -> Any:
-    """One element of a list of OneTrainer config objects, tagged with its `__version`."""
-    if not isinstance(value, dict):
-        return value
-    out = {"__version": version, **value}
-    if version == CONCEPT_VERSION:
-        out.update({k: {"__version": 0, **v} for k, v in value.items() if k in CONCEPT_PARTS})
-    return out
+def _element_out(elements: SectionList, item: Any) -> Any:
+    """One element of a list of OneTrainer config objects, as OneTrainer writes it."""
+    schema = elements.schema
+    return _versioned(schema.model, item, schema.latest) if isinstance(item, dict) else item
 
 
 def _complete_optimizer(settings: Any) -> Any:
@@ -89,9 +107,9 @@ def _complete_optimizer(settings: Any) -> Any:
 def export_hook(data: dict[str, Any]) -> dict[str, Any]:
     """Effective config -> the file OneTrainer 11 loads (`__version` keys where it writes them)."""
     out = _versioned(TrainConfig, data, CONFIG_VERSION)
-    for key, version in OBJECT_LISTS.items():
+    for key, elements in ELEMENT_LISTS.items():
         if isinstance(out.get(key), list):
-            out[key] = [_object(item, version) for item in out[key]]
+            out[key] = [_element_out(elements, item) for item in out[key]]
     if isinstance(out.get("optimizer_defaults"), dict):
         out["optimizer_defaults"] = {
             name: _complete_optimizer(settings)

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from store._onetrainer._elements import concept_schema, element_schema
+from store._schema import SectionList
 
 # OneTrainer str()s a number given for a text field (old presets: `"resolution": 512`).
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, coerce_numbers_to_str=True)
 
 # OneTrainer saves an infinite float as the string "inf"; the store refuses real infinities.
 InfFloat = float | Literal["inf", "-inf"]
-# OneTrainer declares the port `str` but defaults it to the int 0 and str()s it on load.
-Port = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)]
+# OneTrainer declares the port `str` but defaults it to the int 0; a port it reads is str()ed.
+Port = Literal[0] | str
 
-AttentionMechanism = Literal["SDP", "FLASH", "SPLIT", "FLASH_SPLIT", "CUDNN"]
+AttentionMechanism = Literal["SDP", "FLASH", "CUDNN", "FLEX"]
 AudioFormat = Literal["MP3"]
+BalancingStrategy = Literal["REPEATS", "SAMPLES"]
 CloudAction = Literal["NONE", "STOP", "DELETE"]
 CloudFileSync = Literal["FABRIC_SFTP", "NATIVE_SCP"]
 CloudType = Literal["RUNPOD", "LINUX"]
+ConceptType = Literal["STANDARD", "VALIDATION", "PRIOR_PREDICTION"]
 ConfigPart = Literal["NONE", "SETTINGS", "ALL"]
 DataType = Literal[
     "NONE",
@@ -29,8 +34,13 @@ DataType = Literal[
     "TFLOAT_32",
     "INT_8",
     "NFLOAT_4",
-    "GGUF",
+    "FLOAT_W8A8",
     "INT_W8A8",
+    "FLOAT_W8A8_COMPRESSED",
+    "INT_W8A8_COMPRESSED",
+    "GGUF",
+    "GGUF_A8_FLOAT",
+    "GGUF_A8_INT",
 ]
 EMAMode = Literal["OFF", "GPU", "CPU"]
 GradientReducePrecision = Literal[
@@ -56,15 +66,17 @@ LossScaler = Literal[
 LossWeight = Literal["CONSTANT", "P2", "MIN_SNR_GAMMA", "DEBIASED_ESTIMATION", "SIGMA"]
 ModelFormat = Literal[
     "DIFFUSERS",
-    "SAFETENSORS",
-    "LEGACY_SAFETENSORS",
-    "LEGACY_LORA",
-    "INTERNAL",
-    "COMFY_LORA",
-    "DIFFUSERS_LORA",
-    "KOHYA_LORA",
     "ORIGINAL_SINGLE_FILE",
     "ORIGINAL_TRANSFORMER",
+    "COMFY_TRANSFORMER",
+    "LEGACY_SAFETENSORS",
+    "DIFFUSERS_LORA",
+    "KOHYA_LORA",
+    "ORIGINAL_LORA",
+    "COMFY_LORA",
+    "LEGACY_LORA",
+    "SAFETENSORS",
+    "INTERNAL",
 ]
 ModelType = Literal[
     "STABLE_DIFFUSION_15",
@@ -92,10 +104,22 @@ ModelType = Literal[
     "CHROMA_1",
     "QWEN",
     "ANIMA",
+    "KREA_2",
     "Z_IMAGE",
     "ERNIE",
     "IDEOGRAM_4",
-    "KREA_2",
+]
+NoiseScheduler = Literal[
+    "DDIM",
+    "EULER",
+    "EULER_A",
+    "DPMPP",
+    "DPMPP_SDE",
+    "UNIPC",
+    "EULER_KARRAS",
+    "DPMPP_KARRAS",
+    "DPMPP_SDE_KARRAS",
+    "UNIPC_KARRAS",
 ]
 Optimizer = Literal[
     "ADAGRAD",
@@ -107,7 +131,6 @@ Optimizer = Literal[
     "ADAMW_ADV",
     "AdEMAMix",
     "AdEMAMix_8BIT",
-    "SIMPLIFIED_AdEMAMix",
     "ADOPT",
     "ADOPT_ADV",
     "LAMB",
@@ -121,6 +144,7 @@ Optimizer = Literal[
     "RMSPROP_8BIT",
     "SGD",
     "SGD_8BIT",
+    "SIGNSGD_ADV",
     "SCHEDULE_FREE_ADAMW",
     "SCHEDULE_FREE_SGD",
     "DADAPT_ADA_GRAD",
@@ -131,10 +155,12 @@ Optimizer = Literal[
     "PRODIGY",
     "PRODIGY_PLUS_SCHEDULE_FREE",
     "PRODIGY_ADV",
-    "LION_PRODIGY_ADV",
     "ADAFACTOR",
     "CAME",
     "CAME_8BIT",
+    "MUON",
+    "MUON_ADV",
+    "ADAMUON_ADV",
     "ADABELIEF",
     "TIGER",
     "AIDA",
@@ -143,10 +169,108 @@ Optimizer = Literal[
 PeftType = Literal["LORA", "LOHA", "OFT_2", "LOKR"]
 TimeUnit = Literal["EPOCH", "STEP", "SECOND", "MINUTE", "HOUR", "NEVER", "ALWAYS"]
 TimestepDistribution = Literal[
-    "UNIFORM", "SIGMOID", "LOGIT_NORMAL", "HEAVY_TAIL", "COS_MAP", "INVERTED_PARABOLA"
+    "UNIFORM", "SIGMOID", "LOGIT_NORMAL", "HEAVY_TAIL", "COS_MAP", "INVERTED_PARABOLA", "BETA"
 ]
 TrainingMethod = Literal["FINE_TUNE", "LORA", "EMBEDDING", "FINE_TUNE_VAE"]
 VideoFormat = Literal["PNG_IMAGE_SEQUENCE", "JPG_IMAGE_SEQUENCE", "MP4"]
+
+
+class ConceptImageConfig(BaseModel):
+    """OneTrainer's `ConceptImageConfig`."""
+
+    model_config = _STRICT
+    enable_crop_jitter: bool = True
+    enable_random_flip: bool = False
+    enable_fixed_flip: bool = False
+    enable_random_rotate: bool = False
+    enable_fixed_rotate: bool = False
+    random_rotate_max_angle: float = 0.0
+    enable_random_brightness: bool = False
+    enable_fixed_brightness: bool = False
+    random_brightness_max_strength: float = 0.0
+    enable_random_contrast: bool = False
+    enable_fixed_contrast: bool = False
+    random_contrast_max_strength: float = 0.0
+    enable_random_saturation: bool = False
+    enable_fixed_saturation: bool = False
+    random_saturation_max_strength: float = 0.0
+    enable_random_hue: bool = False
+    enable_fixed_hue: bool = False
+    random_hue_max_strength: float = 0.0
+    enable_resolution_override: bool = False
+    resolution_override: str = "512"
+    enable_random_circular_mask_shrink: bool = False
+    enable_random_mask_rotate_crop: bool = False
+
+
+class ConceptTextConfig(BaseModel):
+    """OneTrainer's `ConceptTextConfig`."""
+
+    model_config = _STRICT
+    prompt_source: str = "sample"
+    prompt_path: str = ""
+    enable_tag_shuffling: bool = False
+    tag_delimiter: str = ","
+    keep_tags_count: int = 1
+    tag_dropout_enable: bool = False
+    tag_dropout_mode: str = "FULL"
+    tag_dropout_probability: float = 0.0
+    tag_dropout_special_tags_mode: str = "NONE"
+    tag_dropout_special_tags: str = ""
+    tag_dropout_special_tags_regex: bool = False
+    caps_randomize_enable: bool = False
+    caps_randomize_mode: str = "capslock, title, first, random"
+    caps_randomize_probability: float = 0.0
+    caps_randomize_lowercase: bool = False
+
+
+class ConceptConfig(BaseModel):
+    """OneTrainer's `ConceptConfig` (version 2); `seed` fixed here, random there."""
+
+    model_config = _STRICT
+    image: ConceptImageConfig = ConceptImageConfig()
+    text: ConceptTextConfig = ConceptTextConfig()
+    name: str = ""
+    path: str = ""
+    seed: int = 0
+    enabled: bool = True
+    type: ConceptType = "STANDARD"
+    include_subdirectories: bool = False
+    image_variations: int = 1
+    text_variations: int = 1
+    balancing: float = 1.0
+    balancing_strategy: BalancingStrategy = "REPEATS"
+    loss_weight: float = 1.0
+    concept_stats: dict[str, Any] = {}
+
+
+class SampleConfig(BaseModel):
+    """OneTrainer's `SampleConfig` (version 0), as a config without a model type."""
+
+    model_config = _STRICT
+    enabled: bool = True
+    prompt: str = ""
+    negative_prompt: str = ""
+    height: int = 512
+    width: int = 512
+    frames: int = 1
+    length: float = 10.0
+    seed: int = 42
+    random_seed: bool = False
+    diffusion_steps: int = 30
+    cfg_scale: float = 7.0
+    noise_scheduler: NoiseScheduler = "DDIM"
+    text_encoder_1_layer_skip: int = 0
+    text_encoder_1_sequence_length: int | None = None
+    text_encoder_2_layer_skip: int = 0
+    text_encoder_2_sequence_length: int | None = None
+    text_encoder_3_layer_skip: int = 0
+    text_encoder_4_layer_skip: int = 0
+    transformer_attention_mask: bool = False
+    force_last_timestep: bool = False
+    sample_inpainting: bool = False
+    base_image_path: str = ""
+    mask_image_path: str = ""
 
 
 class ModelPartConfig(BaseModel):
@@ -211,7 +335,7 @@ class EmbeddingConfig(BaseModel):
     train: bool = True
     stop_training_after: int | None = None
     stop_training_after_unit: TimeUnit = "NEVER"
-    token_count: int = 1
+    token_count: int | None = 1
     initial_embedding_text: str = "*"
     is_output_embedding: bool = False
 
@@ -367,7 +491,7 @@ class CloudSecretsConfig(BaseModel):
     api_key: SecretStr = SecretStr("")
     id: str = ""
     host: str = ""
-    port: Port = "0"
+    port: Port = 0
     user: str = "root"
     key_file: str = ""
     password: SecretStr = SecretStr("")
@@ -379,6 +503,11 @@ class SecretsConfig(BaseModel):
     model_config = _STRICT
     huggingface_token: SecretStr = SecretStr("")
     cloud: CloudSecretsConfig = CloudSecretsConfig()
+
+
+CONCEPTS = SectionList(concept_schema(ConceptConfig))
+SAMPLES = SectionList(element_schema("sample", SampleConfig))
+EMBEDDINGS = SectionList(element_schema("embedding", EmbeddingConfig))
 
 
 class TrainConfig(BaseModel):
@@ -417,13 +546,13 @@ class TrainConfig(BaseModel):
     force_circular_padding: bool = False
     compile: bool = False
     concept_file_name: str = "training_concepts/concepts.json"
-    concepts: list[Any] | None = None
+    concepts: Annotated[list[ConceptConfig] | None, CONCEPTS] = None
     aspect_ratio_bucketing: bool = True
     latent_caching: bool = True
     clear_cache_before_training: bool = True
     learning_rate_scheduler: LearningRateScheduler = "CONSTANT"
     custom_learning_rate_scheduler: str | None = None
-    scheduler_params: list[Any] = []
+    scheduler_params: list[Any] | None = []
     learning_rate: float = 3e-06
     learning_rate_warmup_steps: float = 200.0
     learning_rate_cycles: float = 1.0
@@ -501,7 +630,7 @@ class TrainConfig(BaseModel):
     embedding_learning_rate: float | None = None
     preserve_embedding_norm: bool = False
     embedding: EmbeddingConfig = EmbeddingConfig()
-    additional_embeddings: list[Any] = []
+    additional_embeddings: Annotated[list[EmbeddingConfig], EMBEDDINGS] = []
     embedding_weight_dtype: DataType = "FLOAT_32"
     cloud: CloudConfig = CloudConfig()
     peft_type: PeftType = "LORA"
@@ -527,7 +656,7 @@ class TrainConfig(BaseModel):
     optimizer: OptimizerConfig = OptimizerConfig()
     optimizer_defaults: dict[str, Any] = {}
     sample_definition_file_name: str = "training_samples/samples.json"
-    samples: list[Any] | None = None
+    samples: Annotated[list[SampleConfig] | None, SAMPLES] = None
     sample_after: int = 10
     sample_after_unit: TimeUnit = "MINUTE"
     sample_skip_first: int = 0

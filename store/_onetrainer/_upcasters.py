@@ -14,16 +14,12 @@ from __future__ import annotations
 
 import copy
 import functools
-import types
-import typing
-from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
-
 from store._onetrainer._defaults import NEWEST, dumped, paths
-from store._onetrainer._model import TrainConfig
-from store._schema import Convert, Rename, Step, Transform, Upcaster, warn
+from store._onetrainer._model import OptimizerConfig, TrainConfig
+from store._onetrainer._reading import fields, reading, section_entries
+from store._schema import Convert, Rename, SchemaVersion, Step, Transform, Upcaster, warn
 
 Nested = dict[str, Any]
 
@@ -49,18 +45,7 @@ SUPPLIED: dict[int, dict[str, Any]] = {
 @functools.cache
 def _v11_defaults() -> dict[str, Any]:
     """The flat defaults of the v11 model."""
-    flat: dict[str, Any] = {}
-    _flatten_model(TrainConfig(), "", flat)
-    return flat
-
-
-def _flatten_model(model: BaseModel, prefix: str, out: dict[str, Any]) -> None:
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        if isinstance(value, BaseModel):
-            _flatten_model(value, f"{prefix}{name}.", out)
-        else:
-            out[f"{prefix}{name}"] = model.model_dump(mode="json", include={name})[name]
+    return SchemaVersion(NEWEST, TrainConfig).default_values
 
 
 @functools.cache
@@ -167,6 +152,18 @@ _MODEL_KEYS = {
     "decoder_vqgan_weight_dtype": "decoder_vqgan.weight_dtype",
 }
 _EMBEDDING_KEYS = ("embedding_model_names", "token_count", "initial_embedding_text")
+# The parts migration 1 always creates, marked present by a field each has from v2 on.
+_CREATED = tuple(
+    f"{part}.weight_dtype"
+    for part in (
+        *_PART_KEYS,
+        "vae",
+        "effnet_encoder",
+        "decoder",
+        "decoder_text_encoder",
+        "decoder_vqgan",
+    )
+)
 
 
 def _part_steps() -> list[Step]:
@@ -180,11 +177,12 @@ def _part_steps() -> list[Step]:
 
 
 def _epoch_limits(data: Nested, present: set[str]) -> Nested:
-    """A flat `train_*_epochs` limit the file set counts in epochs (as migration 1)."""
+    """Migration 1 creates every part of `_CREATED`; a flat `train_*_epochs` counts in epochs."""
     for part in _PART_KEYS:
         if f"{part}.stop_training_after" in present:
             data[part]["stop_training_after_unit"] = "EPOCH"
             present.add(f"{part}.stop_training_after_unit")
+    present.update(_CREATED)
     return data
 
 
@@ -301,67 +299,15 @@ def _legacy_format(data: Nested, present: set[str]) -> Nested:
     return data
 
 
-def _migrate_concept(concept: Any) -> Any:
-    """ConceptConfig migrations 0, 1: `repeats` -> `balancing`, `validation_concept` -> `type`."""
-    if not isinstance(concept, dict):
-        return concept
-    migrated = dict(concept)
-    if "repeats" in migrated:
-        migrated["balancing"] = migrated.pop("repeats")
-    if "validation_concept" in migrated:
-        migrated["type"] = "VALIDATION" if migrated.pop("validation_concept") else "STANDARD"
-    return migrated
-
-
-def _migrate_concepts(concepts: Any) -> Any:
-    return [_migrate_concept(c) for c in concepts] if isinstance(concepts, list) else concepts
-
-
-def _literal_fields(model: type[BaseModel], prefix: str = "") -> dict[str, tuple[Any, ...]]:
-    """The allowed values of every enum-like (Literal, maybe nullable) leaf of `model`."""
-    found: dict[str, tuple[Any, ...]] = {}
-    for name, info in model.model_fields.items():
-        annotation = info.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            found.update(_literal_fields(annotation, f"{prefix}{name}."))
-        elif allowed := _literal_values(annotation):
-            found[f"{prefix}{name}"] = allowed
-    return found
-
-
-def _literal_values(annotation: Any) -> tuple[Any, ...]:
-    """The values of `Literal[...]` or `Literal[...] | None`; () for any other type."""
-    members = (
-        typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
+def _readings() -> list[Step]:
+    """OneTrainer 11 reads every value a v10 config hands it as its field's type (`_reading`)."""
+    handed = {*dumped(10), "async_offloading"}
+    steps = (
+        reading(path, annotation, default) for path, annotation, default in fields(TrainConfig)
     )
-    allowed: list[Any] = []
-    for member in members:
-        if member is type(None):
-            allowed.append(None)
-        elif typing.get_origin(member) is typing.Literal:
-            allowed.extend(typing.get_args(member))
-        else:
-            return ()
-    return tuple(allowed)
-
-
-def _fallback(allowed: tuple[Any, ...], default: Any) -> Callable[[Any], Any]:
-    """OneTrainer's `from_dict`: a value its enum no longer has becomes the default."""
-
-    def fallback(value: Any) -> Any:
-        return value if value in allowed else default
-
-    return fallback
-
-
-def _enum_fallbacks() -> list[Step]:
-    """One `Convert` per enum field that v10 and v11 share."""
-    final, v10 = _v11_defaults(), dumped(10)
-    return [
-        Convert(path, _fallback(allowed, final[path]), note="not a value OneTrainer 11 knows")
-        for path, allowed in sorted(_literal_fields(TrainConfig).items())
-        if path in v10
-    ]
+    read = [step for step in steps if step is not None and step.path in handed]
+    entries = section_entries("optimizer_defaults", OptimizerConfig)
+    return [*read, Convert("optimizer_defaults", entries)]
 
 
 def _part_paths(version: int, *fields: str) -> tuple[str, ...]:
@@ -388,7 +334,7 @@ def _chains() -> tuple[list[Step], ...]:
         ],
         [
             *_part_steps(),
-            Transform(_epoch_limits, paths=_EPOCH_LIMITS, presence=True),
+            Transform(_epoch_limits, paths=(*_EPOCH_LIMITS, *_CREATED), presence=True),
             Transform(_migration_1_embeddings, paths=(*_EMBEDDING_KEYS, "embeddings")),
         ],
         [
@@ -450,7 +396,6 @@ def _chains() -> tuple[list[Step], ...]:
             Transform(
                 _legacy_format, paths=("output_model_format", "training_method"), presence=True
             ),
-            Convert("concepts", _migrate_concepts),
-            *_enum_fallbacks(),
+            *_readings(),
         ],
     )

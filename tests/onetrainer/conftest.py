@@ -62,3 +62,9 @@ def round_trip(data: dict[str, Any], version: int) -> tuple[dict[str, Any], dict
 def implicit_version(name: str) -> int:
     """The version in a historical file name `<name>@v<version>@<commit>.json`."""
     return int(name.split("@")[1].removeprefix("v"))
+
+
+def port_as_text(config: dict[str, Any]) -> dict[str, Any]:
+    """`config` with `secrets.cloud.port` as text, as OneTrainer reads it back."""
+    cloud = {**config["secrets"]["cloud"], "port": str(config["secrets"]["cloud"]["port"])}
+    return {**config, "secrets": {**config["secrets"], "cloud": cloud}}

@@ -61,7 +61,9 @@ def test_a_partial_old_file_reads_missing_keys_as_onetrainer_does() -> None:
     unet, prior = config["unet"], config["prior"]
     assert (unet["stop_training_after"], unet["stop_training_after_unit"]) == (5, "EPOCH")
     assert (prior["stop_training_after"], prior["stop_training_after_unit"]) == (0, "NEVER")
-    assert (unet["gradient_checkpointing"], prior["gradient_checkpointing"]) == (False, True)
+    created = ("unet", "prior", "text_encoder_2", "vae", "effnet_encoder", "decoder_vqgan")
+    assert not any(config[part]["gradient_checkpointing"] for part in created)  # by migration 1
+    assert config["text_encoder_3"]["gradient_checkpointing"]
     assert config["output_model_format"] == "SAFETENSORS"
 
 
