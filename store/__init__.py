@@ -8,6 +8,7 @@ with store.open("sqlite:///runs.db") as s:
     s.rollback("my_run", to=1)
 """
 
+from store._compare import ComparedField, Comparison
 from store._errors import (
     AppendOnlyViolation,
     Conflict,
@@ -15,6 +16,7 @@ from store._errors import (
     DatabaseTooNew,
     InvalidChange,
     InvalidConfigFile,
+    InvalidReference,
     InvalidRunName,
     NoChange,
     RevisionNotFound,
@@ -24,8 +26,10 @@ from store._errors import (
     SchemaVersionTooNew,
     StoreError,
     StoreWarning,
+    UnclearSchema,
     UnknownSchema,
 )
+from store._find import Found
 from store._persistence import RunSummary
 from store._records import Change, Event, Revision
 from store._registry import get_schema, register_schema, schema_names
@@ -40,21 +44,38 @@ from store._schema import (
     Upcaster,
     warn,
 )
-from store._store import ImportResult, Origin, Reading, Store, current, open
+from store._store import (
+    FileImport,
+    ImportResult,
+    Origin,
+    Reading,
+    Store,
+    current,
+    open,
+    read,
+    schema_changes,
+    schema_fields,
+    schemas,
+)
 from store._verify import Problem, VerifyReport
 
 __all__ = [
     "Add",
     "AppendOnlyViolation",
     "Change",
+    "ComparedField",
+    "Comparison",
     "Conflict",
     "Convert",
     "DatabaseError",
     "DatabaseTooNew",
     "Event",
+    "FileImport",
+    "Found",
     "ImportResult",
     "InvalidChange",
     "InvalidConfigFile",
+    "InvalidReference",
     "InvalidRunName",
     "NoChange",
     "Origin",
@@ -75,13 +96,18 @@ __all__ = [
     "StoreError",
     "StoreWarning",
     "Transform",
+    "UnclearSchema",
     "UnknownSchema",
     "Upcaster",
     "VerifyReport",
     "current",
     "get_schema",
     "open",
+    "read",
     "register_schema",
+    "schema_changes",
+    "schema_fields",
     "schema_names",
+    "schemas",
     "warn",
 ]

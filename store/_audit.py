@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from store._errors import UnknownSchema
 from store._persistence import Recorder, RunRow, Transaction
 from store._reads import require_run, store_snapshot
+from store._records import MAX_REVISION
 from store._registry import get_schema
 from store._schema import Schema
 from store._verify import Problem, RunCheck, VerifyReport, parse_expectation, verify_run
@@ -54,7 +55,7 @@ def _rebuild(tx: Transaction, row: RunRow, checked: RunCheck) -> None:
 def _expectation(tx: Transaction, run: str, number: int, expected: str) -> list[Problem]:
     """A problem if revision `number` of `run` is missing or its hash is not `expected`."""
     row = require_run(tx, run)
-    found = list(tx.stored(row, number - 1, number))
+    found = list(tx.stored(row, number - 1, number)) if number <= MAX_REVISION else []
     if not found:
         head = tx.head(row)
         end = head.number if head else 0

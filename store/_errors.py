@@ -3,15 +3,17 @@
 StoreError                   root: catch this to catch everything
 ├── SchemaError              a schema is malformed (checked when registered)
 ├── UnknownSchema            no schema of that name is registered
+├── UnclearSchema            a file fits several schemas, or another one far better than the default
 ├── InvalidRunName           a run name breaks `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`
 ├── RunNotFound              the run does not exist
 ├── RunExists                `create` of a run that already exists
 ├── RevisionNotFound         a revision number outside 1..head
+│   └── InvalidReference     a reference `RUN@…` that is malformed or does not resolve
 ├── InvalidChange            a write names an unknown path or a value that fails validation
 ├── NoChange                 a write that would change nothing (nothing is appended)
 ├── Conflict                 `expected_revision` is behind the run's head
 ├── SchemaVersionTooNew      a run (or a file) was written by a newer schema version
-├── InvalidConfigFile        an imported file is not a JSON object of a config
+├── InvalidConfigFile        a file is not a config in its format, or cannot be written in one
 └── DatabaseError            the database cannot be opened, read or written
     ├── DatabaseTooNew       its schema was migrated by a newer `store`
     └── AppendOnlyViolation  something tried to update or delete the log
@@ -36,6 +38,10 @@ class UnknownSchema(StoreError):
     """No schema of that name is registered."""
 
 
+class UnclearSchema(StoreError):
+    """No schema was named and a file fits several, or another far better than the default."""
+
+
 class InvalidRunName(StoreError):
     """A run name does not match `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`."""
 
@@ -50,6 +56,10 @@ class RunExists(StoreError):
 
 class RevisionNotFound(StoreError):
     """A revision number is outside 1..head of the run."""
+
+
+class InvalidReference(RevisionNotFound):
+    """A reference (`RUN@N`, `RUN@head~K`, `RUN@TAG`, `RUN@TIME`) is malformed or names nothing."""
 
 
 class InvalidChange(StoreError):
@@ -69,7 +79,8 @@ class SchemaVersionTooNew(StoreError):
 
 
 class InvalidConfigFile(StoreError):
-    """An imported file is not valid JSON, not UTF-8, or not a config object."""
+    """A file is not UTF-8 JSON, TOML or YAML holding a config, or a config cannot be written
+    in the format asked (a null in TOML)."""
 
 
 class DatabaseError(StoreError):

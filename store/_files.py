@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+import tomllib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,27 +16,146 @@ from store._schema import Flat, Schema, SchemaVersion, collect_notes
 from store._values import is_reference
 from store._versions import writer_version
 
+FORMATS = ("json", "toml", "yaml")
+"""The file formats a config is read from and written to."""
+SUFFIXES = {".json": "json", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml"}
 
-def read_config(path: Path) -> Any:
-    """A config file's JSON content; a file that is not UTF-8 JSON is an `InvalidConfigFile`."""
+
+def file_format(name: str, given: str | None = None) -> str:
+    """The format of a file: `given`, else by its extension; JSON for `-` and the rest."""
+    return given or SUFFIXES.get(Path(name).suffix.lower(), "json")
+
+
+def config_files(paths: Sequence[Path]) -> list[Path]:
+    """The files named, and every config file (any known extension) below the folders named."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES)
+        else:
+            found.append(path)
+    return found
+
+
+def is_preset(path: Path) -> bool:
+    """A trainer's built-in preset (`#name.json`): partial, always at the newest version."""
+    return path.name.startswith("#")
+
+
+def read_config(path: Path, fmt: str | None = None) -> Any:
+    """A config file's content; a file that cannot be read or parsed is an `InvalidConfigFile`."""
     try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InvalidConfigFile(f"{path}: cannot read: {exc.strerror}") from None
+    return parse_config(raw, str(path), file_format(path.name, fmt))
+
+
+def parse_config(raw: bytes, name: str, fmt: str) -> Any:
+    """The content of a config in `fmt` (JSON, TOML or YAML), as plain JSON values."""
+    try:
+        text = raw.decode("utf-8")
+        if fmt == "toml":
+            return _plain(tomllib.loads(text))
+        if fmt == "yaml":
+            return _plain(_load_yaml(text))
         return json.loads(
-            path.read_bytes().decode("utf-8"),
+            text,
             object_pairs_hook=_unique_keys,
             parse_constant=_refuse_number,
             parse_float=_finite_float,
         )
     except UnicodeDecodeError as exc:
         reason = f"{exc.reason} at byte {exc.start}"
-        raise InvalidConfigFile(f"{path}: not UTF-8 text ({reason})") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidConfigFile(f"{path}: not valid JSON: {exc}") from None
+        raise InvalidConfigFile(f"{name}: not UTF-8 text ({reason})") from None
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidConfigFile(f"{name}: not valid {fmt.upper()}: {exc}") from None
     except ValueError as exc:
-        raise InvalidConfigFile(f"{path}: {exc}") from None
+        raise InvalidConfigFile(f"{name}: {exc}") from None
     except RecursionError:
-        raise InvalidConfigFile(f"{path}: JSON nested too deeply") from None
-    except OSError as exc:
-        raise InvalidConfigFile(f"{path}: cannot read: {exc.strerror}") from None
+        raise InvalidConfigFile(f"{name}: {fmt.upper()} nested too deeply") from None
+
+
+def _load_yaml(text: str) -> Any:
+    """YAML through PyYAML's safe loader, a repeated key refused as in JSON, no aliases."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):  # a few aliases can expand without bound
+                raise ValueError("YAML aliases (*name) are refused in a config file")
+            return super().compose_node(parent, index)
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise ValueError(f"key {key!r} appears twice in one mapping")
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    try:
+        return yaml.load(text, Loader=UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not valid YAML: {' '.join(str(exc).split())}") from None
+
+
+def _plain(value: Any) -> Any:
+    """`value` if it holds only what JSON can (string keys, finite numbers); else ValueError."""
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise ValueError(f"key {key!r} is not a string")
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{value} is refused (not a finite number)")
+    if value is None or isinstance(value, str | int | float):
+        return value
+    raise ValueError(f"{value!r} is a {type(value).__name__}, which a config cannot hold")
+
+
+def config_text(data: dict[str, Any], fmt: str, schema: Schema) -> str:
+    """An exported config as the text of a file in `fmt` (writers imported when needed)."""
+    if fmt == "toml":
+        import tomli_w
+
+        return tomli_w.dumps(_without_default_nulls(data, schema.version(schema.latest), ""))
+    if fmt == "yaml":
+        import yaml
+
+        return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _without_default_nulls(data: dict[str, Any], shape: SchemaVersion, prefix: str) -> Any:
+    """`data` for TOML, which has no null: a null that is its field's default is left out
+    (a file lacking the key reads the default); any other null is refused."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and path not in shape.leaves:
+            out[key] = _without_default_nulls(value, shape, f"{path}.")
+        elif value is None and path in shape.leaves and shape.leaves[path].default is None:
+            continue
+        elif _holds_null(value):
+            raise InvalidConfigFile(
+                f"{path} is null (or holds one), which TOML cannot hold; export as JSON or YAML"
+            )
+        else:
+            out[key] = value
+    return out
+
+
+def _holds_null(value: Any) -> bool:
+    """Whether a value is or contains a JSON null."""
+    if isinstance(value, dict):
+        return any(_holds_null(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_null(v) for v in value)
+    return value is None
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -65,17 +185,63 @@ def file_fields(
     schema: Schema, data: Mapping[str, Any], override: int | None, strict: bool
 ) -> tuple[int, Flat, tuple[str, ...], tuple[str, ...]]:
     """A config file's version and fields to store, the keys skipped, and the hook's notes."""
+    content, notes = _content(schema, data)
+    found = content.pop("__version", None)
+    version = _file_version(schema, found, override)
+    shape = schema.version(version)
+    values, skipped = _known_fields(shape, content, strict)
+    if skipped and found is None and override is None:
+        _refuse_misfit(schema, version, content, skipped)
+    secrets = tuple(p for p, v in values.items() if p in shape.secrets and not is_reference(v))
+    for path in secrets:
+        del values[path]
+    return version, values, skipped + secrets, notes
+
+
+def _content(schema: Schema, data: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """A file's content as the schema reads it (its import hook applied), and the hook's notes."""
     if not isinstance(data, Mapping):
         raise InvalidConfigFile("a config file must hold a JSON object")
     with collect_notes() as notes:
         content = dict(schema.import_hook(dict(data)) if schema.import_hook else data)
-    version = _file_version(schema, content.pop("__version", None), override)
-    shape = schema.version(version)
-    values, skipped = _known_fields(shape, content, strict)
-    secrets = tuple(p for p, v in values.items() if p in shape.secrets and not is_reference(v))
-    for path in secrets:
-        del values[path]
-    return version, values, skipped + secrets, tuple(notes)
+    return content, tuple(notes)
+
+
+def _refuse_misfit(
+    schema: Schema, version: int, content: Mapping[str, Any], unknown: Sequence[str]
+) -> None:
+    """A file without `"__version"` whose keys only later versions know is refused, naming them."""
+    fits = [k for k in range(version + 1, schema.latest + 1) if _knows_all(schema, k, content)]
+    if not fits:
+        return
+    if len(fits) == 1:
+        which = f"version {fits[0]} knows"
+    elif fits == list(range(fits[0], fits[-1] + 1)):
+        which = f"versions {fits[0]} to {fits[-1]} know"
+    else:
+        which = f"versions {', '.join(map(str, fits))} know"
+    raise InvalidConfigFile(
+        f'the file has no "__version" and keys version {version} does not know '
+        f"({', '.join(unknown[:3])}), but {which} them all: say which with --schema-version N"
+    )
+
+
+def _knows_all(schema: Schema, version: int, content: Mapping[str, Any]) -> bool:
+    """Whether every field of `content` is a leaf of `version`."""
+    leaves = schema.version(version).leaves
+    return all(p in leaves for p in flatten(content, leaves))
+
+
+def known_share(schema: Schema, data: Mapping[str, Any]) -> float:
+    """The share of a file's fields that the schema knows at its best-fitting version (0..1)."""
+    content = _content(schema, data)[0]
+    content.pop("__version", None)
+    best = 0.0
+    for shape in schema.versions:
+        flat = flatten(content, shape.leaves)
+        if flat:
+            best = max(best, sum(p in shape.leaves for p in flat) / len(flat))
+    return best
 
 
 def _file_version(schema: Schema, found: Any, override: int | None) -> int:

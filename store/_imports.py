@@ -3,20 +3,23 @@ into an existing one (one revision holding exactly the fields whose value differ
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
-from store._errors import InvalidChange, RunExists
-from store._files import file_fields
-from store._persistence import Recorder
+from store._errors import InvalidChange, InvalidRunName, NoChange, RunExists, StoreError
+from store._files import config_files, file_fields, is_preset, read_config
+from store._persistence import Recorder, RunRow, Transaction
 from store._reads import read
 from store._records import Event, Revision
-from store._registry import get_schema
+from store._registry import detect_schema, get_schema, installed_schemas
 from store._replay import RunState
-from store._schema import Flat, Schema
-from store._values import check_run_name, normalise
-from store._writes import Build, Loaded, Write, create_in, events_towards, write
+from store._schema import Flat, Schema, collect_notes
+from store._values import check_run_name, normalise, run_name_from
+from store._writes import Build, Loaded, Write, create_in, events_towards, write_in
+
+Status = Literal["new", "updated", "unchanged"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,18 @@ class ImportResult:
     """What an import appended, and what it skipped or an upcaster reported."""
 
     revision: Revision
+    skipped: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileImport:
+    """What importing one file of many did to its run: `new`, `updated` or `unchanged`."""
+
+    path: Path
+    run: str
+    status: Status
+    revision: Revision | None = None
     skipped: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -39,29 +54,136 @@ class FileOptions:
     exclusive: bool = False
 
 
+class _DryRun(Exception):
+    """Raised to roll back a dry run's transaction once everything was checked."""
+
+
 def import_config(
     recorder: Recorder, run: str, data: Mapping[str, Any], options: FileOptions, how: Write
 ) -> ImportResult:
     """Import a whole config into a new run, or into an existing one as its differences."""
     check_run_name(run)
-    with recorder.read() as tx:
-        row = tx.run(run)
+    with recorder.write() as tx:
+        done = _import_into(tx, run, data, options, how, None)
+    if done.revision is None:
+        raise NoChange(f"nothing changed: run {run!r} already has those values")
+    notes = done.notes + tuple(n for n in read(recorder, run, None).notes if n not in done.notes)
+    return ImportResult(done.revision, done.skipped, notes)
+
+
+def import_files(
+    recorder: Recorder,
+    paths: Sequence[Path],
+    options: FileOptions,
+    how: Write,
+    dry_run: bool = False,
+    progress: Callable[[Path], None] | None = None,
+) -> list[FileImport]:
+    """Bring runs named after files up to date with them, in one transaction (all or nothing).
+
+    A file whose config equals its run's is `unchanged`, a changed one is one new `import`
+    revision, a new one a new run. Two files naming one run are refused before anything is
+    read; every error names its file. `dry_run` checks everything and writes nothing.
+    """
+    named = _run_names(config_files(paths))
+    contents = [(path, run, read_config(path)) for path, run in named]
+    installed = None if options.schema else [found.schema for found in installed_schemas()]
+    results = []
+    try:
+        with recorder.write() as tx:
+            for path, run, data in contents:
+                results.append(_import_file(tx, path, run, data, options, how, installed))
+                if progress is not None:
+                    progress(path)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return results
+
+
+def _run_names(files: Sequence[Path]) -> list[tuple[Path, str]]:
+    """Each file with the run named after it; two files naming one run are refused."""
+    named = [(path, run_name_from(path.stem)) for path in files]
+    by_run: dict[str, list[str]] = {}
+    for path, run in named:
+        by_run.setdefault(run, []).append(str(path))
+    for run, names in by_run.items():
+        if len(names) > 1:
+            raise InvalidRunName(
+                f"files {', '.join(names)} would all become run {run!r}: rename all but one"
+            )
+    return named
+
+
+def _import_file(
+    tx: Transaction,
+    path: Path,
+    run: str,
+    data: Any,
+    options: FileOptions,
+    how: Write,
+    installed: list[Schema] | None,
+) -> FileImport:
+    """One file of many into its run; an error is raised again naming the file."""
+    preset = FileOptions(options.schema, options.schema_version, options.strict, is_preset(path))
+    try:
+        done = _import_into(tx, run, data, preset, how, installed)
+    except StoreError as exc:
+        raise type(exc)(f"{path}: {exc}") from None
+    return FileImport(path, done.run, done.status, done.revision, done.skipped, done.notes)
+
+
+def _import_into(
+    tx: Transaction,
+    run: str,
+    data: Any,
+    options: FileOptions,
+    how: Write,
+    installed: list[Schema] | None,
+) -> FileImport:
+    """A whole config into a new run or (as its differences) into an existing one, in `tx`."""
+    row = tx.run(run)
     if row is not None and options.exclusive:
         raise RunExists(f"run {run!r} already exists")
-    found = get_schema(row.schema if row else (options.schema or "training"))
-    if row is not None and options.schema is not None and options.schema != row.schema:
-        raise InvalidChange(f"run {run!r} uses schema {row.schema!r}, not {options.schema!r}")
+    found = _schema_for(row, run, data, options, installed)
     schema_version = options.schema_version
     if options.preset and schema_version is None:
         schema_version = found.latest
     version, values, skipped, notes = file_fields(found, data, schema_version, options.strict)
-    if row is None:
-        with recorder.write() as tx:
+    with collect_notes() as upcast:
+        if row is None:
             revision = create_in(tx, run, found, version, values, how)
-    else:
-        builds = [_importing(found, version, values)]
-        revision = write(recorder, run, builds, how, schema_version=version, catch_up=True)
-    return ImportResult(revision, skipped, notes + read(recorder, run, None).notes)
+            status: Status = "new"
+        else:
+            try:
+                kept = frozenset(skipped) & found.version(version).secrets  # credentials
+                builds = [_importing(found, version, values, kept)]
+                revision = write_in(tx, run, builds, how, schema_version=version, catch_up=True)
+            except NoChange:
+                return FileImport(Path(), run, "unchanged", None, skipped, notes)
+            status = "updated"
+    return FileImport(Path(), run, status, revision, skipped, notes + tuple(upcast))
+
+
+def _schema_for(
+    row: RunRow | None,
+    run: str,
+    data: Any,
+    options: FileOptions,
+    installed: list[Schema] | None,
+) -> Schema:
+    """An existing run's schema, else the one named, else the one the file is detected as."""
+    if row is not None:
+        if options.schema is not None and options.schema != row.schema:
+            raise InvalidChange(f"run {run!r} uses schema {row.schema!r}, not {options.schema!r}")
+        return get_schema(row.schema)
+    if options.schema is not None:
+        return get_schema(options.schema)
+    if not isinstance(data, Mapping):
+        return get_schema("training")  # file_fields says what is wrong with it
+    found = installed if installed is not None else [s.schema for s in installed_schemas()]
+    return detect_schema(data, found)
 
 
 def import_many(
@@ -81,8 +203,9 @@ def import_many(
     return results
 
 
-def _importing(schema: Schema, version: int, values: Flat) -> Build:
-    """The events that make the run's config equal to a whole file read at `version`."""
+def _importing(schema: Schema, version: int, values: Flat, kept: frozenset[str]) -> Build:
+    """The events that make the run's config equal to a whole file read at `version`; the
+    secrets in `kept` (a credential the file held, dropped) keep the run's reference."""
     normalised = normalise(schema, version, values)
 
     def build(loaded: Loaded, target_version: int) -> list[Event]:
@@ -96,6 +219,8 @@ def _importing(schema: Schema, version: int, values: Flat) -> Build:
             loaded.number + 1, version, [Event("set", p, v) for p, v in normalised.items()]
         )
         target.upcast_to(target_version)
+        for path in kept & state.values.keys():
+            target.values[path] = state.values[path]
         return events_towards(state, target)
 
     return build

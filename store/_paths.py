@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
+from store._errors import InvalidChange
+
 
 def flatten(nested: Mapping[str, Any], leaves: Collection[str], prefix: str = "") -> dict[str, Any]:
     """Flatten `nested` into dotted paths; a dict at a known leaf path stays whole."""
@@ -18,6 +20,8 @@ def flatten(nested: Mapping[str, Any], leaves: Collection[str], prefix: str = ""
             if isinstance(value, Mapping) and path not in leaves:
                 stack.append((f"{path}.", iter(value.items())))
                 break
+            if path in flat:
+                raise InvalidChange(f"{path} is given twice (a dotted key and a nested one)")
             flat[path] = value
         else:
             stack.pop()

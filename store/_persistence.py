@@ -10,6 +10,7 @@ import itertools
 import json
 import operator
 import sqlite3
+import sys
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -21,11 +22,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from store._errors import AppendOnlyViolation, DatabaseError, StoreError
+from store._errors import AppendOnlyViolation, DatabaseError, DatabaseTooNew, StoreError
 from store._migrations import HEAD, current_revision, upgrade
-from store._records import Event, Revision
+from store._records import MAX_REVISION, Event, Revision
 from store._replay import Snapshot
-from store._tables import events, revisions, runs, snapshots
+from store._tables import events, revisions, runs, snapshots, tags
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds a writer waits for another writer's lock before giving up."""
@@ -117,8 +118,6 @@ _REVISION_COLUMNS = (
 _EVENT_COLUMNS = ("revision_id", "position", "op", "path", "value")
 _FETCH = 1000
 """Rows fetched from the driver at a time when reading revisions."""
-_LAST = 2**31 - 1
-"""The largest number an INTEGER column holds: past the end of any run."""
 
 # Statements are built once: building one costs more than SQLite takes to run it.
 _RUN = sa.select(runs).where(runs.c.name == sa.bindparam("name"))
@@ -205,6 +204,24 @@ _SNAPSHOT = (
     .order_by(snapshots.c.revision.desc())
     .limit(1)
 )
+_WITH_CONFIG_HASH = (
+    sa.select(runs, revisions.c.number, revisions.c.schema_version)
+    .join(revisions, revisions.c.run_id == runs.c.id)
+    .where(revisions.c.config_hash == sa.bindparam("config_hash"))
+)
+_BASES = sa.select(runs, revisions.c.schema_version).join(
+    revisions, sa.and_(revisions.c.run_id == runs.c.id, revisions.c.number == 1)
+)
+_UNHASHED = sa.select(revisions.c.run_id).where(revisions.c.config_hash.is_(None)).distinct()
+_REVISION_AT = sa.select(sa.func.max(revisions.c.number)).where(
+    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.created_at <= sa.bindparam("time")
+)
+_TAG = (
+    sa.select(tags.c.revision)
+    .where(tags.c.run_id == sa.bindparam("run_id"), tags.c.name == sa.bindparam("name"))
+    .order_by(tags.c.id.desc())
+    .limit(1)
+)
 
 
 class Transaction:
@@ -218,6 +235,22 @@ class Transaction:
         """The run called `name`, or None."""
         row = self._conn.execute(_RUN, {"name": name}).first()
         return RunRow(row.id, row.name, row.schema, row.created_at) if row else None
+
+    def with_config_hash(self, config_hash: str) -> list[tuple[RunRow, int, int]]:
+        """Every revision recorded with `config_hash`: its run, number and schema version."""
+        rows = self._conn.execute(_WITH_CONFIG_HASH, {"config_hash": config_hash})
+        return [
+            (RunRow(r.id, r.name, r.schema, r.created_at), r.number, r.schema_version) for r in rows
+        ]
+
+    def base_versions(self) -> list[tuple[RunRow, int]]:
+        """Every run with the schema version of its first revision."""
+        rows = self._conn.execute(_BASES)
+        return [(RunRow(r.id, r.name, r.schema, r.created_at), r.schema_version) for r in rows]
+
+    def unhashed_runs(self) -> set[int]:
+        """Ids of the runs holding revisions written before config hashes were recorded."""
+        return set(self._conn.execute(_UNHASHED).scalars())
 
     def all_runs(self) -> list[RunRow]:
         """Every run, by name."""
@@ -270,6 +303,18 @@ class Transaction:
         row = self._conn.execute(_HEAD, {"run_id": run.id}).first()
         return Head(row.number, row.schema_version, row.hash) if row else None
 
+    def revision_at(self, run: RunRow, time: str) -> int | None:
+        """The newest revision written at or before `time` (stored form), or None."""
+        number: int | None = self._conn.execute(
+            _REVISION_AT, {"run_id": run.id, "time": time}
+        ).scalar()
+        return number
+
+    def tag_position(self, run: RunRow, name: str) -> int | None:
+        """The revision the tag `name` names now (its newest position), or None."""
+        number: int | None = self._conn.execute(_TAG, {"run_id": run.id, "name": name}).scalar()
+        return number
+
     def base_version(self, run: RunRow) -> int | None:
         """The schema version of the run's first revision (None for a run without revisions)."""
         version: int | None = self._conn.execute(_BASE, {"run_id": run.id}).scalar()
@@ -311,7 +356,11 @@ class Transaction:
         path: str | None = None,
     ) -> Iterator[StoredRevision]:
         """The run's revisions in order, exactly as stored (only those with an event on `path`)."""
-        parameters = {"run_id": run.id, "after": after, "upto": _LAST if upto is None else upto}
+        parameters = {
+            "run_id": run.id,
+            "after": after,
+            "upto": MAX_REVISION if upto is None else upto,
+        }
         query = _STORED if path is None else _STORED_TOUCHING
         result = self._conn.execute(query, {**parameters, "path": path})
         rows = (row for batch in result.partitions(_FETCH) for row in batch)
@@ -421,22 +470,37 @@ class Transaction:
 class Recorder(ABC):
     """A database holding store's log; subclasses set up one backend."""
 
-    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        timeout: float = DEFAULT_TIMEOUT,
+        upgrade: bool = True,
+        create: bool = True,
+    ) -> None:
         self.url = url
         self.timeout = timeout
         self._compiled: dict[int, SQLCompiler] = {}
         with translated(url):
-            self.engine = self.create_engine(url)
-        if upgrade and self.migration() != HEAD:  # a read: opening takes no write lock
+            self.engine = self.create_engine(url, create)
+        found = self.migration()  # a read: opening takes no write lock
+        if found is None and not create:
+            self.close()
+            raise DatabaseError(
+                f"no database at {_redact(url)} (a write or `db upgrade` makes one)"
+            )
+        if upgrade and found != HEAD:
             with self._connection(write=True) as conn:
                 self.migrate(conn)
+            found = HEAD
+        self.writable = found == HEAD
+        """Writes need the newest migration: an old or newer database is only read."""
 
     SINGLE_READ: typing.ClassVar[dict[str, Any]] = {}
     """Connection options for one statement read on its own, outside a transaction."""
 
     @abstractmethod
-    def create_engine(self, url: str) -> sa.Engine:
-        """Create the SQLAlchemy engine with the backend's settings."""
+    def create_engine(self, url: str, create: bool) -> sa.Engine:
+        """Create the SQLAlchemy engine with the backend's settings (`create`: may make one)."""
 
     def migrate(self, connection: sa.Connection) -> None:
         """Bring the database schema to the newest migration (run when the store opens)."""
@@ -489,6 +553,11 @@ class Recorder(ABC):
     @contextmanager
     def write(self) -> Iterator[Transaction]:
         """A write transaction: committed when the block ends, rolled back on any error."""
+        if not self.writable:
+            raise DatabaseTooNew(
+                f"database {_redact(self.url)} is at migration {self.migration()!r}, not "
+                f"{HEAD!r}: this store only reads it (open it with upgrade, or `store db upgrade`)"
+            )
         with self._connection(write=True) as conn:
             yield Transaction(conn, self)
 
@@ -502,35 +571,47 @@ class Recorder(ABC):
         self.engine.dispose()
 
 
-def open_recorder(url: str, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True) -> Recorder:
+SUPPORTED_URLS = (
+    "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DATABASE "
+    "(postgres:// and postgresql:// mean postgresql+psycopg://)"
+)
+
+
+def open_recorder(
+    url: str, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True, create: bool = True
+) -> Recorder:
     """The recorder for a database URL (`sqlite:///…` or `postgresql+psycopg://…`)."""
-    try:
-        backend = make_url(url).get_backend_name()
-    except sa.exc.ArgumentError as exc:
-        raise DatabaseError(f"not a database URL: {url!r}") from exc
-    if backend == "sqlite":
+    url = supported_url(url)
+    if not isinstance(timeout, int | float) or not 0 < timeout < 10**6:
+        raise DatabaseError(f"timeout must be a number of seconds above 0, not {timeout!r}")
+    if url.startswith("sqlite"):
         from store._sqlite import SQLiteRecorder
 
-        return SQLiteRecorder(url, timeout, upgrade)
-    if backend == "postgresql":
-        from store._postgres import PostgresRecorder
+        return SQLiteRecorder(url, timeout, upgrade, create)
+    from store._postgres import PostgresRecorder
 
-        return PostgresRecorder(url, timeout, upgrade)
-    raise DatabaseError(
-        f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
-    )
+    return PostgresRecorder(url, timeout, upgrade, create)
 
 
-def _driver_errors() -> tuple[type[Exception], ...]:
-    """The drivers' own error roots: replay reads through their cursors directly."""
+def supported_url(url: str) -> str:
+    """`url` with its driver made explicit; a backend or driver store does not use is refused."""
+    if not isinstance(url, str) or not url:
+        raise DatabaseError(f"not a database URL: {url!r}; {SUPPORTED_URLS}")
     try:
-        import psycopg
-    except ImportError:  # pragma: no cover - PostgreSQL support not installed
-        return (sqlite3.Error,)
-    return (sqlite3.Error, psycopg.Error)
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise DatabaseError(f"not a database URL: {url!r}; {SUPPORTED_URLS}") from None
+    if parsed.drivername in ("postgres", "postgresql"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise DatabaseError(f"unsupported database {parsed.drivername!r}: {SUPPORTED_URLS}")
+    return url
 
 
-_TRANSLATED: tuple[type[Exception], ...] = (sa.exc.SQLAlchemyError, *_driver_errors())
+def _translated() -> tuple[type[Exception], ...]:
+    """SQLAlchemy's and the drivers' error roots (psycopg's once PostgreSQL is in use)."""
+    psycopg = sys.modules.get("psycopg")
+    return (sa.exc.SQLAlchemyError, sqlite3.Error, *((psycopg.Error,) if psycopg else ()))
 
 
 @contextmanager
@@ -540,12 +621,14 @@ def translated(url: str) -> Iterator[None]:
         yield
     except StoreError:
         raise
-    except _TRANSLATED as exc:
+    except _translated() as exc:
         message = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         if "append-only" in message:
             raise AppendOnlyViolation(message) from exc
         if "locked" in message:
             message += " (another writer held the lock past the timeout)"
+        if "timeout expired" in message:
+            message = "the server did not answer in time (connection timeout expired)"
         raise DatabaseError(f"database {_redact(url)}: {message}") from exc
 
 

@@ -8,18 +8,22 @@ import hashlib
 import json
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from store._errors import RevisionNotFound, RunNotFound, StoreWarning
+from store._compare import Comparison
+from store._compare import compare as compare_configs
+from store._errors import InvalidReference, RevisionNotFound, RunNotFound, StoreWarning
 from store._history import Origin, field_timeline, only_field, origins, with_changes
 from store._persistence import Head, HeadConfig, Recorder, RunRow, StoredSnapshot, Transaction
 from store._records import Revision, config_hash, encode
+from store._refs import Ref, parse_ref
 from store._registry import get_schema
 from store._replay import RunState, snapshot_key
 from store._schema import Flat, Schema
-from store._values import check_path, check_run_name, config_json, validate
+from store._values import Overrides, check_path, check_run_name, config_json, overridden, validate
 from store._versions import known_version
 
 
@@ -36,24 +40,103 @@ class Reading:
     config: BaseModel
     values: Flat
     notes: tuple[str, ...] = ()
+    overrides: Flat = field(default_factory=dict)
+    """Launch overrides applied to `config` and `values` (never written)."""
+    schema_version: int = 0
+    """The schema version of `config`: the newest this program knows."""
+
+    def stamp(self) -> dict[str, Any]:
+        """What a checkpoint should record of the config that made it (plain JSON data):
+        `store find` goes back from its `config_hash`, `verify --expect` checks its `hash`."""
+        return {
+            "run": self.run,
+            "revision": self.revision,
+            "hash": self.hash,
+            "config_hash": self.config_hash,
+            "schema": self.schema,
+            "schema_version": self.schema_version,
+            "overrides": dict(self.overrides),
+        }
 
 
-def read(recorder: Recorder, run: str, revision: int | None) -> Reading:
-    """The effective config at `revision` (default: the newest), with its number and hash."""
+def read(
+    recorder: Recorder, ref: str, revision: int | None, overrides: Overrides = None
+) -> Reading:
+    """The effective config at a reference (or `revision` of a run), with its number and hash,
+    and launch overrides applied (never written)."""
     with recorder.read() as tx:
-        row = require_run(tx, run)
-        head = require_head(tx, row)
-        number = head.number if revision is None else check_revision(run, revision, head.number)
-        state, _, _ = load(tx, row, number)
-        digest = (
-            head.hash if number == head.number else next(tx.revisions(row, number - 1, number)).hash
-        )
-    values = state.effective()
-    config = validate(state.schema, values)
-    digest_of_config = config_hash(values)
-    return Reading(
-        run, row.schema, number, digest, digest_of_config, config, values, tuple(state.notes)
+        return _reading(tx, ref, revision, overrides)
+
+
+def compare(
+    recorder: Recorder, refs: Sequence[str], only_changed: bool, fields: Sequence[str] | None
+) -> Comparison:
+    """The configs of several references side by side, read in one transaction."""
+    with recorder.read() as tx:
+        configs = [_reading(tx, ref, None).values for ref in refs]
+    return compare_configs(refs, configs, only_changed, fields)
+
+
+def _reading(
+    tx: Transaction, ref: str, revision: int | None, overrides: Overrides = None
+) -> Reading:
+    """`read` inside an open transaction."""
+    row, head, number = target(tx, ref, revision)
+    state, _, _ = load(tx, row, number)
+    digest = (
+        head.hash if number == head.number else next(tx.revisions(row, number - 1, number)).hash
     )
+    values, applied = overridden(state.schema, state.effective(), overrides)
+    config = validate(state.schema, values)
+    notes = tuple(state.notes)
+    hashed = config_hash(values)
+    latest = state.schema.latest
+    return Reading(
+        row.name, row.schema, number, digest, hashed, config, values, notes, applied, latest
+    )
+
+
+def resolve(recorder: Recorder, ref: str) -> tuple[str, int]:
+    """The run and revision number a reference names."""
+    with recorder.read() as tx:
+        row, _, number = target(tx, ref, None)
+    return row.name, number
+
+
+def target(tx: Transaction, ref: str, revision: int | None) -> tuple[RunRow, Head, int]:
+    """The run, its head and the revision number named by `ref` (or by `revision`)."""
+    parsed = parse_ref(ref)
+    row = require_run(tx, parsed.run)
+    head = require_head(tx, row)
+    if revision is not None:
+        if parsed.run != ref:
+            raise InvalidReference(f"give either {ref!r} or a revision number, not both")
+        return row, head, check_revision(row.name, revision, head.number)
+    return row, head, _number(tx, row, head, parsed)
+
+
+def _number(tx: Transaction, row: RunRow, head: Head, ref: Ref) -> int:
+    """The revision number a parsed reference names in its run."""
+    if ref.number is not None:
+        return check_revision(row.name, ref.number, head.number)
+    if ref.back is not None:
+        if ref.back >= head.number:
+            raise InvalidReference(
+                f"{ref.text}: run {row.name!r} has {head.number} revision(s); "
+                f"there is nothing {ref.back} before the head"
+            )
+        return head.number - ref.back
+    if ref.time is not None:
+        found = tx.revision_at(row, ref.time)
+        if found is None:
+            raise InvalidReference(f"{ref.text}: run {row.name!r} had no revision yet at that time")
+        return found
+    if ref.tag is not None:
+        found = tx.tag_position(row, ref.tag)
+        if found is None:
+            raise InvalidReference(f"{ref.text}: run {row.name!r} has no tag {ref.tag!r}")
+        return found
+    return head.number
 
 
 def current(recorder: Recorder, run: str) -> BaseModel:
@@ -131,12 +214,10 @@ def history(recorder: Recorder, run: str, field: str | None, limit: int | None) 
     return result[:limit] if limit is not None else result
 
 
-def explain(recorder: Recorder, run: str, revision: int | None) -> list[Origin]:
+def explain(recorder: Recorder, ref: str, revision: int | None) -> list[Origin]:
     """For every field of the effective config, where its value comes from."""
     with recorder.read() as tx:
-        row = require_run(tx, run)
-        newest = require_head(tx, row)
-        number = newest.number if revision is None else check_revision(run, revision, newest.number)
+        row, _, number = target(tx, ref, revision)
         revisions = list(tx.revisions(row, 0, number))
     state = replay(row, revisions, upto=number)
     state.upcast_to(state.schema.latest)

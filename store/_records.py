@@ -18,6 +18,8 @@ from store._paths import unflatten
 Op = Literal["set", "unset"]
 Kind = Literal["create", "update", "rollback", "import"]
 GENESIS = "0" * 64
+MAX_REVISION = 2**31 - 1
+"""The largest revision number a database column holds: past the end of any run."""
 
 
 _CANONICAL = json.JSONEncoder(

@@ -10,12 +10,20 @@ group `store.schemas`, e.g. in its pyproject.toml:
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib.metadata import entry_points
+from typing import Any
 
-from store._errors import SchemaError, UnknownSchema
+from store._errors import SchemaError, UnclearSchema, UnknownSchema
+from store._files import known_share
 from store._schema import Schema
 
 ENTRY_POINT_GROUP = "store.schemas"
+DEFAULT = "training"
+FAR_BETTER = 0.5
+"""How much larger a share of a file's keys another schema must know than the default for
+the file to be refused without `--schema` (a file the default mostly knows is its own)."""
 BUILTIN = {"training": "store._training:TRAINING", "onetrainer": "store._onetrainer:ONETRAINER"}
 
 _registered: dict[str, Schema] = {}
@@ -37,7 +45,13 @@ def get_schema(name: str) -> Schema:
         register_schema(getattr(importlib.import_module(module), attribute))
     if name not in _registered:
         for entry in entry_points(group=ENTRY_POINT_GROUP, name=name):
-            loaded = entry.load()
+            try:
+                loaded = entry.load()
+            except Exception as exc:  # a plugin's own bug: one line, not its traceback
+                raise SchemaError(
+                    f"schema plugin {entry.name!r} ({entry.value}) failed to load: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
             if not isinstance(loaded, Schema):
                 raise SchemaError(f"entry point {entry.value} is not a store.Schema")
             register_schema(loaded)
@@ -51,3 +65,48 @@ def schema_names() -> list[str]:
     """Names of every schema registered in code or through entry points."""
     found = {e.name for e in entry_points(group=ENTRY_POINT_GROUP)}
     return sorted(set(_registered) | set(BUILTIN) | found)
+
+
+@dataclass(frozen=True)
+class InstalledSchema:
+    """A schema that can be named, and where it comes from (`store schemas`)."""
+
+    schema: Schema
+    origin: str
+
+
+def installed_schemas() -> list[InstalledSchema]:
+    """Every schema that can be named: built in, registered in code, or an entry point's."""
+    origins = {name: "built in" for name in BUILTIN}
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        dist = entry.dist
+        where = f"{dist.name} {dist.version}" if dist else entry.value
+        origins.setdefault(entry.name, f"entry point of {where}")
+    names = schema_names()
+    return [InstalledSchema(get_schema(n), origins.get(n, "registered in code")) for n in names]
+
+
+def detect_schema(data: Mapping[str, Any], installed: list[Schema]) -> Schema:
+    """The schema a file is for when none is named: the one that claims it, else the default.
+
+    Two claiming it, or another schema knowing far more of its keys than the default, is
+    refused (`UnclearSchema`) naming the candidates.
+    """
+    claims = [s for s in installed if s.detect is not None and s.detect(data)]
+    if len(claims) > 1:
+        names = ", ".join(s.name for s in claims)
+        raise UnclearSchema(f"the file fits schemas {names}: say which with --schema NAME")
+    if claims:
+        return claims[0]
+    default = get_schema(DEFAULT)
+    share = known_share(default, data)
+    better = [
+        s for s in installed if s is not default and known_share(s, data) >= share + FAR_BETTER
+    ]
+    if better:
+        names = ", ".join(s.name for s in better)
+        raise UnclearSchema(
+            f"the file fits schema {names} far better than {DEFAULT!r} "
+            f"({share:.0%} of its keys known): say which with --schema NAME"
+        )
+    return default

@@ -126,6 +126,11 @@ def _type_name(annotation: Any) -> str:
     return annotation.__name__ if isinstance(annotation, type) else repr(annotation)
 
 
+def _holds_secret(annotation: Any) -> bool:
+    """Whether a type mentions `SecretStr` anywhere (`SecretStr | None`, `list[SecretStr]`…)."""
+    return annotation is SecretStr or any(_holds_secret(a) for a in typing.get_args(annotation))
+
+
 def _to_json(adapter: TypeAdapter[Any], value: Any) -> Any:
     if isinstance(value, SecretStr):
         return value.get_secret_value()
@@ -143,9 +148,15 @@ def _model_leaves(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[st
         annotation: Any = (
             typing.Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
         )
+        secret = info.annotation is SecretStr
+        if not secret and _holds_secret(info.annotation):
+            raise SchemaError(
+                f"{model.__name__}.{name}: a secret must be typed exactly SecretStr (store keeps "
+                f"a reference such as 'env:NAME' in it), not {_type_name(info.annotation)}; "
+                "use one SecretStr field per secret, with '' for none"
+            )
         adapter: TypeAdapter[Any] = TypeAdapter(annotation)
         default = _to_json(adapter, info.get_default(call_default_factory=True))
-        secret = info.annotation is SecretStr
         yield (
             path,
             Leaf(
@@ -197,6 +208,8 @@ class Schema:
     file_version_default: int | None = None
     export_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     import_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    detect: Callable[[Mapping[str, Any]], bool] | None = None
+    """Whether a file's content looks like this schema's own (used when no schema is named)."""
     _by_version: dict[int, SchemaVersion] = field(init=False, repr=False)
     _by_source: dict[int, Upcaster] = field(init=False, repr=False)
     _tracks: dict[tuple[int, int], Flat] = field(init=False, repr=False, default_factory=dict)
@@ -423,7 +436,7 @@ def _check_upcaster(schema: Schema, upcaster: Upcaster) -> None:
     present = set(old.leaves)
     explained: set[str] = set()
     for step in upcaster.steps:
-        named = _step_paths(step)
+        named = step_paths(step)
         unknown = [p for p in named if p not in known]
         if unknown:
             raise SchemaError(f"{where}: names {', '.join(unknown)}, a path neither version has")
@@ -455,7 +468,8 @@ def _check_upcaster(schema: Schema, upcaster: Upcaster) -> None:
             )
 
 
-def _step_paths(step: Step) -> tuple[str, ...]:
+def step_paths(step: Step) -> tuple[str, ...]:
+    """The paths a step names (reads, writes or drops)."""
     if isinstance(step, Rename):
         return (step.old, step.new)
     if isinstance(step, Transform):

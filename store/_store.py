@@ -3,25 +3,47 @@ the module named after the concept (reads, writes, imports, files, history, audi
 
 from __future__ import annotations
 
+import atexit
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from store import _audit, _imports, _reads, _writes
-from store._files import export_data
+from store import _audit, _describe, _find, _imports, _reads, _writes
+from store._compare import Comparison
+from store._describe import Field, StepChange
+from store._errors import InvalidChange, InvalidReference
+from store._files import config_text, export_data
+from store._find import Found
 from store._history import Origin, differences
-from store._imports import FileOptions, ImportResult
+from store._imports import FileImport, FileOptions, ImportResult
 from store._persistence import DEFAULT_TIMEOUT, Recorder, RunSummary, open_recorder
 from store._reads import Reading
 from store._records import Change, Revision
-from store._registry import get_schema
+from store._registry import InstalledSchema, get_schema, installed_schemas
+from store._schema import Schema
+from store._values import Overrides
 from store._verify import VerifyReport
 from store._versions import writer_version
 from store._writes import Write
 
-__all__ = ["ImportResult", "Origin", "Reading", "Store", "current", "default_url", "open"]
+__all__ = [
+    "FileImport",
+    "ImportResult",
+    "Origin",
+    "Reading",
+    "Store",
+    "current",
+    "default_url",
+    "open",
+    "read",
+    "schema_changes",
+    "schema_fields",
+    "schemas",
+]
 
 
 def default_url() -> str:
@@ -33,10 +55,15 @@ class Store:
     """An open store: one database, every run in it."""
 
     def __init__(
-        self, url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True
+        self,
+        url: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        upgrade: bool = True,
+        create: bool = True,
     ) -> None:
-        self.url = url or default_url()
-        self._recorder: Recorder = open_recorder(self.url, timeout, upgrade)
+        self.url = default_url() if url is None else url
+        self._recorder: Recorder = open_recorder(self.url, timeout, upgrade, create)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -64,6 +91,7 @@ class Store:
         found = get_schema(schema)
         version = writer_version(found, schema_version)
         how = Write("create", author, message)
+        _check_mapping("values", values or {})
         with self._recorder.write() as tx:
             return _writes.create_in(tx, run, found, version, values or {}, how)
 
@@ -85,6 +113,10 @@ class Store:
         text where it does not or where the field is a string. `retries` re-reads and
         re-applies the change that many times when `expected_revision` conflicts.
         """
+        _check_mapping("changes", changes)
+        _check_count("retries", retries, 0)
+        if expected_revision is not None:
+            _check_count("expected_revision", expected_revision, 0)
         builds = [_writes.setting(changes, from_text)]
         how = Write("update", author, message)
         return _writes.retrying(
@@ -111,7 +143,7 @@ class Store:
         nothing at all is written. Returns the newest revision. Example: replaying a run's
         history kept elsewhere, `db.update_many("run", ({"epochs": e} for e in range(9)))`.
         """
-        builds = (_writes.setting(changes, False) for changes in changesets)
+        builds = (_writes.setting(_check_mapping("changes", c), False) for c in changesets)
         how = Write("update", author, message)
         return _writes.write(self._recorder, run, builds, how, None, schema_version)
 
@@ -125,6 +157,8 @@ class Store:
         message: str | None = None,
     ) -> Revision:
         """Return fields to the run's own default, as if never set."""
+        if isinstance(paths, str | bytes) or not isinstance(paths, Iterable):
+            raise InvalidChange(f"paths must be a list of paths, not {paths!r}")
         builds = [_writes.unsetting(paths)]
         how = Write("update", author, message)
         return _writes.write(self._recorder, run, builds, how, expected_revision)
@@ -158,15 +192,43 @@ class Store:
     ) -> ImportResult:
         """Import a whole config (a JSON object with `"__version"`) into a new or existing run.
 
-        Into a new run it is stored as written, at the file's version; into an existing run
-        one revision holds exactly the fields whose value differs (a field the file lacks
-        goes back to the run's default). A `preset` (a trainer's built-in partial config,
-        always saved at the newest version) is read at the schema's latest version unless
-        `schema_version` says otherwise; `exclusive` refuses an existing run (`RunExists`).
+        Into a new run it is stored as written, at the file's version, with `schema` or else
+        the one schema that claims the file (`training` when none does; `UnclearSchema` when
+        two do, or another fits far better); into an existing run one revision holds exactly
+        the fields whose value differs (a field the file lacks goes back to the run's
+        default). A `preset` (a trainer's built-in partial config, always saved at the newest
+        version) is read at the schema's latest version unless `schema_version` says
+        otherwise; `exclusive` refuses an existing run (`RunExists`).
         """
         options = FileOptions(schema, schema_version, strict, preset, exclusive)
         how = Write("import", author, message)
         return _imports.import_config(self._recorder, run, data, options, how)
+
+    def import_files(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        schema: str | None = None,
+        schema_version: int | None = None,
+        strict: bool = False,
+        author: str | None = None,
+        message: str | None = None,
+        dry_run: bool = False,
+        progress: Callable[[Path], None] | None = None,
+    ) -> list[FileImport]:
+        """Bring one run per file (every config file below a folder) up to date, in one step.
+
+        Runs are named after the files (`#sdxl 1.0 LoRA.json` -> `sdxl_1.0_LoRA`); two files
+        naming one run are refused before anything is written. A file equal to its run is
+        `unchanged`, a changed one `updated` (one `import` revision of its differences), a new
+        one `new`; all in one transaction, so a failure (its error names the file) or a kill
+        leaves nothing half done and running it again resumes. `dry_run` writes nothing;
+        `progress` is called after each file.
+        """
+        options = FileOptions(schema, schema_version, strict)
+        how = Write("import", author, message)
+        files = [Path(p) for p in paths]
+        return _imports.import_files(self._recorder, files, options, how, dry_run, progress)
 
     def import_many(
         self,
@@ -186,15 +248,38 @@ class Store:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def read(self, run: str, revision: int | None = None) -> Reading:
-        """The effective config at `revision` (default: the newest), with its number and hash."""
-        return _reads.read(self._recorder, run, revision)
+    def read(
+        self, ref: str, revision: int | None = None, *, overrides: Overrides = None
+    ) -> Reading:
+        """The effective config at a reference (`run`, `run@3`, `run@baseline`, …) or at
+        `revision` of a run, with the revision's number and hash; `overrides` as `current`."""
+        return _reads.read(self._recorder, ref, revision, overrides)
 
-    def current(self, run: str) -> BaseModel:
+    def resolve(self, ref: str) -> tuple[str, int]:
+        """The run and revision number a reference names (`run@head~1` -> `("run", 4)`)."""
+        return _reads.resolve(self._recorder, ref)
+
+    def compare(
+        self,
+        refs: Sequence[str],
+        *,
+        only_changed: bool = False,
+        fields: Sequence[str] | None = None,
+    ) -> Comparison:
+        """Several configs side by side: a row per field, a column per reference."""
+        if isinstance(refs, str) or not refs:
+            raise InvalidReference("compare takes a list of one or more references")
+        return _reads.compare(self._recorder, list(refs), only_changed, fields)
+
+    def current(self, run: str, *, overrides: Overrides = None) -> BaseModel:
         """The run's effective config: a validated model of its schema's newest version.
 
         The fast path validates the config JSON a write kept with the head's snapshot.
+        `overrides` (`["batch_size=8"]` or `{"batch_size": 8}`) are checked as `set` checks
+        them and applied to what is returned, never written.
         """
+        if overrides:
+            return self.read(run, overrides=overrides).config
         return _reads.current(self._recorder, run)
 
     def at(self, run: str, revision: int) -> BaseModel:
@@ -218,13 +303,32 @@ class Store:
         `field` keeps only revisions that changed that path (matched as it is today and as
         it was written by older versions).
         """
+        if limit is not None:
+            _check_count("limit", limit, 1)
+        if field is not None and not isinstance(field, str):
+            raise InvalidChange(f"field must be a path, not {field!r}")
         return _reads.history(self._recorder, run, field, limit)
 
     def diff(
-        self, run: str, a: int, b: int | None = None, *, other: str | None = None
+        self, run: str, a: int | str, b: int | None = None, *, other: str | None = None
     ) -> list[Change]:
-        """Fields whose effective value differs between `run@a` and `other@b` (b: the head)."""
+        """Fields whose effective value differs between two revisions, as old → new.
+
+        `diff("a@2", "b")` compares two references; `diff(run, a, b)` revisions `a` and
+        `b` (default: the head) of a run, or of `other` for `b`.
+        """
+        if isinstance(a, str):
+            if b is not None or other is not None:
+                raise InvalidReference("give two references, or a run and revision numbers")
+            return differences(self.read(run).values, self.read(a).values)
         return differences(self.read(run, a).values, self.read(other or run, b).values)
+
+    def find(self, config_hash: str) -> list[Found]:
+        """Every run and revision whose effective config, as read today, has `config_hash`
+        (newest first): "which config made this checkpoint?"."""
+        if not isinstance(config_hash, str) or not CONFIG_HASH.fullmatch(config_hash):
+            raise InvalidChange(f"a config hash is 64 hex digits, not {config_hash!r}")
+        return _find.find(self._recorder, config_hash)
 
     def explain(self, run: str, revision: int | None = None) -> list[Origin]:
         """For every field of the effective config, where its value comes from."""
@@ -232,9 +336,19 @@ class Store:
 
     def export_config(self, run: str, revision: int | None = None) -> dict[str, Any]:
         """The complete effective config as a file would hold it, with `"__version"`."""
+        return self._exported(run, revision)[1]
+
+    def export_text(self, run: str, revision: int | None = None, *, format: str = "json") -> str:
+        """The exported config as a JSON, TOML or YAML file's text (TOML refuses a null)."""
+        schema, data = self._exported(run, revision)
+        return config_text(data, format, schema)
+
+    def _exported(self, run: str, revision: int | None) -> tuple[Schema, dict[str, Any]]:
+        """The run's schema and its config at `revision` as a file holds it."""
         reading = self.read(run, revision)
+        schema = get_schema(reading.schema)
         config = reading.config.model_dump(mode="json")
-        return export_data(get_schema(reading.schema), config, reading.values)
+        return schema, export_data(schema, config, reading.values)
 
     def verify(
         self,
@@ -253,17 +367,99 @@ class Store:
         return self._recorder.migration()
 
 
+def _check_mapping(name: str, value: Any) -> Mapping[str, Any]:
+    """Refuse API misuse such as `update(run, None)` with a `StoreError`, not a `TypeError`."""
+    if not isinstance(value, Mapping):
+        raise InvalidChange(f"{name} must be a mapping of paths to values, not {value!r}")
+    return value
+
+
+def _check_count(name: str, value: Any, least: int) -> None:
+    """Refuse a count that is not a whole number of at least `least`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise InvalidChange(f"{name} must be a whole number of at least {least}, not {value!r}")
+
+
 def open(
-    url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True
+    url: str | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    upgrade: bool = True,
+    create: bool = True,
 ) -> Store:
     """Open the store at `url` (default `$STORE_URL`, else `sqlite:///store.db`).
 
-    The database is created or migrated to the newest schema unless `upgrade=False`.
+    The database is migrated to the newest schema unless `upgrade=False` (then it is only
+    read unless it is already at the newest); `create=False` refuses a missing database.
     """
-    return Store(url, timeout=timeout, upgrade=upgrade)
+    return Store(url, timeout=timeout, upgrade=upgrade, create=create)
 
 
-def current(run: str, url: str | None = None) -> BaseModel:
-    """The effective config of `run` in the default store: one call for a trainer."""
-    with open(url) as store:
-        return store.current(run)
+CONFIG_HASH = re.compile(r"[0-9a-f]{64}")
+
+_opened: dict[str, Store] = {}
+"""One open store per URL for the module-level `current` and `read`: no engine and no
+migration check per call. Closed at exit; a forked child forgets its parent's connections."""
+
+
+def _shared(url: str | None) -> Store:
+    """The process's open store for `url` (default `$STORE_URL`, else `sqlite:///store.db`)."""
+    key = default_url() if url is None else url
+    found = _opened.get(key)
+    if found is None:
+        found = _opened[key] = Store(key, create=False)
+    return found
+
+
+def _close_shared() -> None:
+    """Close every shared store (at exit)."""
+    while _opened:
+        _opened.popitem()[1].close()
+
+
+def _forget_shared() -> None:
+    """In a forked child: drop the parent's pooled connections without closing them."""
+    for opened in _opened.values():
+        opened._recorder.engine.dispose(close=False)
+    _opened.clear()
+
+
+atexit.register(_close_shared)
+os.register_at_fork(after_in_child=_forget_shared)
+
+
+def current(run: str, url: str | None = None, *, overrides: Overrides = None) -> BaseModel:
+    """The effective config of `run` in the default store: one call for a trainer.
+
+    `overrides` (`["batch_size=8"]` or `{"batch_size": 8}`) are checked as `store set`
+    checks them and applied to what is returned, never written.
+    """
+    return _shared(url).current(run, overrides=overrides)
+
+
+def read(
+    run: str,
+    revision: int | None = None,
+    *,
+    url: str | None = None,
+    overrides: Overrides = None,
+) -> Reading:
+    """The `Reading` of a run (or reference) in the default store: config, revision, hashes,
+    and `stamp()` for a checkpoint's metadata."""
+    return _shared(url).read(run, revision, overrides=overrides)
+
+
+def schemas() -> list[InstalledSchema]:
+    """Every installed schema with where it comes from (built in, code, an entry point)."""
+    return installed_schemas()
+
+
+def schema_fields(name: str, version: int | None = None) -> list[Field]:
+    """The fields of schema `name` at `version` (default: the newest): type, default, secret."""
+    found = get_schema(name)
+    return _describe.schema_fields(found, writer_version(found, version))
+
+
+def schema_changes(name: str) -> list[StepChange]:
+    """What each upcaster of schema `name` does: renames, conversions, additions, removals."""
+    return _describe.schema_changes(get_schema(name))

@@ -89,6 +89,8 @@ class RunCheck:
 
 def parse_expectation(text: str) -> tuple[str, int, str]:
     """Split `RUN@N:HASH` (a hash kept outside the database) into its parts."""
+    if not isinstance(text, str):
+        raise StoreError(f"expected RUN@N:HASH text, got {text!r}")
     match = EXPECTATION.fullmatch(text.strip())
     if not match:
         raise StoreError(f"expected RUN@N:HASH with a 64-digit hex hash, got {text!r}")

@@ -37,7 +37,7 @@ from store._records import (
 )
 from store._replay import RunState
 from store._schema import Flat, Schema
-from store._values import check_path, check_run_name, from_text, normalise, validate
+from store._values import check_path, check_run_name, check_text, from_text, normalise, validate
 from store._versions import writer_version
 
 SNAPSHOT_EVERY = 1
@@ -98,6 +98,12 @@ class Write:
     message: str | None = None
     detail: Mapping[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        if self.author is not None:
+            check_text("author", self.author)
+        if self.message is not None:
+            check_text("message", self.message)
+
 
 def create_in(
     tx: Transaction, run: str, schema: Schema, version: int, values: Mapping[str, Any], how: Write
@@ -128,28 +134,42 @@ def write(
     Revisions are stored in batches of `BATCH`, so a bulk write holds few in memory.
     """
     with recorder.write() as tx:
-        loaded = _load_for_write(tx, run, expected_revision, full)
-        version = writer_version(loaded.state.schema, schema_version)
-        if catch_up:  # an older file is written at the run's version, after upcasting
-            version = max(version, loaded.state.version)
-        if version < loaded.state.version:
-            raise SchemaVersionTooNew(
-                f"run {run!r} is at schema version {loaded.state.version}; "
-                f"a write at the older version {version} is refused"
-            )
-        loaded.state.upcast_to(version)
-        newest = None
-        for build in builds:
-            events = build(loaded, version)
-            if not events:
-                raise NoChange(f"nothing changed: run {run!r} already has those values")
-            newest = _next(loaded, version, events, how)
-            if len(loaded.pending) == BATCH:
-                _commit(tx, loaded)
-        _commit(tx, loaded)
-        if newest is None:
-            raise NoChange(f"nothing changed: no change sets for run {run!r}")
-        return newest
+        return write_in(tx, run, builds, how, expected_revision, schema_version, full, catch_up)
+
+
+def write_in(
+    tx: Transaction,
+    run: str,
+    builds: Iterable[Build],
+    how: Write,
+    expected_revision: int | None = None,
+    schema_version: int | None = None,
+    full: bool = False,
+    catch_up: bool = False,
+) -> Revision:
+    """`write` inside an open write transaction (several runs written in one step)."""
+    loaded = _load_for_write(tx, run, expected_revision, full)
+    version = writer_version(loaded.state.schema, schema_version)
+    if catch_up:  # an older file is written at the run's version, after upcasting
+        version = max(version, loaded.state.version)
+    if version < loaded.state.version:
+        raise SchemaVersionTooNew(
+            f"run {run!r} is at schema version {loaded.state.version}; "
+            f"a write at the older version {version} is refused"
+        )
+    loaded.state.upcast_to(version)
+    newest = None
+    for build in builds:
+        events = build(loaded, version)
+        if not events:
+            raise NoChange(f"nothing changed: run {run!r} already has those values")
+        newest = _next(loaded, version, events, how)
+        if len(loaded.pending) == BATCH:
+            _commit(tx, loaded)
+    _commit(tx, loaded)
+    if newest is None:
+        raise NoChange(f"nothing changed: no change sets for run {run!r}")
+    return newest
 
 
 def _load_for_write(tx: Transaction, run: str, expected_revision: int | None, full: bool) -> Loaded:

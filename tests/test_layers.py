@@ -24,9 +24,12 @@ DOMAIN = [
     "_versions",
     "_files",
     "_history",
+    "_refs",
+    "_compare",
+    "_describe",
 ]
 PERSISTENCE = ["_tables", "_migrations", "_persistence", "_sqlite", "_postgres"]
-API = ["_store", "_registry", "_reads", "_writes", "_imports", "_audit"]
+API = ["_store", "_registry", "_reads", "_writes", "_imports", "_audit", "_find"]
 LAYERS = [DOMAIN, PERSISTENCE, API, ["_cli", "__main__"]]
 
 

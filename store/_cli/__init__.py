@@ -3,19 +3,21 @@
 Read commands return an `Output` (a JSON document and a table for people); the one
 `output_options` decorator adds `--json` and renders it. Every `StoreError` is turned into
 one `Error: …` line (exit 1) in `StoreGroup.invoke`; usage errors exit 2 as click does.
-The commands live by what they do: `_reading`, `_writing`, `_files`, `_database`.
+The commands live by what they do: `_reading`, `_writing`, `_files`, `_schemas`, `_database`.
 """
 
 from __future__ import annotations
 
 import warnings
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import click
 
-from store._cli import _database, _files, _reading, _writing
+from store._cli import _database, _files, _reading, _schemas, _writing
 from store._cli._output import warn
 from store._errors import StoreError, StoreWarning
+from store._migrations import HEAD
 
 __all__ = ["cli", "main"]
 
@@ -47,7 +49,17 @@ def _shown(original: Any) -> Any:
     return show
 
 
+def program_version() -> str:
+    """`store X.Y.Z (migration NNNN)`: the installed distribution and its newest migration."""
+    try:
+        number = version("train-config-store")
+    except PackageNotFoundError:  # pragma: no cover - run from a checkout, not installed
+        number = "unknown"
+    return f"store {number} (migration {HEAD})"
+
+
 @click.group(cls=StoreGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(message="%(version)s", version=program_version())
 @click.option(
     "--db",
     metavar="URL",
@@ -56,6 +68,8 @@ def _shown(original: Any) -> Any:
 @click.pass_context
 def cli(ctx: click.Context, db: str | None) -> None:
     """An event-sourced, audited store of training configs."""
+    if db == "":
+        raise click.BadParameter("is empty: give a database URL", param_hint="--db")
     ctx.obj = db
 
 
@@ -71,6 +85,9 @@ for command in (
     _files.import_,
     _files.export,
     _reading.verify,
+    _reading.find,
+    _schemas.schemas,
+    _schemas.schema,
     _database.db,
 ):
     cli.add_command(command)

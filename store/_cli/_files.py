@@ -1,31 +1,35 @@
-"""Commands that move whole configs in and out: `import`, `export`."""
+"""Commands that move whole configs in and out: `import` (one file, or `--many` kept in sync),
+`export`; JSON, TOML or YAML, `-` for standard input or output."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+import collections
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import track
+from rich.progress import Progress
 
 import store
-from store._cli._options import open_store, write_options
+from store._cli._options import format_option, open_store, write_options
 from store._cli._output import report, warn
-from store._files import read_config
-from store._values import run_name_from
+from store._files import file_format, is_preset, parse_config, read_config
 
 
 @click.command(name="import")
 @click.argument("args", metavar="FILE RUN | --many FILE_OR_DIR...", nargs=-1, required=True)
 @click.option(
-    "--many", is_flag=True, help="Import each file (or *.json in a folder) as its own run."
+    "--many", is_flag=True, help="Keep one run per file (every config file in a folder) in sync."
 )
-@click.option("--schema", help="Schema of a new run (default: training).")
+@click.option("--schema", help="Schema of a new run (default: the one that claims the file).")
 @click.option("--schema-version", type=int, help="Read the file at this version.")
 @click.option("--strict", is_flag=True, help="Refuse a file with keys the schema does not know.")
+@format_option
+@click.option("--dry-run", is_flag=True, help="With --many: say what would happen, write nothing.")
+@click.option("-q", "--quiet", is_flag=True, help="With --many: print only errors and the summary.")
 @write_options
 def import_(
     args: tuple[str, ...],
@@ -33,69 +37,88 @@ def import_(
     schema: str | None,
     schema_version: int | None,
     strict: bool,
+    fmt: str | None,
+    dry_run: bool,
+    quiet: bool,
     message: str | None,
     author: str | None,
 ) -> None:
-    """Import a JSON config into a new or existing run (only the differences are stored)."""
-    files = _named_files(args, many)
-    contents = [(read_config(path), path, run) for path, run in files]
-    with open_store() as opened:
-        for data, path, run in _progress(contents, many):
-            result = opened.import_config(
-                run,
-                data,
-                schema=schema,
-                schema_version=schema_version,
-                strict=strict,
-                message=message,
-                author=author,
-                preset=path.name.startswith("#"),
-            )
-            warn_import(result)
-            report(result.revision)
-
-
-def _named_files(args: Sequence[str], many: bool) -> list[tuple[Path, str]]:
-    """`FILE RUN`, or with `--many` every file named with a run named after it."""
+    """Import a config file into a new or existing run (only the differences are stored)."""
     if many:
-        return [(path, run_name_from(path.stem)) for path in config_files(args)]
+        with open_store() as opened, _progress() as advance:
+            results = opened.import_files(
+                _existing(args), schema=schema, schema_version=schema_version, strict=strict,
+                message=message, author=author, dry_run=dry_run, progress=advance,
+            )  # fmt: skip
+        _report_many(results, quiet, dry_run)
+        return
+    if dry_run or quiet:
+        raise click.UsageError("--dry-run and --quiet go with --many")
+    name, run = _file_and_run(args)
+    with open_store() as opened:
+        result = opened.import_config(
+            run, load_config(name, fmt), schema=schema, schema_version=schema_version,
+            strict=strict, message=message, author=author, preset=is_preset(Path(name)),
+        )  # fmt: skip
+    warn_import(result)
+    report(result.revision)
+
+
+def _file_and_run(args: Sequence[str]) -> tuple[str, str]:
+    """`FILE RUN`; anything else is a usage error."""
     if len(args) == 2:
-        return [(Path(args[0]), args[1])]
+        return args[0], args[1]
     raise click.UsageError("expected FILE RUN (or --many FILE_OR_DIR...)")
 
 
-def _progress(items: list[Any], many: bool) -> Any:
-    """`items`, with a progress bar on a terminal while importing many files."""
-    console = Console(stderr=True)
-    return track(
-        items,
-        description="importing",
-        console=console,
-        transient=True,
-        disable=not (many and console.is_terminal),
-    )
-
-
-def config_files(paths: Sequence[str]) -> list[Path]:
-    """The files named, and every `*.json` below the folders named, in order."""
-    found: list[Path] = []
+def _existing(paths: Sequence[str]) -> list[Path]:
+    """The files and folders named; one that does not exist is a usage error."""
     for text in paths:
-        path = Path(text)
-        if path.is_dir():
-            found += sorted(path.rglob("*.json"))
-        elif path.exists():
-            found.append(path)
-        else:
+        if not Path(text).exists():
             raise click.BadParameter(f"{text!r} does not exist", param_hint="FILE_OR_DIR")
-    return found
+    return [Path(text) for text in paths]
 
 
-def warn_import(result: store.ImportResult) -> None:
+@contextmanager
+def _progress() -> Iterator[Callable[[Path], None] | None]:
+    """A progress bar on a terminal (standard error), advanced once per file; else nothing."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("importing", total=None)
+        yield lambda _path: bar.advance(task)
+
+
+def _report_many(results: Sequence[store.FileImport], quiet: bool, dry_run: bool) -> None:
+    """A line per file (its run, what happened, the revision written) with the warnings of
+    what was written, then the summary line; `quiet` keeps only the summary."""
+    width = max((len(r.run) for r in results), default=0)
+    for result in results if not quiet else ():
+        if result.revision is not None:
+            warn_import(result, f"{result.path}: ")
+        number = f"revision {result.revision.number}" if result.revision else ""
+        click.echo(f"{result.status:<9}  {result.run:<{width}}  {number:<10}  {result.path}")
+    counts = collections.Counter(r.status for r in results)
+    parts = ", ".join(f"{counts[s]} {s}" for s in ("new", "updated", "unchanged"))
+    suffix = " (dry run: nothing written)" if dry_run else ""
+    click.echo(f"{len(results)} files: {parts}{suffix}")
+
+
+def load_config(name: str, fmt: str | None) -> Any:
+    """The content of the config file `name` (`-`: standard input, JSON unless `fmt` says)."""
+    if name == "-":
+        return parse_config(click.get_binary_stream("stdin").read(), "stdin", fmt or "json")
+    return read_config(Path(name), fmt)
+
+
+def warn_import(result: store.ImportResult | store.FileImport, where: str = "") -> None:
     """Print what an import skipped and what its upcasters noted, one `Warning: …` line each."""
     for path in result.skipped:
-        warn(f"{path} was not imported (unknown key or a secret's value)")
+        warn(f"{where}{path} was not imported (unknown key or a secret's value)")
     for note in result.notes:
-        warn(note)
+        warn(f"{where}{note}")
 
 
 @click.command()
@@ -104,14 +127,24 @@ def warn_import(result: store.ImportResult) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of standard output.",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write to this file (format by its extension) instead of standard output.",
 )
-def export(run: str, rev: int | None, output: Path | None) -> None:
-    """Print (or write) the complete effective config of RUN as JSON with "__version"."""
-    with open_store() as opened:
-        text = json.dumps(opened.export_config(run, rev), indent=2, ensure_ascii=False)
-    if output is None:
-        click.echo(text)
+@format_option
+def export(run: str, rev: int | None, output: str | None, fmt: str | None) -> None:
+    """Print (or write) the complete effective config of RUN with "__version"."""
+    target = output or "-"
+    with open_store(create=False) as opened:
+        text = opened.export_text(run, rev, format=file_format(target, fmt))
+    if target == "-":
+        click.echo(text, nl=False)
     else:
-        output.write_text(text + "\n", encoding="utf-8")
+        write_file(Path(target), text)
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write an exported config; a path that cannot be written is one `Error:` line."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None

@@ -91,6 +91,14 @@ def _plain(table: Table) -> Iterator[str]:
         ).rstrip()
 
 
+def printable(text: str) -> str:
+    """Text with control characters escaped (`\\n`, `\\x1b`), so that a message cannot fake
+    rows of a table or colour a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def value_text(value: Any) -> str:
     """A config value as JSON text, so that `"512"` and `512` read differently."""
     return json.dumps(value, ensure_ascii=False)
@@ -136,4 +144,4 @@ def report(written: Revision) -> None:
 
 def warn(message: str) -> None:
     """One `Warning: …` line on standard error."""
-    click.echo(f"Warning: {message}", err=True)
+    click.echo(f"Warning: {printable(message)}", err=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 
 import click
@@ -14,6 +15,7 @@ from store._cli._output import (
     change_text,
     changes_table,
     output_options,
+    printable,
     revision_data,
     value_text,
 )
@@ -23,14 +25,14 @@ from store._cli._output import (
 @output_options
 def runs() -> Output:
     """List every run: schema, revisions, last change and author."""
-    with open_store() as opened:
+    with open_store(create=False) as opened:
         summaries = opened.runs()
     return Output(
         [asdict(s) for s in summaries],
         Table(
             ("name", "schema", "revisions", "last change", "author"),
             [
-                (s.name, s.schema, str(s.revisions), s.last_change or "", s.author or "")
+                (s.name, s.schema, str(s.revisions), s.last_change or "", printable(s.author or ""))
                 for s in summaries
             ],
             empty="no runs",
@@ -42,13 +44,17 @@ def runs() -> Output:
 @click.argument("run")
 @click.option("--rev", type=int, help="Show the config as it was at this revision.")
 @click.option("--explain", is_flag=True, help="Add, for every field, where its value comes from.")
+@click.option("--stamp", is_flag=True, help="Print the stamp a checkpoint records (JSON).")
 @output_options
-def show_run(run: str, rev: int | None, explain: bool) -> Output:
+def show_run(run: str, rev: int | None, explain: bool, stamp: bool) -> Output:
     """Show the effective config of RUN, headed by the revision number and hash read."""
-    with open_store() as opened:
+    with open_store(create=False) as opened:
         reading = opened.read(run, rev)
         origins = opened.explain(run, reading.revision) if explain else []
     title = f"{run} @ revision {reading.revision}  {reading.hash}  config {reading.config_hash}"
+    if stamp:
+        stamped = reading.stamp()  # JSON either way: it is meant for a checkpoint's metadata
+        return Output(stamped, Table((), [], title=json.dumps(stamped, indent=2)))
     if explain:
         return _origins(origins, title)
     return Output(
@@ -81,7 +87,7 @@ def _origins(origins: list[store.Origin], title: str) -> Output:
 @output_options
 def history(run: str, field: str | None, limit: int | None, reverse: bool) -> Output:
     """Show the revisions of RUN, newest first, each with its changes."""
-    with open_store() as opened:
+    with open_store(create=False) as opened:
         revisions = opened.history(run, field=field, limit=limit)
     if reverse:
         revisions.reverse()
@@ -93,9 +99,9 @@ def history(run: str, field: str | None, limit: int | None, reverse: bool) -> Ou
                 (
                     str(r.number),
                     r.time.strftime("%Y-%m-%d %H:%M:%S"),
-                    r.author,
+                    printable(r.author),
                     r.kind,
-                    r.message,
+                    printable(r.message),
                     "\n".join(change_text(c) for c in r.changes),
                 )
                 for r in revisions
@@ -104,7 +110,7 @@ def history(run: str, field: str | None, limit: int | None, reverse: bool) -> Ou
     )
 
 
-@click.command()
+@click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("run", metavar="RUN|RUN@A")
 @click.argument("a", metavar="A|OTHER@B")
 @click.argument("b", metavar="[B]", required=False)
@@ -122,7 +128,7 @@ def diff(run: str, a: str, b: str | None) -> Output:
         other = run
         left = revision_number(a, "A")
         right = None if b is None else revision_number(b, "B")
-    with open_store() as opened:
+    with open_store(create=False) as opened:
         return changes_table(opened.diff(run, left, right, other=other))
 
 
@@ -143,7 +149,7 @@ def diff(run: str, a: str, b: str | None) -> Output:
 def verify(run: str | None, expect: tuple[str, ...], rebuild_snapshots: bool) -> Output:
     """Recompute the hash chains and replay every run (or RUN) against its recorded config
     hashes and snapshots; exit 1 listing each problem."""
-    with open_store() as opened:
+    with open_store(create=False) as opened:
         result = opened.verify(run, expect=expect, rebuild_snapshots=rebuild_snapshots)
     return Output(
         {
@@ -159,4 +165,21 @@ def verify(run: str | None, expect: tuple[str, ...], rebuild_snapshots: bool) ->
             empty=f"ok: {result.runs} run(s) verified, every chain holds and replays",
         ),
         status=0 if result.ok else 1,
+    )
+
+
+@click.command()
+@click.argument("config_hash")
+@output_options
+def find(config_hash: str) -> Output:
+    """List every run and revision whose config has CONFIG_HASH (from a stamp), newest first."""
+    with open_store(create=False) as opened:
+        found = opened.find(config_hash)
+    return Output(
+        [asdict(f) for f in found],
+        Table(
+            ("run", "rev", "time", "author"),
+            [(f.run, str(f.revision), f.time, printable(f.author)) for f in found],
+            empty=f"no revision has config hash {config_hash}",
+        ),
     )

@@ -6,24 +6,38 @@ from pathlib import Path
 
 import click
 
-from store._cli._files import warn_import
-from store._cli._options import assignment, expect_option, open_store, write_options
+from store._cli._files import load_config, warn_import
+from store._cli._options import (
+    assignment,
+    expect_option,
+    format_option,
+    open_store,
+    write_options,
+)
 from store._cli._output import report
-from store._files import read_config
+from store._files import is_preset
 
 
 @click.command()
 @click.argument("run")
-@click.option("--schema", help="Schema of the new run (default: training).")
+@click.option(
+    "--schema", help="Schema of the new run (default: the one that claims --from's file)."
+)
 @click.option(
     "--from",
     "source",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Take the first revision's values from a JSON config file.",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+    help="Take the first revision's values from a config file (- for standard input).",
 )
+@format_option
 @write_options
 def create(
-    run: str, schema: str | None, source: Path | None, message: str | None, author: str | None
+    run: str,
+    schema: str | None,
+    source: str | None,
+    fmt: str | None,
+    message: str | None,
+    author: str | None,
 ) -> None:
     """Create RUN, bound to a schema, optionally with values from a file."""
     with open_store() as opened:
@@ -31,7 +45,13 @@ def create(
             report(opened.create(run, schema=schema or "training", message=message, author=author))
             return
         result = opened.import_config(
-            run, read_config(source), schema=schema, message=message, author=author, exclusive=True
+            run,
+            load_config(source, fmt),
+            schema=schema,
+            message=message,
+            author=author,
+            exclusive=True,
+            preset=source != "-" and is_preset(Path(source)),
         )
         warn_import(result)
         report(result.revision)

@@ -11,6 +11,7 @@ union, and upcaster 0->1 tells them apart by the type of `optimizer`.
 from __future__ import annotations
 
 from store._onetrainer._defaults import NEWEST, OLDEST
+from store._onetrainer._detect import looks_like_onetrainer
 from store._onetrainer._files import export_hook, import_hook
 from store._onetrainer._model import TrainConfig
 from store._onetrainer._upcasters import defaults, upcasters
@@ -27,6 +28,7 @@ ONETRAINER = Schema(
     file_version_default=0,
     import_hook=import_hook,
     export_hook=export_hook,
+    detect=looks_like_onetrainer,
 )
 
 __all__ = ["ONETRAINER"]

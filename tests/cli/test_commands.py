@@ -203,6 +203,7 @@ def test_runs(invoke: Invoke, db_url: str, run: str) -> None:
 
 
 def test_runs_when_there_are_none(invoke: Invoke) -> None:
+    assert invoke("db", "upgrade").exit_code == 0
     assert invoke("runs").stdout == "no runs\n"
 
 
@@ -257,10 +258,11 @@ def test_import_many(invoke: Invoke, db_url: str, tmp_path: Path) -> None:
     single = write_json(tmp_path / "c.json", {"epochs": 5})
     result = invoke("import", "--many", str(folder), str(single))
     assert result.exit_code == 0, result.output
-    assert [line.split()[0] for line in result.stdout.splitlines() if line[0] != " "] == [
-        "sdxl_1.0_LoRA:",
-        "b:",
-        "c:",
+    assert [line.split()[:2] for line in result.stdout.splitlines()] == [
+        ["new", "sdxl_1.0_LoRA"],
+        ["new", "b"],
+        ["new", "c"],
+        ["3", "files:"],
     ]
     with store.open(db_url) as opened:
         assert [r.name for r in opened.runs()] == ["b", "c", "sdxl_1.0_LoRA"]

@@ -34,8 +34,7 @@ USER_ERRORS = [
     ),
     (
         ("set", "r", "batch_size=big"),
-        "Error: batch_size: 'big' is invalid: Input should be a valid integer, unable to parse "
-        "string as an integer (expected int)",
+        "Error: batch_size: 'big' is invalid: Input should be a valid integer (expected int)",
     ),
     (("set", "r", "batch_size=8"), "Error: nothing changed: run 'r' already has those values"),
     (("unset", "r", "seed"), "Error: nothing changed: run 'r' already has those values"),
