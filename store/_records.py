@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import itertools
 import json
 import json.encoder
 import math
@@ -158,19 +157,24 @@ def config_hash(values: Mapping[str, Any]) -> str:
 
 
 class CanonicalConfig:
-    """The canonical JSON of any config with one fixed set of paths, assembled from each
-    value's canonical text: `config_hash` without nesting and encoding the whole config again
-    when one value changed (verification hashes the config after every revision)."""
+    """The canonical JSON of a complete config, kept as fixed fragments between each value's
+    canonical text: after one value changes, its config hash costs one join and one SHA-256,
+    not a nesting and encoding of the whole config (verification hashes every revision)."""
 
-    def __init__(self, paths: Iterable[str]) -> None:
-        names = list(paths)
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        names = list(values)
         marked = encode(unflatten({path: f"\x00{i}\x00" for i, path in enumerate(names)}))
-        parts = re.split(r'"\\u0000(\d+)\\u0000"', marked)
-        self._fragments = parts[0::2]
-        self._paths = [names[int(i)] for i in parts[1::2]]
+        self._parts = re.split(r'"\\u0000(\d+)\\u0000"', marked)
+        self._at: dict[str, int] = {}
+        for position in range(1, len(self._parts), 2):
+            path = names[int(self._parts[position])]
+            self._at[path] = position
+            self._parts[position] = encode(values[path])
 
-    def hash(self, texts: Mapping[str, str]) -> str:
-        """The config hash of the config whose values have the canonical `texts` (by path)."""
-        values = [texts[path] for path in self._paths]
-        body = "".join(itertools.chain.from_iterable(zip(self._fragments, values, strict=False)))
-        return hashlib.sha256((body + self._fragments[-1]).encode()).hexdigest()
+    def set(self, path: str, text: str) -> None:
+        """Give `path` the value whose canonical JSON is `text`."""
+        self._parts[self._at[path]] = text
+
+    def hash(self) -> str:
+        """The config hash of the config as it now is: `config_hash` of its values."""
+        return hashlib.sha256("".join(self._parts).encode()).hexdigest()

@@ -11,7 +11,7 @@ from typing import Literal, Protocol
 
 from store._errors import StoreError
 from store._paths import flatten
-from store._records import GENESIS, CanonicalConfig, Event, config_hash, encode, revision_hash
+from store._records import GENESIS, CanonicalConfig, config_hash, encode, revision_hash
 from store._replay import RunState, Snapshot, snapshot_key
 from store._schema import Flat, Schema
 from store._values import config_json
@@ -225,32 +225,30 @@ class _Replay:
         self.schema = schema
         self.state: RunState | None = None
         self._version = 0
-        self._texts: dict[str, str] = {}
         self._canonical: CanonicalConfig | None = None
 
     def step(self, revision: StoredLike) -> str | None:
         """Fold one more revision; its config hash, or None where the log cannot be replayed."""
-        number, version = revision.number, revision.schema_version
         try:
             events = [
-                Event(op, path, None if text is None else json.loads(text))  # type: ignore[arg-type]
+                (op, path, None if text is None else json.loads(text))
                 for op, path, text in revision.events
             ]
-            self.state = self.state or RunState.new(self.schema, version)
-            self.state.apply(number, version, events)
-            return self._hash(self.state, events)
+            self.state = self.state or RunState.new(self.schema, revision.schema_version)
+            self.state.apply(revision.number, revision.schema_version, events)  # type: ignore[arg-type]
+            return self._hash(self.state, revision.events)
         except (StoreError, ValueError, KeyError, TypeError):
             return None  # a newer writer's data, or a log the chain already reports
 
-    def _hash(self, state: RunState, events: list[Event]) -> str:
+    def _hash(self, state: RunState, events: Iterable[tuple[str, str, str | None]]) -> str:
+        """The config hash after a revision whose events (as stored) are `events`."""
         if state.version != self._version or self._canonical is None:
             self._version = state.version
             self._canonical = CanonicalConfig(state.values)
-            self._texts = {path: encode(value) for path, value in state.values.items()}
-        else:
-            for event in events:
-                self._texts[event.path] = encode(state.values[event.path])
-        return self._canonical.hash(self._texts)
+        else:  # a set's stored text is its canonical JSON; an unset takes a default
+            for _, path, text in events:
+                self._canonical.set(path, encode(state.values[path]) if text is None else text)
+        return self._canonical.hash()
 
 
 def _compared(

@@ -122,6 +122,7 @@ def test_snapshot_plus_tail_equals_full_replay(
     with_snapshots = [db.at(run, r) for r in range(1, head + 1)]
     assert with_snapshots == full_replays(db, run, monkeypatch)
     assert db.read(run).values == db.read(run, head).values
+    assert db.verify(run).ok  # every recorded config hash and the snapshot replay exactly
 
 
 @SETTINGS
