@@ -11,27 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from pydantic import BaseModel
 
 import store
-from store._cli import cli
-from tests.files.conftest import run_store
+from tests.files.conftest import invoke, run_store
 
 DATA = Path(__file__).parent.parent / "data" / "onetrainer"
 PRESETS = DATA / "training_presets"
-
-
-@pytest.fixture(autouse=True)
-def environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fixed author, and no `$STORE_URL` leaking in from the shell."""
-    monkeypatch.setenv("STORE_AUTHOR", "ana")
-    monkeypatch.delenv("STORE_URL", raising=False)
-
-
-def invoke(db_url: str, *args: str, stdin: str | None = None) -> Result:
-    """`store --db URL ARGS…` in-process, stdout and stderr kept apart."""
-    return CliRunner().invoke(cli, ["--db", db_url, *args], input=stdin)
 
 
 def write(path: Path, data: Any) -> Path:
