@@ -284,3 +284,20 @@ def test_a_file_without_version_that_fits_a_later_one_is_refused(
             opened.import_config("r2", {"optim": {"lr": 0.02}}, schema="mine_issue15")
     strict = invoke(db_url, "import", str(today), "s", "--schema", "mine_issue15", "--strict")
     assert strict.stderr == "Error: unknown keys for schema version 1: optim.lr\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("--many", ".", "--format", "yaml"), "--format goes with FILE RUN; --many reads each"),
+        (("a.json", "a", "--dry-run"), "--dry-run and --quiet go with --many"),
+        (("a.json", "a", "--quiet"), "--dry-run and --quiet go with --many"),
+    ],
+)
+def test_options_of_the_other_mode_are_usage_errors(
+    db_url: str, args: tuple[str, ...], error: str
+) -> None:
+    result = invoke(db_url, "import", *args)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].startswith(f"Error: {error}")
+    assert history_sizes(db_url) == {}
