@@ -8,6 +8,7 @@ with store.open("sqlite:///runs.db") as s:
     s.rollback("my_run", to=1)
 """
 
+from store._compare import ComparedField, Comparison
 from store._errors import (
     AppendOnlyViolation,
     Conflict,
@@ -15,18 +16,23 @@ from store._errors import (
     DatabaseTooNew,
     InvalidChange,
     InvalidConfigFile,
+    InvalidReference,
     InvalidRunName,
     NoChange,
     RevisionNotFound,
+    RunArchived,
     RunExists,
     RunNotFound,
     SchemaError,
     SchemaVersionTooNew,
     StoreError,
+    StoreWarning,
+    TagExists,
     UnclearSchema,
     UnknownSchema,
 )
-from store._persistence import RunSummary
+from store._find import Found
+from store._persistence import RunEvent, RunSummary, Tag
 from store._records import Change, Event, Revision
 from store._registry import get_schema, register_schema, schema_names
 from store._schema import (
@@ -48,6 +54,7 @@ from store._store import (
     Store,
     current,
     open,
+    read,
     schema_changes,
     schema_fields,
     schemas,
@@ -58,15 +65,19 @@ __all__ = [
     "Add",
     "AppendOnlyViolation",
     "Change",
+    "ComparedField",
+    "Comparison",
     "Conflict",
     "Convert",
     "DatabaseError",
     "DatabaseTooNew",
     "Event",
     "FileImport",
+    "Found",
     "ImportResult",
     "InvalidChange",
     "InvalidConfigFile",
+    "InvalidReference",
     "InvalidRunName",
     "NoChange",
     "Origin",
@@ -76,6 +87,8 @@ __all__ = [
     "Rename",
     "Revision",
     "RevisionNotFound",
+    "RunArchived",
+    "RunEvent",
     "RunExists",
     "RunNotFound",
     "RunSummary",
@@ -85,6 +98,9 @@ __all__ = [
     "SchemaVersionTooNew",
     "Store",
     "StoreError",
+    "StoreWarning",
+    "Tag",
+    "TagExists",
     "Transform",
     "UnclearSchema",
     "UnknownSchema",
@@ -93,6 +109,7 @@ __all__ = [
     "current",
     "get_schema",
     "open",
+    "read",
     "register_schema",
     "schema_changes",
     "schema_fields",

@@ -1,35 +1,67 @@
-"""`verify`: every run's hash chain recomputed, and revision hashes kept elsewhere checked."""
+"""`verify`: every run's hash chain recomputed and its log replayed against the config hashes
+the chain records and the run's snapshots; revision hashes kept elsewhere checked."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from store._persistence import Recorder, Transaction
-from store._reads import require_run
-from store._verify import Problem, VerifyReport, parse_expectation, verify_chain
+from store._errors import UnknownSchema
+from store._persistence import Recorder, RunRow, Transaction
+from store._reads import require_run, store_snapshot
+from store._records import MAX_REVISION
+from store._registry import get_schema
+from store._schema import Schema
+from store._verify import Problem, RunCheck, VerifyReport, parse_expectation, verify_run
 
 
-def verify(recorder: Recorder, run: str | None, expect: Sequence[str]) -> VerifyReport:
-    """Recompute every revision hash chain (or one run's) and check expected hashes."""
+def verify(
+    recorder: Recorder, run: str | None, expect: Sequence[str], rebuild: bool = False
+) -> VerifyReport:
+    """Check every run (or one), and expected hashes; `rebuild` also replaces the snapshots
+    of the runs checked by ones made from the replay (in one write transaction)."""
     problems: list[Problem] = []
     expectations = [parse_expectation(e) for e in expect]
-    with recorder.read() as tx:
+    with recorder.write() if rebuild else recorder.read() as tx:
         rows = [require_run(tx, run)] if run is not None else tx.all_runs()
         for row in rows:
-            problems += verify_chain(row.name, row.schema, tx.stored(row))
+            if rebuild:
+                tx.lock(row)
+            checked = _check(tx, row)
+            problems += checked.problems
+            if rebuild:
+                _rebuild(tx, row, checked)
         for name, number, expected in expectations:
             problems += _expectation(tx, name, number, expected)
     return VerifyReport(not problems, problems, len(rows))
 
 
+def _check(tx: Transaction, row: RunRow) -> RunCheck:
+    """One run's chain, replay and snapshots (the chain only where its schema is unknown)."""
+    schema: Schema | None
+    try:
+        schema = get_schema(row.schema)
+    except UnknownSchema:
+        schema = None
+    return verify_run(row.name, row.schema, schema, tx.stored(row), tx.snapshots(row))
+
+
+def _rebuild(tx: Transaction, row: RunRow, checked: RunCheck) -> None:
+    """Drop the run's snapshots; keep the replayed head if it reproduces the chain's hash."""
+    tx.drop_snapshots(row)
+    if checked.state is not None:
+        store_snapshot(tx, row, checked.state, checked.state.effective())
+
+
 def _expectation(tx: Transaction, run: str, number: int, expected: str) -> list[Problem]:
     """A problem if revision `number` of `run` is missing or its hash is not `expected`."""
     row = require_run(tx, run)
-    found = list(tx.stored(row, number - 1, number))
+    found = list(tx.stored(row, number - 1, number)) if number <= MAX_REVISION else []
     if not found:
         head = tx.head(row)
         end = head.number if head else 0
-        return [Problem(run, number, f"revision {number} is missing (the run ends at {end})")]
+        message = f"revision {number} is missing (the run ends at {end})"
+        return [Problem(run, number, message, "missing")]
     if found[0].hash != expected:
-        return [Problem(run, number, f"hash {found[0].hash} is not the expected {expected}")]
+        message = f"hash {found[0].hash} is not the expected {expected}"
+        return [Problem(run, number, message, "expectation")]
     return []

@@ -6,8 +6,11 @@ StoreError                   root: catch this to catch everything
 ├── UnclearSchema            a file fits several schemas, or another one far better than the default
 ├── InvalidRunName           a run name breaks `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`
 ├── RunNotFound              the run does not exist
-├── RunExists                `create` of a run that already exists
+├── RunExists                `create` (or `fork`) of a run that already exists
+├── RunArchived              a write to an archived run (unarchive it first)
+├── TagExists                a tag of that name exists elsewhere (moving it needs `force`)
 ├── RevisionNotFound         a revision number outside 1..head
+│   └── InvalidReference     a reference `RUN@…` that is malformed or does not resolve
 ├── InvalidChange            a write names an unknown path or a value that fails validation
 ├── NoChange                 a write that would change nothing (nothing is appended)
 ├── Conflict                 `expected_revision` is behind the run's head
@@ -16,6 +19,10 @@ StoreError                   root: catch this to catch everything
 └── DatabaseError            the database cannot be opened, read or written
     ├── DatabaseTooNew       its schema was migrated by a newer `store`
     └── AppendOnlyViolation  something tried to update or delete the log
+
+StoreWarning (a `Warning`, not an error: the call still returns what the log proves)
+                             a snapshot failed its check against the hash chain and the
+                             config was replayed from the log instead
 """
 
 from __future__ import annotations
@@ -49,8 +56,20 @@ class RunExists(StoreError):
     """A run of that name already exists."""
 
 
+class RunArchived(StoreError):
+    """The run is archived: it stays readable, and refuses writes until it is unarchived."""
+
+
+class TagExists(StoreError):
+    """A tag of that name already names another revision; moving it needs `force`."""
+
+
 class RevisionNotFound(StoreError):
     """A revision number is outside 1..head of the run."""
+
+
+class InvalidReference(RevisionNotFound):
+    """A reference (`RUN@N`, `RUN@head~K`, `RUN@TAG`, `RUN@TIME`) is malformed or names nothing."""
 
 
 class InvalidChange(StoreError):
@@ -84,3 +103,7 @@ class DatabaseTooNew(DatabaseError):
 
 class AppendOnlyViolation(DatabaseError):
     """Something tried to update, delete or overwrite a stored revision or event."""
+
+
+class StoreWarning(UserWarning):
+    """Something `store` worked around and reports, such as a damaged snapshot it replaced."""

@@ -32,7 +32,8 @@ class Origin:
         if self.source == "legacy":
             return f"legacy default of the upcaster to version {self.version}"
         if self.source == "derived":
-            return "derived by an upcaster from other fields"
+            step = f" to version {self.version}" if self.version else ""
+            return f"derived by the upcaster{step} from the run's other values"
         return f"default of schema version {self.version}"
 
 

@@ -144,7 +144,8 @@ def _import_into(
             status: Status = "new"
         else:
             try:
-                builds = [_importing(found, version, values)]
+                kept = frozenset(skipped) & found.version(version).secrets  # credentials
+                builds = [_importing(found, version, values, kept)]
                 revision = write_in(tx, run, builds, how, schema_version=version, catch_up=True)
             except NoChange:
                 return FileImport(Path(), run, "unchanged", None, skipped, notes)
@@ -189,8 +190,9 @@ def import_many(
     return results
 
 
-def _importing(schema: Schema, version: int, values: Flat) -> Build:
-    """The events that make the run's config equal to a whole file read at `version`."""
+def _importing(schema: Schema, version: int, values: Flat, kept: frozenset[str]) -> Build:
+    """The events that make the run's config equal to a whole file read at `version`; the
+    secrets in `kept` (a credential the file held, dropped) keep the run's reference."""
     normalised = normalise(schema, version, values)
 
     def build(loaded: Loaded, target_version: int) -> list[Event]:
@@ -204,6 +206,8 @@ def _importing(schema: Schema, version: int, values: Flat) -> Build:
             loaded.number + 1, version, [Event("set", p, v) for p, v in normalised.items()]
         )
         target.upcast_to(target_version)
+        for path in kept & state.values.keys():
+            target.values[path] = state.values[path]
         return events_towards(state, target)
 
     return build

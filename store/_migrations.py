@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command, context
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 
 from store._errors import DatabaseTooNew
-from store._tables import metadata
+
+if TYPE_CHECKING:  # Alembic is imported only when a database is created or migrated
+    from alembic.config import Config
 
 HEAD = "0005"
 """The newest migration; `tests/test_migrations.py` keeps it equal to Alembic's head."""
@@ -30,6 +28,8 @@ def script_location() -> str:
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:
     """An Alembic `Config` built in code, sharing the caller's connection when given."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", script_location())
     config.attributes["connection"] = connection
@@ -50,6 +50,10 @@ def run_migrations(config: Config) -> None:
 
 
 def _migrate(connection: sa.Connection) -> None:
+    from alembic import context
+
+    from store._tables import metadata
+
     context.configure(
         connection=connection,
         target_metadata=metadata,
@@ -60,12 +64,21 @@ def _migrate(connection: sa.Connection) -> None:
 
 
 def current_revision(connection: sa.Connection) -> str | None:
-    """The migration the database is at (None for an empty database)."""
-    return MigrationContext.configure(connection).get_current_revision()
+    """The migration the database is at (None for an empty database), read without Alembic."""
+    if not sa.inspect(connection).has_table("alembic_version"):
+        return None
+    found = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(found) > 1:
+        raise DatabaseTooNew(f"the database has several migration heads: {', '.join(found)}")
+    return found[0] if found else None
 
 
 def upgrade(connection: sa.Connection) -> str | None:
     """Bring the database to `HEAD` inside the caller's transaction; return where it was."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
     found = current_revision(connection)
     if found == HEAD:
         return found

@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
+from store._errors import InvalidChange
+
 
 def flatten(nested: Mapping[str, Any], leaves: Collection[str], prefix: str = "") -> dict[str, Any]:
     """Flatten `nested` into dotted paths; a dict at a known leaf path stays whole."""
@@ -18,6 +20,8 @@ def flatten(nested: Mapping[str, Any], leaves: Collection[str], prefix: str = ""
             if isinstance(value, Mapping) and path not in leaves:
                 stack.append((f"{path}.", iter(value.items())))
                 break
+            if path in flat:
+                raise InvalidChange(f"{path} is given twice (a dotted key and a nested one)")
             flat[path] = value
         else:
             stack.pop()
@@ -54,3 +58,9 @@ def nearest(path: str, known: Iterable[str]) -> str | None:
     tail = path.rsplit(".", 1)[-1]
     by_tail = [p for p in known if p.rsplit(".", 1)[-1] == tail]
     return by_tail[0] if len(by_tail) == 1 else None
+
+
+def unknown_path(path: str, known: Iterable[str]) -> str:
+    """An "unknown path" message, with the nearest known path as a hint where there is one."""
+    hint = nearest(path, known)
+    return f"unknown path {path!r}" + (f"; did you mean {hint}?" if hint else "")

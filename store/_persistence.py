@@ -10,6 +10,7 @@ import itertools
 import json
 import operator
 import sqlite3
+import sys
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -21,10 +22,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from store._errors import AppendOnlyViolation, DatabaseError, StoreError
+from store._errors import AppendOnlyViolation, DatabaseError, DatabaseTooNew, StoreError
 from store._migrations import HEAD, current_revision, upgrade
-from store._records import Event, Revision
-from store._tables import events, revisions, runs, snapshots
+from store._records import MAX_REVISION, Event, Revision
+from store._replay import Snapshot
+from store._tables import events, revisions, run_events, runs, snapshots, tags
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds a writer waits for another writer's lock before giving up."""
@@ -42,13 +44,38 @@ class RunRow:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """One line of `runs()`: a run with its revision count and last change."""
+    """One line of `runs()`: a run with its revision count, last change, tags and origin."""
 
     name: str
     schema: str
     revisions: int
     last_change: str | None
     author: str | None
+    archived: bool = False
+    tags: tuple[str, ...] = ()
+    forked_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A tag's position: the revision it names, and who put it there, when and why."""
+
+    name: str
+    revision: int
+    time: str
+    author: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """Something that happened to a whole run (`archive`, `unarchive`), with who and when."""
+
+    run: str
+    action: str
+    time: str
+    author: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -62,13 +89,27 @@ class Head:
 
 @dataclass(frozen=True)
 class HeadConfig:
-    """A run's schema and head number, with one of its snapshots' key and config (if any)."""
+    """A run's schema and head number, with one of its snapshots' key, config and the config
+    hash its revision records (if any)."""
 
     schema: str
     head: int | None
     revision: int | None
     fingerprint: str | None
     config: str | None
+    config_hash: str | None
+    """The config hash the chain records for the snapshot's revision (None: not recorded)."""
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    """A usable snapshot with what the chain says of its revision, to check it against."""
+
+    revision: int
+    state: str
+    config_hash: str | None
+    schema_version: int
+    base: int
 
 
 @dataclass(frozen=True)
@@ -102,8 +143,6 @@ _REVISION_COLUMNS = (
 _EVENT_COLUMNS = ("revision_id", "position", "op", "path", "value")
 _FETCH = 1000
 """Rows fetched from the driver at a time when reading revisions."""
-_LAST = 2**31 - 1
-"""The largest number an INTEGER column holds: past the end of any run."""
 
 # Statements are built once: building one costs more than SQLite takes to run it.
 _RUN = sa.select(runs).where(runs.c.name == sa.bindparam("name"))
@@ -138,6 +177,7 @@ _STORED_TOUCHING = _STORED.where(
     revisions.c.id.in_(sa.select(events.c.revision_id).where(events.c.path == sa.bindparam("path")))
 )
 _REPLAY = _log_rows(revisions.c.number, revisions.c.schema_version)
+_CACHED = revisions.alias("cached")
 _HEAD_CONFIG = (
     sa.select(
         runs.c.schema,
@@ -148,15 +188,39 @@ _HEAD_CONFIG = (
         snapshots.c.revision,
         snapshots.c.fingerprint,
         snapshots.c.config,
+        _CACHED.c.config_hash,
     )
-    .select_from(runs.outerjoin(snapshots, snapshots.c.run_id == runs.c.id))
+    .select_from(
+        runs.outerjoin(snapshots, snapshots.c.run_id == runs.c.id).outerjoin(
+            _CACHED,
+            sa.and_(_CACHED.c.run_id == runs.c.id, _CACHED.c.number == snapshots.c.revision),
+        )
+    )
     .where(runs.c.name == sa.bindparam("name"))
 )
 _APPEND = revisions.insert().returning(revisions.c.id, sort_by_parameter_order=True)
 _SAVE_SNAPSHOT = snapshots.insert()
 _DROP_SNAPSHOTS = sa.delete(snapshots).where(snapshots.c.run_id == sa.bindparam("run_id"))
+_FIRST = revisions.alias("first")
 _SNAPSHOT = (
-    sa.select(snapshots.c.revision, snapshots.c.state)
+    sa.select(
+        snapshots.c.revision,
+        snapshots.c.state,
+        revisions.c.config_hash,
+        revisions.c.schema_version,
+        sa.select(_FIRST.c.schema_version)
+        .where(_FIRST.c.run_id == snapshots.c.run_id, _FIRST.c.number == 1)
+        .scalar_subquery(),
+    )
+    .select_from(
+        snapshots.join(
+            revisions,
+            sa.and_(
+                revisions.c.run_id == snapshots.c.run_id,
+                revisions.c.number == snapshots.c.revision,
+            ),
+        )
+    )
     .where(
         snapshots.c.run_id == sa.bindparam("run_id"),
         snapshots.c.revision <= sa.bindparam("upto"),
@@ -164,6 +228,41 @@ _SNAPSHOT = (
     )
     .order_by(snapshots.c.revision.desc())
     .limit(1)
+)
+_WITH_CONFIG_HASH = (
+    sa.select(runs, revisions.c.number, revisions.c.schema_version)
+    .join(revisions, revisions.c.run_id == runs.c.id)
+    .where(revisions.c.config_hash == sa.bindparam("config_hash"))
+)
+_BASES = sa.select(runs, revisions.c.schema_version).join(
+    revisions, sa.and_(revisions.c.run_id == runs.c.id, revisions.c.number == 1)
+)
+_UNHASHED = sa.select(revisions.c.run_id).where(revisions.c.config_hash.is_(None)).distinct()
+_REVISION_AT = sa.select(sa.func.max(revisions.c.number)).where(
+    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.created_at <= sa.bindparam("time")
+)
+_TAG = (
+    sa.select(tags.c.revision)
+    .where(tags.c.run_id == sa.bindparam("run_id"), tags.c.name == sa.bindparam("name"))
+    .order_by(tags.c.id.desc())
+    .limit(1)
+)
+_TAGS = sa.select(
+    tags.c.run_id, tags.c.name, tags.c.revision, tags.c.created_at, tags.c.author, tags.c.message
+).order_by(tags.c.id)
+_RUN_TAGS = _TAGS.where(tags.c.run_id == sa.bindparam("run_id"))
+_ACTIONS = sa.select(run_events.c.run_id, run_events.c.action).order_by(run_events.c.id)
+_LAST_ACTION = (
+    sa.select(run_events.c.action)
+    .where(run_events.c.run_id == sa.bindparam("run_id"))
+    .order_by(run_events.c.id.desc())
+    .limit(1)
+)
+_DETAIL = sa.select(revisions.c.detail).where(
+    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == sa.bindparam("number")
+)
+_FIRST_DETAILS = sa.select(revisions.c.run_id, revisions.c.detail).where(
+    revisions.c.number == 1, revisions.c.detail.is_not(None)
 )
 
 
@@ -178,6 +277,22 @@ class Transaction:
         """The run called `name`, or None."""
         row = self._conn.execute(_RUN, {"name": name}).first()
         return RunRow(row.id, row.name, row.schema, row.created_at) if row else None
+
+    def with_config_hash(self, config_hash: str) -> list[tuple[RunRow, int, int]]:
+        """Every revision recorded with `config_hash`: its run, number and schema version."""
+        rows = self._conn.execute(_WITH_CONFIG_HASH, {"config_hash": config_hash})
+        return [
+            (RunRow(r.id, r.name, r.schema, r.created_at), r.number, r.schema_version) for r in rows
+        ]
+
+    def base_versions(self) -> list[tuple[RunRow, int]]:
+        """Every run with the schema version of its first revision."""
+        rows = self._conn.execute(_BASES)
+        return [(RunRow(r.id, r.name, r.schema, r.created_at), r.schema_version) for r in rows]
+
+    def unhashed_runs(self) -> set[int]:
+        """Ids of the runs holding revisions written before config hashes were recorded."""
+        return set(self._conn.execute(_UNHASHED).scalars())
 
     def all_runs(self) -> list[RunRow]:
         """Every run, by name."""
@@ -207,10 +322,38 @@ class Transaction:
             )
             .order_by(runs.c.name)
         )
+        rows = self._conn.execute(query.add_columns(runs.c.id)).all()
+        archived = self._archived_ids()
+        named = self._tag_names()
+        origins = {
+            r.run_id: json.loads(r.detail).get("forked_from")
+            for r in self._conn.execute(_FIRST_DETAILS)
+        }
         return [
-            RunSummary(r.name, r.schema, r.head or 0, r.created_at, r.author)
-            for r in self._conn.execute(query)
+            RunSummary(
+                r.name,
+                r.schema,
+                r.head or 0,
+                r.created_at,
+                r.author,
+                r.id in archived,
+                tuple(sorted(named.get(r.id, {}))),
+                origins.get(r.id),
+            )
+            for r in rows
         ]
+
+    def _archived_ids(self) -> set[int]:
+        """The ids of the runs whose newest run event is `archive`."""
+        last = dict(tuple(r) for r in self._conn.execute(_ACTIONS))
+        return {run_id for run_id, action in last.items() if action == "archive"}
+
+    def _tag_names(self) -> dict[int, dict[str, int]]:
+        """Every run's tags, each at its newest position."""
+        found: dict[int, dict[str, int]] = {}
+        for row in self._conn.execute(_TAGS):
+            found.setdefault(row.run_id, {})[row.name] = row.revision
+        return found
 
     def add_run(self, name: str, schema: str, created_at: str) -> RunRow:
         """Insert a new run row (the caller checked the name is free)."""
@@ -229,6 +372,60 @@ class Transaction:
         """The run's newest revision, or None for a run without revisions."""
         row = self._conn.execute(_HEAD, {"run_id": run.id}).first()
         return Head(row.number, row.schema_version, row.hash) if row else None
+
+    def revision_at(self, run: RunRow, time: str) -> int | None:
+        """The newest revision written at or before `time` (stored form), or None."""
+        number: int | None = self._conn.execute(
+            _REVISION_AT, {"run_id": run.id, "time": time}
+        ).scalar()
+        return number
+
+    def tag_position(self, run: RunRow, name: str) -> int | None:
+        """The revision the tag `name` names now (its newest position), or None."""
+        number: int | None = self._conn.execute(_TAG, {"run_id": run.id, "name": name}).scalar()
+        return number
+
+    def tags(self, run: RunRow) -> list[Tag]:
+        """Every position the run's tags ever held, oldest first (a tag's newest row is its own)."""
+        rows = self._conn.execute(_RUN_TAGS, {"run_id": run.id})
+        return [Tag(*row[1:]) for row in rows]
+
+    def current_tags(self, run: RunRow) -> list[Tag]:
+        """The run's tags where they are now (each one's newest position), by name."""
+        newest = {tag.name: tag for tag in self.tags(run)}
+        return [newest[name] for name in sorted(newest)]
+
+    def add_tag(self, run: RunRow, tag: Tag) -> None:
+        """Append a tag position (a move is a new row; the old one stays)."""
+        self._append_signed(tags, run, tag, name=tag.name, revision=tag.revision)
+
+    def archived(self, run: RunRow) -> bool:
+        """Whether the run's newest run event archived it."""
+        action = self._conn.execute(_LAST_ACTION, {"run_id": run.id}).scalar()
+        return action == "archive"
+
+    def add_run_event(self, run: RunRow, event: RunEvent) -> None:
+        """Append an archive or unarchive of the run."""
+        self._append_signed(run_events, run, event, action=event.action)
+
+    def _append_signed(
+        self, table: sa.Table, run: RunRow, record: Tag | RunEvent, **values: Any
+    ) -> None:
+        """Insert a row of the run that records when, who and why (a tag, a run event)."""
+        self._conn.execute(
+            table.insert().values(
+                run_id=run.id,
+                created_at=record.time,
+                author=record.author,
+                message=record.message,
+                **values,
+            )
+        )
+
+    def detail(self, run: RunRow, number: int) -> dict[str, Any] | None:
+        """The detail a revision recorded besides its events (None when it has none)."""
+        text = self._conn.execute(_DETAIL, {"run_id": run.id, "number": number}).scalar()
+        return None if text is None else dict(json.loads(text))
 
     def base_version(self, run: RunRow) -> int | None:
         """The schema version of the run's first revision (None for a run without revisions)."""
@@ -271,7 +468,11 @@ class Transaction:
         path: str | None = None,
     ) -> Iterator[StoredRevision]:
         """The run's revisions in order, exactly as stored (only those with an event on `path`)."""
-        parameters = {"run_id": run.id, "after": after, "upto": _LAST if upto is None else upto}
+        parameters = {
+            "run_id": run.id,
+            "after": after,
+            "upto": MAX_REVISION if upto is None else upto,
+        }
         query = _STORED if path is None else _STORED_TOUCHING
         result = self._conn.execute(query, {**parameters, "path": path})
         rows = (row for batch in result.partitions(_FETCH) for row in batch)
@@ -312,12 +513,26 @@ class Transaction:
         if rows:
             self._recorder.insert_rows(self._conn, events, _EVENT_COLUMNS, rows)
 
-    def snapshot(self, run: RunRow, upto: int, fingerprint: str) -> tuple[int, str] | None:
+    def snapshot(self, run: RunRow, upto: int, fingerprint: str) -> StoredSnapshot | None:
         """The newest snapshot at or before `upto` made under `fingerprint`, if any."""
         row = self._conn.execute(
             _SNAPSHOT, {"run_id": run.id, "upto": upto, "fingerprint": fingerprint}
         ).first()
-        return (row.revision, row.state) if row else None
+        return StoredSnapshot(*row) if row else None
+
+    def snapshots(self, run: RunRow) -> list[Snapshot]:
+        """Every snapshot of the run, whatever its key or revision (for `verify`)."""
+        query = (
+            sa.select(snapshots.c.revision, snapshots.c.fingerprint, snapshots.c.state)
+            .add_columns(snapshots.c.config)
+            .where(snapshots.c.run_id == run.id)
+            .order_by(snapshots.c.revision)
+        )
+        return [Snapshot(*row) for row in self._conn.execute(query)]
+
+    def drop_snapshots(self, run: RunRow) -> None:
+        """Delete every snapshot of the run (a cache: the log is untouched)."""
+        self._conn.execute(_DROP_SNAPSHOTS, {"run_id": run.id})
 
     def replay_rows(self, run: RunRow, after: int, upto: int) -> Iterator[Sequence[Any]]:
         """The run's events `(number, schema_version, op, path, JSON text)` in order, in batches.
@@ -350,7 +565,7 @@ class Transaction:
         config: str | None,
     ) -> None:
         """Store a snapshot of the run's state at `revision`, replacing the run's older ones."""
-        self._conn.execute(_DROP_SNAPSHOTS, {"run_id": run.id})
+        self.drop_snapshots(run)
         self._conn.execute(
             _SAVE_SNAPSHOT,
             {
@@ -367,22 +582,37 @@ class Transaction:
 class Recorder(ABC):
     """A database holding store's log; subclasses set up one backend."""
 
-    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        timeout: float = DEFAULT_TIMEOUT,
+        upgrade: bool = True,
+        create: bool = True,
+    ) -> None:
         self.url = url
         self.timeout = timeout
         self._compiled: dict[int, SQLCompiler] = {}
         with translated(url):
-            self.engine = self.create_engine(url)
-        if upgrade and self.migration() != HEAD:  # a read: opening takes no write lock
+            self.engine = self.create_engine(url, create)
+        found = self.migration()  # a read: opening takes no write lock
+        if found is None and not create:
+            self.close()
+            raise DatabaseError(
+                f"no database at {_redact(url)} (a write or `db upgrade` makes one)"
+            )
+        if upgrade and found != HEAD:
             with self._connection(write=True) as conn:
                 self.migrate(conn)
+            found = HEAD
+        self.writable = found == HEAD
+        """Writes need the newest migration: an old or newer database is only read."""
 
     SINGLE_READ: typing.ClassVar[dict[str, Any]] = {}
     """Connection options for one statement read on its own, outside a transaction."""
 
     @abstractmethod
-    def create_engine(self, url: str) -> sa.Engine:
-        """Create the SQLAlchemy engine with the backend's settings."""
+    def create_engine(self, url: str, create: bool) -> sa.Engine:
+        """Create the SQLAlchemy engine with the backend's settings (`create`: may make one)."""
 
     def migrate(self, connection: sa.Connection) -> None:
         """Bring the database schema to the newest migration (run when the store opens)."""
@@ -435,6 +665,11 @@ class Recorder(ABC):
     @contextmanager
     def write(self) -> Iterator[Transaction]:
         """A write transaction: committed when the block ends, rolled back on any error."""
+        if not self.writable:
+            raise DatabaseTooNew(
+                f"database {_redact(self.url)} is at migration {self.migration()!r}, not "
+                f"{HEAD!r}: this store only reads it (open it with upgrade, or `store db upgrade`)"
+            )
         with self._connection(write=True) as conn:
             yield Transaction(conn, self)
 
@@ -448,35 +683,47 @@ class Recorder(ABC):
         self.engine.dispose()
 
 
-def open_recorder(url: str, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True) -> Recorder:
+SUPPORTED_URLS = (
+    "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DATABASE "
+    "(postgres:// and postgresql:// mean postgresql+psycopg://)"
+)
+
+
+def open_recorder(
+    url: str, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True, create: bool = True
+) -> Recorder:
     """The recorder for a database URL (`sqlite:///…` or `postgresql+psycopg://…`)."""
-    try:
-        backend = make_url(url).get_backend_name()
-    except sa.exc.ArgumentError as exc:
-        raise DatabaseError(f"not a database URL: {url!r}") from exc
-    if backend == "sqlite":
+    url = supported_url(url)
+    if not isinstance(timeout, int | float) or not 0 < timeout < 10**6:
+        raise DatabaseError(f"timeout must be a number of seconds above 0, not {timeout!r}")
+    if url.startswith("sqlite"):
         from store._sqlite import SQLiteRecorder
 
-        return SQLiteRecorder(url, timeout, upgrade)
-    if backend == "postgresql":
-        from store._postgres import PostgresRecorder
+        return SQLiteRecorder(url, timeout, upgrade, create)
+    from store._postgres import PostgresRecorder
 
-        return PostgresRecorder(url, timeout, upgrade)
-    raise DatabaseError(
-        f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
-    )
+    return PostgresRecorder(url, timeout, upgrade, create)
 
 
-def _driver_errors() -> tuple[type[Exception], ...]:
-    """The drivers' own error roots: replay reads through their cursors directly."""
+def supported_url(url: str) -> str:
+    """`url` with its driver made explicit; a backend or driver store does not use is refused."""
+    if not isinstance(url, str) or not url:
+        raise DatabaseError(f"not a database URL: {url!r}; {SUPPORTED_URLS}")
     try:
-        import psycopg
-    except ImportError:  # pragma: no cover - PostgreSQL support not installed
-        return (sqlite3.Error,)
-    return (sqlite3.Error, psycopg.Error)
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise DatabaseError(f"not a database URL: {url!r}; {SUPPORTED_URLS}") from None
+    if parsed.drivername in ("postgres", "postgresql"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise DatabaseError(f"unsupported database {parsed.drivername!r}: {SUPPORTED_URLS}")
+    return url
 
 
-_TRANSLATED: tuple[type[Exception], ...] = (sa.exc.SQLAlchemyError, *_driver_errors())
+def _translated() -> tuple[type[Exception], ...]:
+    """SQLAlchemy's and the drivers' error roots (psycopg's once PostgreSQL is in use)."""
+    psycopg = sys.modules.get("psycopg")
+    return (sa.exc.SQLAlchemyError, sqlite3.Error, *((psycopg.Error,) if psycopg else ()))
 
 
 @contextmanager
@@ -486,12 +733,14 @@ def translated(url: str) -> Iterator[None]:
         yield
     except StoreError:
         raise
-    except _TRANSLATED as exc:
+    except _translated() as exc:
         message = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         if "append-only" in message:
             raise AppendOnlyViolation(message) from exc
         if "locked" in message:
             message += " (another writer held the lock past the timeout)"
+        if "timeout expired" in message:
+            message = "the server did not answer in time (connection timeout expired)"
         raise DatabaseError(f"database {_redact(url)}: {message}") from exc
 
 

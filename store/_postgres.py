@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import typing
 from typing import Any
 
@@ -24,14 +25,18 @@ class PostgresRecorder(Recorder):
     MIGRATION_LOCK = 7231001
     """The single-key advisory lock that serialises migrations and first opens."""
 
-    def create_engine(self, url: str) -> sa.Engine:
+    def create_engine(self, url: str, create: bool) -> sa.Engine:
         """An engine with a lock timeout, so a stuck writer cannot hang others forever.
 
         No pre-ping: it costs a round trip on every call; a connection the server dropped
         fails one call with `DatabaseError` and the pool replaces it.
         """
         return sa.create_engine(
-            url, connect_args={"options": f"-c lock_timeout={int(self.timeout * 1000)}"}
+            url,
+            connect_args={
+                "options": f"-c lock_timeout={int(self.timeout * 1000)}",
+                "connect_timeout": max(1, math.ceil(self.timeout)),
+            },
         )
 
     def migrate(self, connection: sa.Connection) -> None:

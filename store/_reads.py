@@ -4,61 +4,222 @@ effective config at a revision, its history and the origin of every value."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+import dataclasses
+import hashlib
+import json
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from store._errors import RevisionNotFound, RunNotFound
+from store._compare import Comparison
+from store._compare import compare as compare_configs
+from store._errors import InvalidReference, RevisionNotFound, RunNotFound, StoreWarning
 from store._history import Origin, field_timeline, only_field, origins, with_changes
-from store._persistence import Head, Recorder, RunRow, Transaction
-from store._records import Revision
+from store._persistence import (
+    Head,
+    HeadConfig,
+    Recorder,
+    RunRow,
+    StoredSnapshot,
+    Tag,
+    Transaction,
+)
+from store._records import Revision, config_hash, encode
+from store._refs import Ref, parse_ref, require_time
 from store._registry import get_schema
 from store._replay import RunState, snapshot_key
-from store._schema import Flat
-from store._values import check_path, check_run_name, validate
+from store._schema import Flat, Schema
+from store._values import Overrides, check_path, check_run_name, config_json, overridden, validate
 from store._versions import known_version
 
 
 @dataclass(frozen=True)
 class Reading:
-    """A run's effective config at one revision, with that revision's number and hash."""
+    """A run's effective config at one revision, with that revision's number and hash, and
+    the config hash of what was read (at the newest schema version: what a trainer gets)."""
 
     run: str
     schema: str
     revision: int
     hash: str
+    config_hash: str
     config: BaseModel
     values: Flat
     notes: tuple[str, ...] = ()
+    forked_from: str | None = None
+    overrides: Flat = field(default_factory=dict)
+    """Launch overrides applied to `config` and `values` (never written)."""
+    schema_version: int = 0
+    """The schema version of `config`: the newest this program knows."""
+
+    def stamp(self) -> dict[str, Any]:
+        """What a checkpoint should record of the config that made it (plain JSON data):
+        `store find` goes back from its `config_hash`, `verify --expect` checks its `hash`."""
+        return {
+            "run": self.run,
+            "revision": self.revision,
+            "hash": self.hash,
+            "config_hash": self.config_hash,
+            "schema": self.schema,
+            "schema_version": self.schema_version,
+            "overrides": dict(self.overrides),
+        }
 
 
-def read(recorder: Recorder, run: str, revision: int | None) -> Reading:
-    """The effective config at `revision` (default: the newest), with its number and hash."""
+def read(
+    recorder: Recorder, ref: str, revision: int | None, overrides: Overrides = None
+) -> Reading:
+    """The effective config at a reference (or `revision` of a run), with its number and hash,
+    and launch overrides applied (never written)."""
     with recorder.read() as tx:
-        row = require_run(tx, run)
-        head = require_head(tx, row)
-        number = head.number if revision is None else check_revision(run, revision, head.number)
-        state, _, _ = load(tx, row, number)
-        digest = (
-            head.hash if number == head.number else next(tx.revisions(row, number - 1, number)).hash
-        )
-    values = state.effective()
+        return reading_in(tx, ref, revision, overrides)
+
+
+def compare(
+    recorder: Recorder, refs: Sequence[str], only_changed: bool, fields: Sequence[str] | None
+) -> Comparison:
+    """The configs of several references side by side, read in one transaction."""
+    with recorder.read() as tx:
+        configs = [values_at(tx, ref) for ref in refs]
+    return compare_configs(refs, configs, only_changed, fields)
+
+
+def reading_in(
+    tx: Transaction, ref: str, revision: int | None = None, overrides: Overrides = None
+) -> Reading:
+    """`read` inside an open transaction."""
+    row, head, number, state = _state_at(tx, ref, revision)
+    digest = (
+        head.hash if number == head.number else next(tx.revisions(row, number - 1, number)).hash
+    )
+    values, applied = overridden(state.schema, state.effective(), overrides)
     config = validate(state.schema, values)
-    return Reading(run, row.schema, number, digest, config, values, tuple(state.notes))
+    origin = (tx.detail(row, 1) or {}).get("forked_from")
+    notes = tuple(state.notes)
+    hashed = config_hash(values)
+    latest = state.schema.latest
+    return Reading(
+        row.name,
+        row.schema,
+        number,
+        digest,
+        hashed,
+        config,
+        values,
+        notes,
+        forked_from=origin,
+        overrides=applied,
+        schema_version=latest,
+    )
+
+
+def values_at(tx: Transaction, ref: str) -> Flat:
+    """The flat effective config at a reference, unvalidated: what comparing needs."""
+    return _state_at(tx, ref, None)[3].effective()
+
+
+def _state_at(
+    tx: Transaction, ref: str, revision: int | None
+) -> tuple[RunRow, Head, int, RunState]:
+    """The run, its head, the revision named and the run's state right after it."""
+    row, head, number = target(tx, ref, revision)
+    return row, head, number, load(tx, row, number)[0]
+
+
+def resolve(recorder: Recorder, ref: str) -> tuple[str, int]:
+    """The run and revision number a reference names."""
+    with recorder.read() as tx:
+        row, _, number = target(tx, ref, None)
+    return row.name, number
+
+
+def target(tx: Transaction, ref: str, revision: int | None) -> tuple[RunRow, Head, int]:
+    """The run, its head and the revision number named by `ref` (or by `revision`)."""
+    parsed = parse_ref(ref)
+    row = require_run(tx, parsed.run)
+    head = require_head(tx, row)
+    if revision is not None:
+        if parsed.run != ref:
+            raise InvalidReference(f"give either {ref!r} or a revision number, not both")
+        return row, head, check_revision(row.name, revision, head.number)
+    return row, head, _number(tx, row, head, parsed)
+
+
+def _number(tx: Transaction, row: RunRow, head: Head, ref: Ref) -> int:
+    """The revision number a parsed reference names in its run."""
+    if ref.number is not None:
+        return check_revision(row.name, ref.number, head.number)
+    if ref.back is not None:
+        if ref.back >= head.number:
+            raise InvalidReference(
+                f"{ref.text}: run {row.name!r} has {head.number} revision(s); "
+                f"there is nothing {ref.back} before the head"
+            )
+        return head.number - ref.back
+    if ref.time is not None:
+        found = tx.revision_at(row, ref.time)
+        if found is None:
+            raise InvalidReference(f"{ref.text}: run {row.name!r} had no revision yet at that time")
+        return found
+    if ref.tag is not None:
+        found = tx.tag_position(row, ref.tag)
+        if found is None:
+            raise InvalidReference(f"{ref.text}: run {row.name!r} has no tag {ref.tag!r}")
+        return found
+    return head.number
 
 
 def current(recorder: Recorder, run: str) -> BaseModel:
-    """The run's effective config; the fast path validates the JSON kept with the head."""
+    """The run's effective config; the fast path validates the JSON kept with the head once
+    its SHA-256 is the config hash the chain records for the head."""
     found = recorder.head_configs(check_run_name(run))
-    if found:
-        schema = get_schema(found[0].schema)
-        key = snapshot_key(schema)
-        for row in found:
-            if row.config and row.revision == row.head and row.fingerprint == key:
-                with contextlib.suppress(ValidationError):  # the replay says what is wrong
-                    return schema.model.model_validate_json(row.config)
-    return read(recorder, run, None).config
+    cached = [row for row in found if _cached_head(row)]
+    for row in cached:
+        if _sha256(row.config) == row.config_hash:
+            with contextlib.suppress(ValidationError):  # the replay says what is wrong
+                return get_schema(row.schema).model.model_validate_json(row.config or "")
+    reading = read(recorder, run, None)
+    for row in cached:
+        if _content_hash(row.config or "") != reading.config_hash:
+            report_snapshot(run, reading.revision, "the config kept with the snapshot")
+    return reading.config
+
+
+def _cached_head(row: HeadConfig) -> bool:
+    """Whether a row holds the config JSON of a snapshot of the head under today's schema."""
+    return bool(
+        row.config
+        and row.revision == row.head
+        and row.fingerprint == snapshot_key(get_schema(row.schema))
+    )
+
+
+def _sha256(text: str | None) -> str:
+    return hashlib.sha256((text or "").encode()).hexdigest()
+
+
+def _content_hash(text: str) -> str | None:
+    """The config hash of a config JSON text in any key order or spacing (None: not JSON)."""
+    try:
+        return hashlib.sha256(encode(json.loads(text)).encode()).hexdigest()
+    except ValueError:
+        return None
+
+
+def report_snapshot(run: str, revision: int, what: str) -> None:
+    """Warn that a snapshot failed its check against the log, which was replayed instead."""
+    warnings.warn(
+        StoreWarning(
+            f"run {run!r}: revision {revision}: {what} does not match the config hash the "
+            "chain records; the config was replayed from the log "
+            "(`store verify --rebuild-snapshots` replaces the snapshot)"
+        ),
+        stacklevel=3,
+    )
 
 
 def head(recorder: Recorder, run: str) -> Revision:
@@ -70,29 +231,66 @@ def head(recorder: Recorder, run: str) -> Revision:
 
 
 def history(recorder: Recorder, run: str, field: str | None, limit: int | None) -> list[Revision]:
-    """The run's revisions, newest first, each with its changes to the effective config."""
+    """The run's revisions, newest first, each with its changes and its tags."""
     with recorder.read() as tx:
         row = require_run(tx, run)
         require_head(tx, row)
         schema = get_schema(row.schema)
+        named = tx.current_tags(row)
         if field is not None:
             check_path(field, schema.version(schema.latest).leaves)
         if field is not None and tx.base_version(row) == schema.latest:
             timeline = field_timeline(schema, field, tx.revisions(row, path=field))
-            return timeline[::-1][:limit]
+            return with_tags(timeline[::-1][:limit], named)
         revisions = list(tx.revisions(row))
     result = list(reversed(with_changes(schema, revisions)))
     if field is not None:
         result = only_field(result, field)
-    return result[:limit] if limit is not None else result
+    return with_tags(result[:limit] if limit is not None else result, named)
 
 
-def explain(recorder: Recorder, run: str, revision: int | None) -> list[Origin]:
+def log(
+    recorder: Recorder,
+    pattern: str | None,
+    author: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int | None,
+) -> list[Revision]:
+    """Every revision of every run whose name matches `pattern`, newest first, filtered."""
+    start = None if since is None else require_time(since)
+    end = None if until is None else require_time(until)
+    found: list[Revision] = []
+    with recorder.read() as tx:
+        for row in tx.all_runs():
+            if pattern is not None and not fnmatchcase(row.name, pattern):
+                continue
+            require_head(tx, row)
+            revisions = with_changes(get_schema(row.schema), list(tx.revisions(row)))
+            found += with_tags(revisions, tx.current_tags(row))
+    kept = [
+        r
+        for r in found
+        if (author is None or r.author == author)
+        and (start is None or r.created_at >= start)
+        and (end is None or r.created_at <= end)
+    ]
+    kept.sort(key=lambda r: (r.created_at, r.run, r.number), reverse=True)
+    return kept[:limit]
+
+
+def with_tags(revisions: Iterable[Revision], named: Iterable[Tag]) -> list[Revision]:
+    """The revisions, each with the names of the tags that name it now."""
+    by_number: dict[int, tuple[str, ...]] = {}
+    for tag in named:
+        by_number[tag.revision] = (*by_number.get(tag.revision, ()), tag.name)
+    return [dataclasses.replace(r, tags=by_number.get(r.number, ())) for r in revisions]
+
+
+def explain(recorder: Recorder, ref: str, revision: int | None) -> list[Origin]:
     """For every field of the effective config, where its value comes from."""
     with recorder.read() as tx:
-        row = require_run(tx, run)
-        newest = require_head(tx, row)
-        number = newest.number if revision is None else check_revision(run, revision, newest.number)
+        row, _, number = target(tx, ref, revision)
         revisions = list(tx.revisions(row, 0, number))
     state = replay(row, revisions, upto=number)
     state.upcast_to(state.schema.latest)
@@ -132,16 +330,41 @@ def load(tx: Transaction, row: RunRow, upto: int) -> tuple[RunState, int, int]:
     """
     schema = get_schema(row.schema)
     snapshot = tx.snapshot(row, upto, snapshot_key(schema))
-    if snapshot:
-        state = RunState.load(schema, *snapshot)
-    else:
+    state = _checked(row.name, schema, snapshot) if snapshot else None
+    if state is None:
         base = tx.base_version(row)
         if base is None:  # pragma: no cover - a run always has revision 1
             raise RevisionNotFound(f"run {row.name!r} has no revisions")
         state = RunState.new(schema, known_version(schema, row.name, base))
+    snapshot_at = state.revision
     tail = tx.replay_rows(row, state.revision, upto) if state.revision < upto else ()
     tail_events = state.fold(tail)
-    return state, snapshot[0] if snapshot else 0, tail_events
+    return state, snapshot_at, tail_events
+
+
+def _checked(run: str, schema: Schema, snapshot: StoredSnapshot) -> RunState | None:
+    """The snapshot's state if the chain proves it (its config hash is the one its revision
+    records), else None: reported when it fails, silent when the chain records no hash."""
+    if snapshot.config_hash is None:
+        return None
+    try:
+        state = RunState.load(schema, snapshot.revision, snapshot.state)
+    except ValueError:
+        report_snapshot(run, snapshot.revision, "the snapshot (which cannot be decoded)")
+        return None
+    if (state.base, state.version) != (snapshot.base, snapshot.schema_version) or config_hash(
+        state.values
+    ) != snapshot.config_hash:
+        report_snapshot(run, snapshot.revision, "the snapshot")
+        return None
+    return state
+
+
+def store_snapshot(tx: Transaction, row: RunRow, state: RunState, effective: Flat) -> None:
+    """Keep `state` as the run's snapshot, with its effective config as canonical JSON."""
+    schema = state.schema
+    config = config_json(schema, effective)
+    tx.save_snapshot(row, state.revision, snapshot_key(schema), state.version, state.dump(), config)
 
 
 def replay(row: RunRow, revisions: Sequence[Revision], upto: int | None = None) -> RunState:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import json.encoder
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +19,8 @@ from store._paths import unflatten
 Op = Literal["set", "unset"]
 Kind = Literal["create", "update", "rollback", "import"]
 GENESIS = "0" * 64
+MAX_REVISION = 2**31 - 1
+"""The largest revision number a database column holds: past the end of any run."""
 
 
 _CANONICAL = json.JSONEncoder(
@@ -96,6 +100,8 @@ class Revision:
     """SHA-256 of the effective config right after it, at its schema version (None: older)."""
     detail: Mapping[str, Any] | None = None
     """Facts recorded besides the events, such as `{"rollback_to": 3, …}`."""
+    tags: tuple[str, ...] = field(default=(), compare=False)
+    """The tags that name this revision now (filled in by `history` and `log`)."""
 
     def with_changes(self, changes: Iterable[Change]) -> Revision:
         """The same revision, with its changes to the effective config."""
@@ -149,3 +155,22 @@ def config_hash(values: Mapping[str, Any]) -> str:
     hashes, in any run. It is `sha256` of `json.dumps(config, sort_keys=True,
     separators=(",", ":"), ensure_ascii=False)` of the nested config, secrets as references."""
     return hashlib.sha256(encode(unflatten(values)).encode()).hexdigest()
+
+
+class CanonicalConfig:
+    """The canonical JSON of any config with one fixed set of paths, assembled from each
+    value's canonical text: `config_hash` without nesting and encoding the whole config again
+    when one value changed (verification hashes the config after every revision)."""
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        names = list(paths)
+        marked = encode(unflatten({path: f"\x00{i}\x00" for i, path in enumerate(names)}))
+        parts = re.split(r'"\\u0000(\d+)\\u0000"', marked)
+        self._fragments = parts[0::2]
+        self._paths = [names[int(i)] for i in parts[1::2]]
+
+    def hash(self, texts: Mapping[str, str]) -> str:
+        """The config hash of the config whose values have the canonical `texts` (by path)."""
+        values = [texts[path] for path in self._paths]
+        body = "".join(itertools.chain.from_iterable(zip(self._fragments, values, strict=False)))
+        return hashlib.sha256((body + self._fragments[-1]).encode()).hexdigest()

@@ -45,7 +45,13 @@ def get_schema(name: str) -> Schema:
         register_schema(getattr(importlib.import_module(module), attribute))
     if name not in _registered:
         for entry in entry_points(group=ENTRY_POINT_GROUP, name=name):
-            loaded = entry.load()
+            try:
+                loaded = entry.load()
+            except Exception as exc:  # a plugin's own bug: one line, not its traceback
+                raise SchemaError(
+                    f"schema plugin {entry.name!r} ({entry.value}) failed to load: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
             if not isinstance(loaded, Schema):
                 raise SchemaError(f"entry point {entry.value} is not a store.Schema")
             register_schema(loaded)

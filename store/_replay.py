@@ -124,8 +124,25 @@ class RunState:
 
     @classmethod
     def load(cls, schema: Schema, revision: int, text: str) -> RunState:
-        """Rebuild a state from a snapshot made by `dump`."""
-        data: dict[str, Any] = json.loads(text)
-        values: Flat = data["values"]
-        explicit = {path: n for path, n in zip(values, data["explicit"], strict=True) if n}
-        return cls(schema, data["base"], data["version"], revision, values, explicit)
+        """Rebuild a state from a snapshot made by `dump`; `ValueError` if it is not one."""
+        try:
+            data: dict[str, Any] = json.loads(text)
+            base, version, values = data["base"], data["version"], data["values"]
+            marks = zip(values, data["explicit"], strict=True)
+            explicit = {path: n for path, n in marks if n}
+            complete = values.keys() == schema.version(version).leaves.keys()
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"the snapshot cannot be decoded ({type(exc).__name__})") from None
+        if not (complete and schema.knows(base) and base <= version):
+            raise ValueError("the snapshot does not hold a complete config of a known version")
+        return cls(schema, base, version, revision, values, explicit)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A stored snapshot: the revision it caches, the key it was made under, its texts."""
+
+    revision: int
+    key: str
+    state: str
+    config: str | None

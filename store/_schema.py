@@ -126,6 +126,11 @@ def _type_name(annotation: Any) -> str:
     return annotation.__name__ if isinstance(annotation, type) else repr(annotation)
 
 
+def _holds_secret(annotation: Any) -> bool:
+    """Whether a type mentions `SecretStr` anywhere (`SecretStr | None`, `list[SecretStr]`…)."""
+    return annotation is SecretStr or any(_holds_secret(a) for a in typing.get_args(annotation))
+
+
 def _to_json(adapter: TypeAdapter[Any], value: Any) -> Any:
     if isinstance(value, SecretStr):
         return value.get_secret_value()
@@ -143,9 +148,15 @@ def _model_leaves(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[st
         annotation: Any = (
             typing.Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
         )
+        secret = info.annotation is SecretStr
+        if not secret and _holds_secret(info.annotation):
+            raise SchemaError(
+                f"{model.__name__}.{name}: a secret must be typed exactly SecretStr (store keeps "
+                f"a reference such as 'env:NAME' in it), not {_type_name(info.annotation)}; "
+                "use one SecretStr field per secret, with '' for none"
+            )
         adapter: TypeAdapter[Any] = TypeAdapter(annotation)
         default = _to_json(adapter, info.get_default(call_default_factory=True))
-        secret = info.annotation is SecretStr
         yield (
             path,
             Leaf(
@@ -277,7 +288,7 @@ class Schema:
             for path, value in values.items():
                 if path not in marks:
                     marks[path] = len(sources)
-                    sources.append(("legacy" if path in legacy else "default", k + 1))
+                    sources.append((_new_field_source(path, value, legacy, new_defaults), k + 1))
                 elif sources[marks[path]][0] == "default" and encode(value) != encode(
                     new_defaults[path]
                 ):
@@ -295,6 +306,13 @@ class Schema:
                 self.upcast(values, {}, base, version)
             self._tracks[key] = values
         return self._tracks[key]
+
+
+def _new_field_source(path: str, value: Any, legacy: set[str], defaults: Flat) -> str:
+    """A field an upcaster added: its legacy default, its version's default, or derived."""
+    if path in legacy:
+        return "legacy"
+    return "default" if encode(value) == encode(defaults[path]) else "derived"
 
 
 class collect_notes:

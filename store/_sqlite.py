@@ -20,15 +20,19 @@ class SQLiteRecorder(Recorder):
 
     SINGLE_READ: typing.ClassVar[dict[str, Any]] = {"store_single": True}  # no BEGIN
 
-    def create_engine(self, url: str) -> sa.Engine:
+    def create_engine(self, url: str, create: bool) -> sa.Engine:
         """An engine whose connections run in WAL mode with a busy timeout and foreign keys."""
         database = make_url(url).database
-        if database and database != ":memory:" and not database.startswith("file:"):
+        if not database:
+            raise DatabaseError(f"no database file in {url!r}: use sqlite:///PATH")
+        if database != ":memory:" and not database.startswith("file:"):
             folder = os.path.dirname(os.path.abspath(database))
             if not os.path.isdir(folder):
                 raise DatabaseError(f"cannot open database {url}: folder {folder} does not exist")
             if os.path.isdir(database):
                 raise DatabaseError(f"cannot open database {url}: {database} is a folder")
+            if not create and not os.path.isfile(database):
+                raise DatabaseError(f"no database at {database}")
         engine = sa.create_engine(url, connect_args={"timeout": self.timeout})
 
         @sa.event.listens_for(engine, "connect")

@@ -1,25 +1,39 @@
 """The store API: a thin facade; each method checks its arguments and calls one function of
-the module named after the concept (reads, writes, imports, files, history, audit)."""
+the module named after the concept (reads, writes, imports, names, runs, audit)."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from store import _audit, _describe, _imports, _reads, _writes
+from store import _audit, _describe, _find, _imports, _names, _reads, _runs, _writes
+from store._compare import Comparison
 from store._describe import Field, StepChange
+from store._errors import InvalidChange, InvalidReference
 from store._files import config_text, export_data
+from store._filters import parse_condition
+from store._find import Found
 from store._history import Origin, differences
 from store._imports import FileImport, FileOptions, ImportResult
-from store._persistence import DEFAULT_TIMEOUT, Recorder, RunSummary, open_recorder
+from store._persistence import (
+    DEFAULT_TIMEOUT,
+    Recorder,
+    RunEvent,
+    RunSummary,
+    Tag,
+    open_recorder,
+)
 from store._reads import Reading
 from store._records import Change, Revision
 from store._registry import InstalledSchema, get_schema, installed_schemas
 from store._schema import Schema
+from store._values import Overrides
 from store._verify import VerifyReport
 from store._versions import writer_version
 from store._writes import Write
@@ -33,6 +47,7 @@ __all__ = [
     "current",
     "default_url",
     "open",
+    "read",
     "schema_changes",
     "schema_fields",
     "schemas",
@@ -48,10 +63,15 @@ class Store:
     """An open store: one database, every run in it."""
 
     def __init__(
-        self, url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True
+        self,
+        url: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        upgrade: bool = True,
+        create: bool = True,
     ) -> None:
-        self.url = url or default_url()
-        self._recorder: Recorder = open_recorder(self.url, timeout, upgrade)
+        self.url = default_url() if url is None else url
+        self._recorder: Recorder = open_recorder(self.url, timeout, upgrade, create)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -79,6 +99,7 @@ class Store:
         found = get_schema(schema)
         version = writer_version(found, schema_version)
         how = Write("create", author, message)
+        _check_mapping("values", values or {})
         with self._recorder.write() as tx:
             return _writes.create_in(tx, run, found, version, values or {}, how)
 
@@ -100,6 +121,10 @@ class Store:
         text where it does not or where the field is a string. `retries` re-reads and
         re-applies the change that many times when `expected_revision` conflicts.
         """
+        _check_mapping("changes", changes)
+        _check_count("retries", retries, 0)
+        if expected_revision is not None:
+            _check_count("expected_revision", expected_revision, 0)
         builds = [_writes.setting(changes, from_text)]
         how = Write("update", author, message)
         return _writes.retrying(
@@ -126,7 +151,7 @@ class Store:
         nothing at all is written. Returns the newest revision. Example: replaying a run's
         history kept elsewhere, `db.update_many("run", ({"epochs": e} for e in range(9)))`.
         """
-        builds = (_writes.setting(changes, False) for changes in changesets)
+        builds = (_writes.setting(_check_mapping("changes", c), False) for c in changesets)
         how = Write("update", author, message)
         return _writes.write(self._recorder, run, builds, how, None, schema_version)
 
@@ -140,6 +165,8 @@ class Store:
         message: str | None = None,
     ) -> Revision:
         """Return fields to the run's own default, as if never set."""
+        if isinstance(paths, str | bytes) or not isinstance(paths, Iterable):
+            raise InvalidChange(f"paths must be a list of paths, not {paths!r}")
         builds = [_writes.unsetting(paths)]
         how = Write("update", author, message)
         return _writes.write(self._recorder, run, builds, how, expected_revision)
@@ -157,6 +184,41 @@ class Store:
         builds = [_writes.rolling_back(run, to)]
         how = Write("rollback", author, message or f"rollback to revision {to}")
         return _writes.write(self._recorder, run, builds, how, expected_revision, full=True)
+
+    def fork(
+        self, source: str, new: str, *, author: str | None = None, message: str | None = None
+    ) -> Revision:
+        """Create `new` whose revision 1 holds exactly the config at the reference `source`.
+
+        Revision 1 is a `create` whose `detail` records `forked_from` ("SRC@N") and
+        `forked_hash`, so `diff(source, new)` is empty and the origin stays auditable.
+        """
+        how = Write("create", author, message or f"fork of {source}")
+        return _runs.fork(self._recorder, source, new, how)
+
+    def tag(
+        self,
+        ref: str,
+        name: str,
+        *,
+        force: bool = False,
+        author: str | None = None,
+        message: str | None = None,
+    ) -> Tag:
+        """Name the revision `ref` names (`tag("a@3", "baseline")`); moving a tag needs `force`."""
+        return _names.tag(self._recorder, ref, name, force, author, message)
+
+    def archive(
+        self, run: str, *, author: str | None = None, message: str | None = None
+    ) -> RunEvent:
+        """Hide the run from `runs()` and refuse writes to it; it stays readable and verifiable."""
+        return _runs.set_archived(self._recorder, run, True, author, message)
+
+    def unarchive(
+        self, run: str, *, author: str | None = None, message: str | None = None
+    ) -> RunEvent:
+        """Undo `archive`: the run is listed and writable again."""
+        return _runs.set_archived(self._recorder, run, False, author, message)
 
     def import_config(
         self,
@@ -229,15 +291,38 @@ class Store:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def read(self, run: str, revision: int | None = None) -> Reading:
-        """The effective config at `revision` (default: the newest), with its number and hash."""
-        return _reads.read(self._recorder, run, revision)
+    def read(
+        self, ref: str, revision: int | None = None, *, overrides: Overrides = None
+    ) -> Reading:
+        """The effective config at a reference (`run`, `run@3`, `run@baseline`, …) or at
+        `revision` of a run, with the revision's number and hash; `overrides` as `current`."""
+        return _reads.read(self._recorder, ref, revision, overrides)
 
-    def current(self, run: str) -> BaseModel:
+    def resolve(self, ref: str) -> tuple[str, int]:
+        """The run and revision number a reference names (`run@head~1` -> `("run", 4)`)."""
+        return _reads.resolve(self._recorder, ref)
+
+    def compare(
+        self,
+        refs: Sequence[str],
+        *,
+        only_changed: bool = False,
+        fields: Sequence[str] | None = None,
+    ) -> Comparison:
+        """Several configs side by side: a row per field, a column per reference."""
+        if isinstance(refs, str) or not refs:
+            raise InvalidReference("compare takes a list of one or more references")
+        return _reads.compare(self._recorder, list(refs), only_changed, fields)
+
+    def current(self, run: str, *, overrides: Overrides = None) -> BaseModel:
         """The run's effective config: a validated model of its schema's newest version.
 
         The fast path validates the config JSON a write kept with the head's snapshot.
+        `overrides` (`["batch_size=8"]` or `{"batch_size": 8}`) are checked as `set` checks
+        them and applied to what is returned, never written.
         """
+        if overrides:
+            return self.read(run, overrides=overrides).config
         return _reads.current(self._recorder, run)
 
     def at(self, run: str, revision: int) -> BaseModel:
@@ -248,10 +333,42 @@ class Store:
         """The run's newest revision."""
         return _reads.head(self._recorder, run)
 
-    def runs(self) -> list[RunSummary]:
-        """Every run with its schema, revision count, last change and author."""
-        with self._recorder.read() as tx:
-            return list(tx.summaries())
+    def runs(
+        self,
+        *,
+        archived: bool = False,
+        where: Sequence[str] = (),
+        schema: str | None = None,
+    ) -> list[RunSummary]:
+        """The runs with their schema, revision count, last change, author, tags and origin.
+
+        Archived runs only with `archived=True`; `where` keeps the runs whose current config
+        meets every condition (`"batch_size>=4"`, `"model=sd"`: =, !=, <, <=, >, >=); `schema`
+        those of one schema.
+        """
+        if isinstance(where, str):
+            where = [where]
+        conditions = [parse_condition(text) for text in where]
+        return _runs.runs(self._recorder, archived, conditions, schema)
+
+    def tags(self, run: str, *, history: bool = False) -> list[Tag]:
+        """The run's tags where they are now, by name; `history=True`: every position ever held."""
+        return _names.tags(self._recorder, run, history)
+
+    def log(
+        self,
+        *,
+        run: str | None = None,
+        author: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int | None = None,
+    ) -> list[Revision]:
+        """Every revision of every run (or of the runs matching the glob `run`), newest first.
+
+        `since` and `until` are ISO 8601 UTC times (inclusive); each revision has its changes.
+        """
+        return _reads.log(self._recorder, run, author, since, until, limit)
 
     def history(
         self, run: str, *, field: str | None = None, limit: int | None = None
@@ -261,16 +378,35 @@ class Store:
         `field` keeps only revisions that changed that path (matched as it is today and as
         it was written by older versions).
         """
+        if limit is not None:
+            _check_count("limit", limit, 1)
+        if field is not None and not isinstance(field, str):
+            raise InvalidChange(f"field must be a path, not {field!r}")
         return _reads.history(self._recorder, run, field, limit)
 
     def diff(
-        self, run: str, a: int, b: int | None = None, *, other: str | None = None
+        self, run: str, a: int | str, b: int | None = None, *, other: str | None = None
     ) -> list[Change]:
-        """Fields whose effective value differs between `run@a` and `other@b` (b: the head)."""
+        """Fields whose effective value differs between two revisions, as old → new.
+
+        `diff("a@2", "b")` compares two references; `diff(run, a, b)` revisions `a` and
+        `b` (default: the head) of a run, or of `other` for `b`.
+        """
+        if isinstance(a, str):
+            if b is not None or other is not None:
+                raise InvalidReference("give two references, or a run and revision numbers")
+            return differences(self.read(run).values, self.read(a).values)
         return differences(self.read(run, a).values, self.read(other or run, b).values)
 
+    def find(self, config_hash: str) -> list[Found]:
+        """Every run and revision whose effective config, as read today, has `config_hash`
+        (newest first): "which config made this checkpoint?"."""
+        if not isinstance(config_hash, str) or not CONFIG_HASH.fullmatch(config_hash):
+            raise InvalidChange(f"a config hash is 64 hex digits, not {config_hash!r}")
+        return _find.find(self._recorder, config_hash)
+
     def explain(self, run: str, revision: int | None = None) -> list[Origin]:
-        """For every field of the effective config, where its value comes from."""
+        """For every field of the effective config at a reference, where its value comes from."""
         return _reads.explain(self._recorder, run, revision)
 
     def export_config(self, run: str, revision: int | None = None) -> dict[str, Any]:
@@ -290,31 +426,102 @@ class Store:
         return schema, export_data(schema, config, reading.values)
 
     def verify(
-        self, run: str | None = None, *, expect: str | Sequence[str] | None = None
+        self,
+        run: str | None = None,
+        *,
+        expect: str | Sequence[str] | None = None,
+        rebuild_snapshots: bool = False,
     ) -> VerifyReport:
-        """Recompute every revision hash chain (or one run's) and check expected hashes."""
+        """Recompute the hash chains and replay every run (or one) against the config hashes
+        they record and their snapshots; check expected hashes; optionally rebuild snapshots."""
         expected = [expect] if isinstance(expect, str) else list(expect or [])
-        return _audit.verify(self._recorder, run, expected)
+        return _audit.verify(self._recorder, run, expected, rebuild_snapshots)
 
     def migration(self) -> str | None:
         """The Alembic revision the database is at (it is upgraded when the store opens)."""
         return self._recorder.migration()
 
 
+def _check_mapping(name: str, value: Any) -> Mapping[str, Any]:
+    """Refuse API misuse such as `update(run, None)` with a `StoreError`, not a `TypeError`."""
+    if not isinstance(value, Mapping):
+        raise InvalidChange(f"{name} must be a mapping of paths to values, not {value!r}")
+    return value
+
+
+def _check_count(name: str, value: Any, least: int) -> None:
+    """Refuse a count that is not a whole number of at least `least`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise InvalidChange(f"{name} must be a whole number of at least {least}, not {value!r}")
+
+
 def open(
-    url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True
+    url: str | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    upgrade: bool = True,
+    create: bool = True,
 ) -> Store:
     """Open the store at `url` (default `$STORE_URL`, else `sqlite:///store.db`).
 
-    The database is created or migrated to the newest schema unless `upgrade=False`.
+    The database is migrated to the newest schema unless `upgrade=False` (then it is only
+    read unless it is already at the newest); `create=False` refuses a missing database.
     """
-    return Store(url, timeout=timeout, upgrade=upgrade)
+    return Store(url, timeout=timeout, upgrade=upgrade, create=create)
 
 
-def current(run: str, url: str | None = None) -> BaseModel:
-    """The effective config of `run` in the default store: one call for a trainer."""
-    with open(url) as store:
-        return store.current(run)
+CONFIG_HASH = re.compile(r"[0-9a-f]{64}")
+
+_opened: dict[str, Store] = {}
+"""One open store per URL for the module-level `current` and `read`: no engine and no
+migration check per call. Closed at exit; a forked child forgets its parent's connections."""
+
+
+def _shared(url: str | None) -> Store:
+    """The process's open store for `url` (default `$STORE_URL`, else `sqlite:///store.db`)."""
+    key = default_url() if url is None else url
+    found = _opened.get(key)
+    if found is None:
+        found = _opened[key] = Store(key, create=False)
+    return found
+
+
+def _close_shared() -> None:
+    """Close every shared store (at exit)."""
+    while _opened:
+        _opened.popitem()[1].close()
+
+
+def _forget_shared() -> None:
+    """In a forked child: drop the parent's pooled connections without closing them."""
+    for opened in _opened.values():
+        opened._recorder.engine.dispose(close=False)
+    _opened.clear()
+
+
+atexit.register(_close_shared)
+os.register_at_fork(after_in_child=_forget_shared)
+
+
+def current(run: str, url: str | None = None, *, overrides: Overrides = None) -> BaseModel:
+    """The effective config of `run` in the default store: one call for a trainer.
+
+    `overrides` (`["batch_size=8"]` or `{"batch_size": 8}`) are checked as `store set`
+    checks them and applied to what is returned, never written.
+    """
+    return _shared(url).current(run, overrides=overrides)
+
+
+def read(
+    run: str,
+    revision: int | None = None,
+    *,
+    url: str | None = None,
+    overrides: Overrides = None,
+) -> Reading:
+    """The `Reading` of a run (or reference) in the default store: config, revision, hashes,
+    and `stamp()` for a checkpoint's metadata."""
+    return _shared(url).read(run, revision, overrides=overrides)
 
 
 def schemas() -> list[InstalledSchema]:

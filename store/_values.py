@@ -7,19 +7,24 @@ import json
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from store._errors import InvalidChange, InvalidRunName
-from store._paths import flatten, nearest, sections_of, unflatten
+from store._paths import flatten, sections_of, unflatten, unknown_path
 from store._records import encode, is_finite
 from store._schema import Flat, Leaf, Schema, SchemaVersion
 
 RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 MAX_VALUE_BYTES = 1024 * 1024
 """The largest JSON text one stored value may have."""
+INT64 = (-(2**63), 2**63 - 1)
+"""The integers a value may hold: what every JSON reader and database can keep exactly."""
+NOT_UNICODE = "not valid Unicode text (undecodable bytes or a lone surrogate)"
+Overrides = Sequence[str] | Mapping[str, Any] | None
+"""Launch overrides: `["batch_size=8", …]` as typed on a command line, or `{"batch_size": 8}`."""
 
 
 def check_run_name(run: str) -> str:
@@ -59,6 +64,35 @@ def from_text(shape: SchemaVersion, changes: Mapping[str, Any]) -> Flat:
     return parsed
 
 
+def overridden(schema: Schema, values: Flat, overrides: Overrides) -> tuple[Flat, Flat]:
+    """Launch overrides applied to an effective config, checked as `set` checks a write:
+    the config and the overrides in stored form. Nothing is written."""
+    if not overrides:
+        return values, {}
+    shape = schema.version(schema.latest)
+    if isinstance(overrides, Mapping):
+        given: Mapping[str, Any] = overrides
+    elif isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
+        raise InvalidChange(f"overrides are PATH=VALUE texts or a mapping, not {overrides!r}")
+    else:
+        given = from_text(shape, assignments(overrides))
+    applied = normalise(schema, schema.latest, given)
+    return {**values, **applied}, applied
+
+
+def assignments(texts: Iterable[str]) -> dict[str, str]:
+    """`PATH=VALUE` texts as a map; a malformed one or a path given twice is refused."""
+    parsed: dict[str, str] = {}
+    for text in texts:
+        path, sep, value = text.partition("=")
+        if not sep or not path:
+            raise InvalidChange(f"expected PATH=VALUE, got {text!r}")
+        if path in parsed:
+            raise InvalidChange(f"{path} is given twice")
+        parsed[path] = value
+    return parsed
+
+
 def normalise(schema: Schema, version: int, changes: Mapping[str, Any]) -> Flat:
     """Check paths and values of a write and bring each value to its stored JSON form."""
     shape = schema.version(version)
@@ -72,10 +106,11 @@ def normalise(schema: Schema, version: int, changes: Mapping[str, Any]) -> Flat:
             )
         check_value(path, value)
         if leaf.adapter is not None and not leaf.secret:
-            try:
-                value = leaf.adapter.dump_python(leaf.adapter.validate_python(value), mode="json")
+            try:  # strict, as JSON: a bool is not an int, a string is not a number
+                valid = leaf.adapter.validate_json(encode(value), strict=True)
             except ValidationError as exc:
                 raise InvalidChange(_describe_error(path, value, leaf.type_name, exc)) from None
+            value = leaf.adapter.dump_python(valid, mode="json")
         check_value(path, value)
         result[path] = value
     return result
@@ -88,21 +123,24 @@ def check_path(path: str, leaves: Mapping[str, Leaf]) -> Leaf:
     if path in sections_of(leaves):
         inside = sorted(p for p in leaves if p.startswith(f"{path}."))
         raise InvalidChange(f"{path} is a section, not a field; its fields: {', '.join(inside)}")
-    hint = nearest(path, leaves)
-    suggestion = f"; did you mean {hint}?" if hint else ""
-    raise InvalidChange(f"unknown path {path!r}{suggestion}")
+    raise InvalidChange(unknown_path(path, leaves))
 
 
 def check_value(path: str, value: Any) -> None:
-    """Refuse a value that is not finite JSON or is larger than `MAX_VALUE_BYTES`."""
+    """Refuse a value that is not finite JSON, valid Unicode, 64-bit integers, or that is
+    larger than `MAX_VALUE_BYTES`."""
     if _plain(value):
         return
     try:
         if not is_finite(value):
             raise InvalidChange(f"{path}: NaN and Infinity are refused (got {value!r})")
+        if _has_big_int(value):
+            raise InvalidChange(f"{path}: integers beyond 64 bits are refused")
         size = len(encode(value).encode())
     except RecursionError:
         raise InvalidChange(f"{path}: the value is nested too deeply to store") from None
+    except UnicodeEncodeError:
+        raise InvalidChange(f"{path}: {NOT_UNICODE}") from None
     except (TypeError, ValueError) as exc:
         raise InvalidChange(f"{path}: {value!r} is not a JSON value") from exc
     if size > MAX_VALUE_BYTES:
@@ -112,12 +150,46 @@ def check_value(path: str, value: Any) -> None:
 
 
 def _plain(value: Any) -> bool:
-    """A value that is always storable: a short text, a number that is finite, a flag, null."""
-    if isinstance(value, str):
-        return len(value) <= MAX_VALUE_BYTES // 6  # JSON spends at most 6 bytes on a character
+    """A value that is always storable: a short valid text, a finite number, a flag, null."""
+    if isinstance(value, str):  # JSON spends at most 6 bytes on a character
+        return len(value) <= MAX_VALUE_BYTES // 6 and (value.isascii() or _is_unicode(value))
     if isinstance(value, float):
         return math.isfinite(value)
-    return value is None or isinstance(value, int)
+    return value is None or (isinstance(value, int) and INT64[0] <= value <= INT64[1])
+
+
+def _is_unicode(text: str) -> bool:
+    """Whether text is valid Unicode: no lone surrogate (undecodable bytes become those)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _has_big_int(value: Any) -> bool:
+    """Whether a JSON value holds an integer outside the 64-bit range anywhere."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, int) and not INT64[0] <= item <= INT64[1]:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def check_text(label: str, text: Any) -> str:
+    """A message, author or name: text, valid Unicode and without NUL (no database keeps it)."""
+    if not isinstance(text, str):
+        raise InvalidChange(f"{label} must be text, not {text!r}")
+    if not _is_unicode(text):
+        raise InvalidChange(f"{label}: {NOT_UNICODE}")
+    if "\x00" in text:
+        raise InvalidChange(f"{label}: the NUL character is refused")
+    return text
 
 
 def is_reference(value: Any) -> bool:
@@ -132,31 +204,32 @@ def _describe_error(path: str, value: Any, type_name: str, exc: ValidationError)
 
 
 def validate(schema: Schema, values: Flat) -> BaseModel:
-    """The effective config as the newest model; an error names the first bad path."""
+    """The effective config as the newest model; an error names the first bad path and never
+    shows a secret's resolved value."""
     secrets = schema.version(schema.latest).secrets
-    resolved = {
-        **values,
-        **{
-            p: os.environ.get(v[4:], "")
-            for p in secrets
-            if isinstance(v := values[p], str) and v.startswith("env:")
-        },
+    plain = {
+        p: os.environ.get(v[4:], "")
+        for p in secrets
+        if isinstance(v := values[p], str) and v.startswith("env:")
     }
     try:
-        return schema.model.model_validate(unflatten(resolved))
+        return schema.model.model_validate(unflatten({**values, **plain}))
     except ValidationError as exc:
         error = exc.errors()[0]
         path = ".".join(str(part) for part in error["loc"])
         leaf = schema.version(schema.latest).leaves.get(path)
         expected = f" (expected {leaf.type_name})" if leaf else ""
-        raise InvalidChange(
-            f"{path}: {error.get('input')!r} is invalid: {error['msg']}{expected}"
-        ) from None
+        shown = "**********" if path in secrets else repr(error.get("input"))
+        message = f"{path}: {shown} is invalid: {error['msg']}{expected}"
+        for value in filter(None, plain.values()):
+            message = message.replace(value, "**********")
+        raise InvalidChange(message) from None
 
 
 def config_json(schema: Schema, effective: Flat) -> str | None:
-    """The effective config as JSON for the read fast path; None where a secret needs resolving."""
+    """The effective config as canonical JSON for the read fast path (its SHA-256 is its config
+    hash); None where a secret needs resolving."""
     secrets = schema.version(schema.latest).secrets
     if any(str(effective[path]).startswith("env:") for path in secrets):
         return None
-    return json.dumps(unflatten(effective), separators=(",", ":"))
+    return encode(unflatten(effective))

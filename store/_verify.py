@@ -1,14 +1,24 @@
-"""Verification of the hash chains: what was altered, removed or inserted out of band (domain)."""
+"""Verification: the hash chains (what was altered, removed or inserted out of band), and a
+replay of each run against the config hashes its chain records and its snapshots (domain)."""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from store._errors import StoreError
-from store._records import GENESIS, revision_hash
+from store._paths import flatten
+from store._records import GENESIS, CanonicalConfig, Event, config_hash, encode, revision_hash
+from store._replay import RunState, Snapshot, snapshot_key
+from store._schema import Flat, Schema
+from store._values import config_json
+
+ProblemKind = Literal["chain", "snapshot", "drift", "missing", "expectation"]
+SHOWN = 3
+"""How many differing fields a problem names."""
 
 EXPECTATION = re.compile(
     r"(?P<run>[A-Za-z0-9][A-Za-z0-9._-]{0,127})@(?P<number>[0-9]+):(?P<hash>[0-9a-f]{64})"
@@ -42,47 +52,144 @@ class StoredLike(Protocol):
 
 @dataclass(frozen=True)
 class Problem:
-    """One revision that fails verification, and why."""
+    """One thing that fails verification: where (run, revision), what kind, and why."""
 
     run: str
     revision: int
     message: str
+    kind: ProblemKind = "chain"
+
+    @property
+    def detail(self) -> str:
+        """What is wrong, in words (the `detail` of `verify --json`)."""
+        return self.message
 
     def __str__(self) -> str:
-        return f"{self.run}@{self.revision}: {self.message}"
+        return f"{self.run}: revision {self.revision}: {self.message}"
 
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """The outcome of `verify()`: `ok` when every chain holds and every expectation matches."""
+    """The outcome of `verify()`: `ok` when every chain holds, every recorded config hash
+    replays, every snapshot matches the log and every expectation matches."""
 
     ok: bool
     problems: list[Problem] = field(default_factory=list)
     runs: int = 0
 
 
+@dataclass
+class RunCheck:
+    """One run verified: its problems, and its replayed state at the head when that state
+    reproduces the head's recorded config hash (safe to keep as a snapshot)."""
+
+    problems: list[Problem] = field(default_factory=list)
+    state: RunState | None = None
+
+
 def parse_expectation(text: str) -> tuple[str, int, str]:
     """Split `RUN@N:HASH` (a hash kept outside the database) into its parts."""
+    if not isinstance(text, str):
+        raise StoreError(f"expected RUN@N:HASH text, got {text!r}")
     match = EXPECTATION.fullmatch(text.strip())
     if not match:
         raise StoreError(f"expected RUN@N:HASH with a 64-digit hex hash, got {text!r}")
     return match["run"], int(match["number"]), match["hash"]
 
 
-def verify_chain(run: str, schema: str, revisions: Iterable[StoredLike]) -> list[Problem]:
-    """Recompute one run's chain; each bad revision is reported once, with the reason."""
-    problems: list[Problem] = []
-    previous = GENESIS
-    expected_number = 1
+def verify_run(
+    run: str,
+    schema_name: str,
+    schema: Schema | None,
+    revisions: Iterable[StoredLike],
+    snapshots: Sequence[Snapshot],
+) -> RunCheck:
+    """Recompute one run's chain and replay it (`schema` None: the chain only).
+
+    The replay stops at the first revision the chain does not prove; up to there, each
+    recorded config hash is compared with the replay (drift) and each snapshot with both.
+    """
+    check = RunCheck()
+    chain = _Chain(run, schema_name)
+    waiting: dict[int, list[Snapshot]] = {}
+    for snapshot in snapshots:
+        waiting.setdefault(snapshot.revision, []).append(snapshot)
+    replay = _Replay(schema) if schema is not None else None
+    proven = replay is not None
+    drift = _Drift()
     for revision in revisions:
-        if revision.number > expected_number:
-            missing = range(expected_number, revision.number)
-            problems.extend(
-                Problem(run, n, "revision is missing (deleted out of band)") for n in missing
+        broken = chain.check(revision)
+        check.problems += broken
+        proven = proven and not broken
+        now = replay.step(revision) if proven and replay is not None else None
+        proven = now is not None
+        if now is not None and replay is not None and replay.state is not None:
+            found = waiting.pop(revision.number, ())
+            check.problems += _compared(run, replay.state, now, revision, found, drift)
+    for number in sorted(set(waiting) - chain.seen):
+        check.problems.append(
+            Problem(run, number, "a snapshot of a revision the log does not have", "snapshot")
+        )
+    check.problems += drift.problems(run)
+    if proven and replay is not None and chain.last_config_hash == now:
+        check.state = replay.state
+    return check
+
+
+@dataclass
+class _Drift:
+    """Revisions whose recorded config hash today's schema no longer reproduces: reported
+    once per run, at the first, naming the fields where a snapshot kept the old config."""
+
+    first: int = 0
+    count: int = 0
+    changed: str = ""
+    named: bool = False
+
+    def add(self, number: int, recorded: str, then: RunState | None, now: RunState) -> None:
+        """One more drifting revision; `then` is a snapshot the chain proves, if any."""
+        self.count += 1
+        if not self.first:
+            self.first = number
+            self.changed = f"config hash {recorded[:12]}… then, {config_hash(now.values)[:12]}… now"
+        if then is not None and not self.named:
+            self.named = True
+            paths = _differing(then.values, now.values)[:SHOWN]
+            self.changed = ", ".join(
+                f"{p}: {_text(then.values, p)} then, {_text(now.values, p)} now" for p in paths
             )
+
+    def problems(self, run: str) -> list[Problem]:
+        """The one drift problem of the run, if any."""
+        if not self.count:
+            return []
+        more = f" (and {self.count - 1} later revisions)" if self.count > 1 else ""
+        message = (
+            f"the config replays differently than when it was written ({self.changed}); "
+            f"a default or upcaster changed without a new schema version{more}"
+        )
+        return [Problem(run, self.first, message, "drift")]
+
+
+class _Chain:
+    """The running recomputation of one run's hash chain."""
+
+    def __init__(self, run: str, schema: str) -> None:
+        self.run, self.schema = run, schema
+        self.previous = GENESIS
+        self.next = 1
+        self.seen: set[int] = set()
+        self.last_config_hash: str | None = None
+
+    def check(self, revision: StoredLike) -> list[Problem]:
+        """The problems of the next revision: numbers skipped before it, or a wrong hash."""
+        problems = [
+            Problem(self.run, n, "revision is missing (deleted out of band)", "missing")
+            for n in range(self.next, revision.number)
+        ]
         digest = revision_hash(
-            run,
-            schema,
+            self.run,
+            self.schema,
             revision.number,
             revision.schema_version,
             revision.created_at,
@@ -90,19 +197,155 @@ def verify_chain(run: str, schema: str, revisions: Iterable[StoredLike]) -> list
             revision.message,
             revision.kind,
             revision.events,
-            previous,
+            self.previous,
             revision.config_hash,
             revision.detail,
         )
         if digest != revision.hash:
             problems.append(
                 Problem(
-                    run,
+                    self.run,
                     revision.number,
                     "hash does not match its content and predecessor "
                     "(altered, re-ordered, or inserted out of band)",
                 )
             )
-        previous = revision.hash
-        expected_number = revision.number + 1
+        self.previous = revision.hash
+        self.next = revision.number + 1
+        self.seen.add(revision.number)
+        self.last_config_hash = revision.config_hash
+        return problems
+
+
+class _Replay:
+    """A run replayed revision by revision, with the config hash after each one (only the
+    values a revision touched are encoded again, unless it moved to another version)."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self.state: RunState | None = None
+        self._version = 0
+        self._texts: dict[str, str] = {}
+        self._canonical: CanonicalConfig | None = None
+
+    def step(self, revision: StoredLike) -> str | None:
+        """Fold one more revision; its config hash, or None where the log cannot be replayed."""
+        number, version = revision.number, revision.schema_version
+        try:
+            events = [
+                Event(op, path, None if text is None else json.loads(text))  # type: ignore[arg-type]
+                for op, path, text in revision.events
+            ]
+            self.state = self.state or RunState.new(self.schema, version)
+            self.state.apply(number, version, events)
+            return self._hash(self.state, events)
+        except (StoreError, ValueError, KeyError, TypeError):
+            return None  # a newer writer's data, or a log the chain already reports
+
+    def _hash(self, state: RunState, events: list[Event]) -> str:
+        if state.version != self._version or self._canonical is None:
+            self._version = state.version
+            self._canonical = CanonicalConfig(state.values)
+            self._texts = {path: encode(value) for path, value in state.values.items()}
+        else:
+            for event in events:
+                self._texts[event.path] = encode(state.values[event.path])
+        return self._canonical.hash(self._texts)
+
+
+def _compared(
+    run: str,
+    state: RunState,
+    now: str,
+    revision: StoredLike,
+    snapshots: Sequence[Snapshot],
+    drift: _Drift,
+) -> list[Problem]:
+    """Drift between the recorded config hash and the replay's (`now`), and each snapshot's
+    problems."""
+    recorded = revision.config_hash
+    if recorded == now and not snapshots:
+        return []
+    cached = [_decoded(state.schema, snapshot) for snapshot in snapshots]
+    problems = [
+        Problem(run, revision.number, str(found), "snapshot")
+        for snapshot, found in zip(snapshots, cached, strict=True)
+        if isinstance(found, ValueError) and snapshot.key == snapshot_key(state.schema)
+    ]
+    states = [(s, c) for s, c in zip(snapshots, cached, strict=True) if isinstance(c, RunState)]
+    if recorded is not None and now != recorded:
+        then = next((c for _, c in states if config_hash(c.values) == recorded), None)
+        drift.add(revision.number, recorded, then, state)
+    for snapshot, found in states:
+        problems += _snapshot_problems(run, state, recorded, snapshot, found)
     return problems
+
+
+def _decoded(schema: Schema, snapshot: Snapshot) -> RunState | ValueError:
+    """The snapshot's state, or the reason it cannot be decoded."""
+    try:
+        return RunState.load(schema, snapshot.revision, snapshot.state)
+    except ValueError as exc:
+        return ValueError(f"{exc}; it is never served")
+
+
+def _snapshot_problems(
+    run: str, state: RunState, recorded: str | None, snapshot: Snapshot, cached: RunState
+) -> list[Problem]:
+    """What is wrong with one decoded snapshot of the revision `state` was replayed to."""
+    today = snapshot.key == snapshot_key(state.schema)
+    proven = recorded is not None and config_hash(cached.values) == recorded
+    wrong = not proven and (today or recorded is not None)
+    if wrong and _differing(cached.values, state.values):
+        said = _says("the snapshot", cached.values, state.values)
+        return [Problem(run, snapshot.revision, said, "snapshot")]
+    if not today:
+        return []
+    if (cached.base, cached.version, cached.explicit) != (
+        state.base,
+        state.version,
+        state.explicit,
+    ):
+        said = "the snapshot's base version, version or set fields differ from the log"
+        return [Problem(run, snapshot.revision, said, "snapshot")]
+    expected = config_json(state.schema, cached.effective())
+    if snapshot.config is not None and snapshot.config != expected:
+        said = _says(
+            "the config kept with the snapshot",
+            _flat(cached, snapshot.config),
+            _flat(cached, expected or "{}"),
+        )
+        return [Problem(run, snapshot.revision, said, "snapshot")]
+    return []
+
+
+def _flat(state: RunState, text: str) -> Flat:
+    """A config JSON text as flat values at the newest version (empty if it does not decode)."""
+    try:
+        nested = json.loads(text)
+    except ValueError:
+        return {}
+    leaves = state.schema.version(state.schema.latest).leaves
+    return flatten(nested, leaves) if isinstance(nested, dict) else {}
+
+
+def _says(what: str, said: Flat, log: Flat) -> str:
+    """`the snapshot says batch_size=64, the log says 8` for the first differing fields."""
+    paths = _differing(said, log)
+    if not paths:
+        return f"{what} is not what the log gives"
+    parts = [f"{p}={_text(said, p)}, the log says {_text(log, p)}" for p in paths[:SHOWN]]
+    more = f" (and {len(paths) - SHOWN} more fields)" if len(paths) > SHOWN else ""
+    return f"{what} says " + "; ".join(parts) + more
+
+
+def _differing(left: Flat, right: Flat) -> list[str]:
+    """Paths whose values differ between two flat configs, in the order of either."""
+    paths = dict.fromkeys([*left, *right])
+    return [
+        p for p in paths if p not in left or p not in right or encode(left[p]) != encode(right[p])
+    ]
+
+
+def _text(values: Flat, path: str) -> str:
+    return encode(values[path]) if path in values else "nothing"

@@ -20,6 +20,8 @@ def writer_version(schema: Schema, requested: int | None) -> int:
     """The version a write or a file is read at: `requested`, else the newest."""
     if requested is None:
         return schema.latest
+    if isinstance(requested, bool) or not isinstance(requested, int):
+        raise InvalidChange(f"a schema version is a whole number, not {requested!r}")
     if requested > schema.latest:
         raise SchemaVersionTooNew(
             f"schema {schema.name!r} version {requested} is newer than this program knows "

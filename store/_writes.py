@@ -14,10 +14,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from store._errors import Conflict, NoChange, RunExists, SchemaVersionTooNew
+from store._errors import Conflict, NoChange, RunArchived, RunExists, SchemaVersionTooNew
 from store._history import changes, touched_paths
 from store._persistence import Head, Recorder, RunRow, StoredRevision, Transaction
-from store._reads import check_revision, load, replay, require_head, require_run
+from store._reads import (
+    check_revision,
+    load,
+    replay,
+    require_head,
+    require_run,
+    store_snapshot,
+)
 from store._records import (
     GENESIS,
     Event,
@@ -28,9 +35,9 @@ from store._records import (
     format_time,
     revision_hash,
 )
-from store._replay import RunState, snapshot_key
+from store._replay import RunState
 from store._schema import Flat, Schema
-from store._values import check_path, check_run_name, config_json, from_text, normalise, validate
+from store._values import check_path, check_run_name, check_text, from_text, normalise, validate
 from store._versions import writer_version
 
 SNAPSHOT_EVERY = 1
@@ -59,6 +66,11 @@ def now() -> str:
     return format_time(datetime.now(UTC))
 
 
+def stamp(author: str | None, message: str | None) -> tuple[str, str, str]:
+    """When, who and why, for a record that is not a revision (a tag, an archive)."""
+    return now(), author or default_author(), message or ""
+
+
 @dataclass
 class Loaded:
     """A run's state read for a write: the row, its head and where the last snapshot was."""
@@ -71,6 +83,8 @@ class Loaded:
     tail_events: int = 0
     pending: list[StoredRevision] = field(default_factory=list)
     effective: Flat = field(default_factory=dict)
+    detail: dict[str, Any] | None = None
+    """What the build of the next revision learnt for its detail (a rollback's target)."""
 
     @property
     def number(self) -> int:
@@ -90,6 +104,12 @@ class Write:
     author: str | None = None
     message: str | None = None
     detail: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.author is not None:
+            check_text("author", self.author)
+        if self.message is not None:
+            check_text("message", self.message)
 
 
 def create_in(
@@ -161,8 +181,7 @@ def write_in(
 
 def _load_for_write(tx: Transaction, run: str, expected_revision: int | None, full: bool) -> Loaded:
     """The run locked and loaded; `full` also reads every revision (for a rollback)."""
-    row = require_run(tx, run)
-    tx.lock(row)
+    row = require_writable(tx, run)
     head = require_head(tx, row)
     if expected_revision is not None and expected_revision != head.number:
         raise Conflict(
@@ -174,6 +193,15 @@ def _load_for_write(tx: Transaction, run: str, expected_revision: int | None, fu
         return Loaded(row, head, replay(row, revisions), 0, revisions)
     state, snapshot_at, tail_events = load(tx, row, head.number)
     return Loaded(row, head, state, snapshot_at, tail_events=tail_events)
+
+
+def require_writable(tx: Transaction, run: str) -> RunRow:
+    """The run, locked for writing; `RunArchived` if it is archived."""
+    row = require_run(tx, run)
+    tx.lock(row)
+    if tx.archived(row):
+        raise RunArchived(f"run {run!r} is archived: unarchive it to write to it")
+    return row
 
 
 def _next(loaded: Loaded, version: int, events: list[Event], how: Write) -> Revision:
@@ -194,7 +222,9 @@ def _next(loaded: Loaded, version: int, events: list[Event], how: Write) -> Revi
     text = how.message or ""
     encoded = [(e.op, e.path, None if e.op == "unset" else encode(e.value)) for e in events]
     made = config_hash(state.values)
-    detail = None if how.detail is None else encode(dict(how.detail))
+    facts = {**(how.detail or {}), **(loaded.detail or {})} or None
+    loaded.detail = None
+    detail = None if facts is None else encode(facts)
     digest = revision_hash(
         row.name,
         row.schema,
@@ -227,7 +257,7 @@ def _next(loaded: Loaded, version: int, events: list[Event], how: Write) -> Revi
         digest,
         moved,
         made,
-        how.detail,
+        facts,
     )
 
 
@@ -243,14 +273,7 @@ def _commit(tx: Transaction, loaded: Loaded) -> None:
         loaded.number - loaded.snapshot_at >= SNAPSHOT_EVERY
         or loaded.tail_events >= SNAPSHOT_EVENTS
     ):
-        tx.save_snapshot(
-            loaded.row,
-            loaded.number,
-            snapshot_key(state.schema),
-            state.version,
-            state.dump(),
-            config_json(state.schema, loaded.effective),
-        )
+        store_snapshot(tx, loaded.row, state, loaded.effective)
         loaded.snapshot_at = loaded.number
         loaded.tail_events = 0
 
@@ -317,6 +340,7 @@ def rolling_back(run: str, to: int) -> Build:
         check_revision(run, to, loaded.number)
         target = replay(loaded.row, loaded.revisions, upto=to)
         target.upcast_to(version)
+        loaded.detail = {"rollback_to": to, "rollback_hash": loaded.revisions[to - 1].hash}
         return events_towards(loaded.state, target)
 
     return build

@@ -24,10 +24,23 @@ DOMAIN = [
     "_versions",
     "_files",
     "_history",
+    "_refs",
+    "_compare",
     "_describe",
+    "_filters",
 ]
 PERSISTENCE = ["_tables", "_migrations", "_persistence", "_sqlite", "_postgres"]
-API = ["_store", "_registry", "_reads", "_writes", "_imports", "_audit"]
+API = [
+    "_store",
+    "_registry",
+    "_reads",
+    "_writes",
+    "_imports",
+    "_audit",
+    "_find",
+    "_names",
+    "_runs",
+]
 LAYERS = [DOMAIN, PERSISTENCE, API, ["_cli", "__main__"]]
 
 

@@ -1,34 +1,53 @@
 """The `store` command line: each command opens the store, makes one call, renders the result.
 
 Read commands return an `Output` (a JSON document and a table for people); the one
-`output_options` decorator adds `--json` and renders it. Every `StoreError` is turned into
-one `Error: …` line (exit 1) in `StoreGroup.invoke`; usage errors exit 2 as click does.
-The commands live by what they do: `_reading`, `_writing`, `_files`, `_schemas`, `_database`.
+`output_options` decorator adds `--format`/`--json` and renders it. Every `StoreError` is
+turned into one `Error: …` line (exit 1) in `StoreGroup.invoke`; usage errors exit 2 as click does.
+The commands live by what they do: `_reading`, `_writing`, `_naming`, `_files`, `_schemas`,
+`_database`.
 """
 
 from __future__ import annotations
 
+import warnings
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import click
 
-from store._cli import _database, _files, _reading, _schemas, _writing
-from store._errors import StoreError
+from store._cli import _database, _files, _naming, _reading, _schemas, _writing
+from store._cli._output import warn
+from store._errors import StoreError, StoreWarning
 from store._migrations import HEAD
 
 __all__ = ["cli", "main"]
 
 
 class StoreGroup(click.Group):
-    """A command group that turns every `StoreError` into one `Error: …` line and exit 1."""
+    """A command group that turns every `StoreError` into one `Error: …` line and exit 1,
+    and every `StoreWarning` into one `Warning: …` line."""
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; a library error becomes a `click.ClickException`."""
-        try:
-            return super().invoke(ctx)
-        except StoreError as exc:
-            raise click.ClickException(" ".join(str(exc).split("\n"))) from exc
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", StoreWarning)
+            warnings.showwarning = _shown(warnings.showwarning)
+            try:
+                return super().invoke(ctx)
+            except StoreError as exc:
+                raise click.ClickException(" ".join(str(exc).split("\n"))) from exc
+
+
+def _shown(original: Any) -> Any:
+    """A `warnings.showwarning` that prints a `StoreWarning` as one `Warning: …` line."""
+
+    def show(message: Warning | str, category: type[Warning], *where: Any) -> None:
+        if issubclass(category, StoreWarning):
+            warn(str(message))
+        else:
+            original(message, category, *where)
+
+    return show
 
 
 def program_version() -> str:
@@ -50,6 +69,8 @@ def program_version() -> str:
 @click.pass_context
 def cli(ctx: click.Context, db: str | None) -> None:
     """An event-sourced, audited store of training configs."""
+    if db == "":
+        raise click.BadParameter("is empty: give a database URL", param_hint="--db")
     ctx.obj = db
 
 
@@ -60,11 +81,19 @@ for command in (
     _writing.unset,
     _reading.show_run,
     _reading.history,
+    _reading.log,
     _reading.diff,
+    _reading.compare,
     _writing.rollback,
+    _naming.tag,
+    _naming.tags,
+    _naming.fork,
+    _naming.archive,
+    _naming.unarchive,
     _files.import_,
     _files.export,
     _reading.verify,
+    _reading.find,
     _schemas.schemas,
     _schemas.schema,
     _database.db,

@@ -24,6 +24,6 @@ def upgrade() -> None:
 @output_options
 def current_migration() -> Output:
     """Show the migration the database is at, without upgrading it."""
-    with open_store(upgrade=False) as opened:
+    with open_store(create=False, upgrade=False) as opened:
         migration = opened.migration()
     return Output({"migration": migration}, Table(("migration",), [(migration or "",)]))

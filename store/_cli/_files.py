@@ -144,9 +144,17 @@ def warn_import(result: store.ImportResult | store.FileImport, where: str = "") 
 def export(run: str, rev: int | None, output: str | None, fmt: str | None) -> None:
     """Print (or write) the complete effective config of RUN with "__version"."""
     target = output or "-"
-    with open_store() as opened:
+    with open_store(create=False) as opened:
         text = opened.export_text(run, rev, format=file_format(target, fmt))
     if target == "-":
         click.echo(text, nl=False)
     else:
-        Path(target).write_text(text, encoding="utf-8")
+        write_file(Path(target), text)
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write an exported config; a path that cannot be written is one `Error:` line."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None

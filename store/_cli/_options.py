@@ -8,24 +8,24 @@ import click
 
 import store
 from store._files import FORMATS
+from store._values import assignments
 
 
-def open_store(upgrade: bool = True) -> store.Store:
-    """The store named by the global `--db` option (migrated to the newest schema, by default)."""
-    return store.open(click.get_current_context().find_root().obj, upgrade=upgrade)
+def open_store(*, create: bool = True, upgrade: bool = True) -> store.Store:
+    """The store the global `--db` option names; commands that only read pass `create=False`."""
+    url = click.get_current_context().find_root().obj
+    return store.open(url, create=create, upgrade=upgrade)
 
 
 def assignment(
     _ctx: click.Context, _param: click.Parameter, values: Sequence[str]
 ) -> dict[str, str]:
     """`PATH=VALUE` arguments as a map; a malformed one is a usage error."""
-    parsed: dict[str, str] = {}
     for text in values:
-        path, sep, value = text.partition("=")
+        path, sep, _ = text.partition("=")
         if not sep or not path:
             raise click.BadParameter(f"expected PATH=VALUE, got {text!r}")
-        parsed[path] = value
-    return parsed
+    return assignments(values)
 
 
 def revision_number(text: str, name: str) -> int:

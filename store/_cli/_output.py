@@ -1,8 +1,11 @@
-"""What the command line shows: tables for people, `--json` for programs, from one decorator."""
+"""What the command line shows: tables for people, JSON for programs, Markdown and CSV for
+reports, from one decorator."""
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -38,22 +41,59 @@ class Output:
     status: int = 0
 
 
+FORMATS = ("table", "json", "md", "csv")
+
+
 def output_options(command: Callable[..., Output]) -> Callable[..., None]:
-    """Add `--json` to a read command and render what it returns (sqlite-utils' pattern)."""
+    """Add `--format` and `--json` to a read command and render what it returns (sqlite-utils'
+    pattern)."""
 
     @click.option(
-        "--json", "as_json", is_flag=True, help="Print JSON (shapes in README) instead of text."
+        "--format",
+        "form",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="table for people, json (shapes in README), md (a GitHub table) or csv.",
     )
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON: short for --format json.")
     @functools.wraps(command)
-    def render(*args: Any, as_json: bool, **kwargs: Any) -> None:
+    def render(*args: Any, form: str, as_json: bool, **kwargs: Any) -> None:
         output = command(*args, **kwargs)
-        if as_json:
+        if as_json or form == "json":
             click.echo(json.dumps(output.data, indent=2, ensure_ascii=False))
+        elif form == "md":
+            click.echo(markdown(output.table), nl=False)
+        elif form == "csv":
+            click.echo(comma_separated(output.table), nl=False)
         else:
             show(output.table)
         click.get_current_context().exit(output.status)
 
     return render
+
+
+def markdown(table: Table) -> str:
+    """A GitHub table (for CI comments); `|` escaped, a multi-line cell joined with `<br>`."""
+
+    def line(cells: Sequence[str]) -> str:
+        escaped = (c.replace("|", "\\|").replace("\n", "<br>") for c in cells)
+        return "| " + " | ".join(escaped) + " |\n"
+
+    title = f"**{table.title}**\n\n" if table.title else ""
+    if not table.rows and table.empty:
+        return title + table.empty + "\n"
+    rule = "|" + "|".join("---" for _ in table.columns) + "|\n"
+    return title + line(table.columns) + rule + "".join(line(row) for row in table.rows)
+
+
+def comma_separated(table: Table) -> str:
+    """The table's columns and rows as CSV (no title: only data)."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(table.columns)
+    writer.writerows(table.rows)
+    return text.getvalue()
 
 
 def show(table: Table) -> None:
@@ -67,8 +107,9 @@ def show(table: Table) -> None:
         return
     if console.is_terminal:
         rich = RichTable(*table.columns)
-        for column in rich.columns:
+        for column in rich.columns:  # a long value wraps, never cut short
             column.style = STYLES.get(str(column.header), "")
+            column.overflow = "fold"
         for row in table.rows:
             rich.add_row(*(Text(cell) for cell in row))
         console.print(rich)
@@ -89,6 +130,14 @@ def _plain(table: Table) -> Iterator[str]:
         yield "  ".join(
             cell.ljust(width) for cell, width in zip(line, widths, strict=True)
         ).rstrip()
+
+
+def printable(text: str) -> str:
+    """Text with control characters escaped (`\\n`, `\\x1b`), so that a message cannot fake
+    rows of a table or colour a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def value_text(value: Any) -> str:
@@ -114,7 +163,8 @@ def changes_table(changes: Sequence[Change]) -> Output:
 
 
 def revision_data(revision: Revision) -> dict[str, Any]:
-    """The documented JSON shape of one revision (`history --json`)."""
+    """The documented JSON shape of one revision (`history --json`), with its detail's facts
+    (`rollback_to`, `forked_from`, …) and tags."""
     return {
         "revision": revision.number,
         "time": revision.created_at,
@@ -124,7 +174,26 @@ def revision_data(revision: Revision) -> dict[str, Any]:
         "schema_version": revision.schema_version,
         "hash": revision.hash,
         "changes": [c._asdict() for c in revision.changes],
+        "tags": list(revision.tags),
+        **(revision.detail or {}),
     }
+
+
+def kind_text(revision: Revision) -> str:
+    """`update`, `rollback to 3`, `create (fork of a@2)`: the kind with what it recorded."""
+    detail = revision.detail or {}
+    if "rollback_to" in detail:
+        return f"rollback to {detail['rollback_to']}"
+    if "forked_from" in detail:
+        return f"{revision.kind} (fork of {detail['forked_from']})"
+    return revision.kind
+
+
+def rev_text(revision: Revision) -> str:
+    """The revision number, with the tags that name it: `3 [baseline]`."""
+    return (
+        f"{revision.number} [{', '.join(revision.tags)}]" if revision.tags else str(revision.number)
+    )
 
 
 def report(written: Revision) -> None:
@@ -136,4 +205,4 @@ def report(written: Revision) -> None:
 
 def warn(message: str) -> None:
     """One `Warning: …` line on standard error."""
-    click.echo(f"Warning: {message}", err=True)
+    click.echo(f"Warning: {printable(message)}", err=True)

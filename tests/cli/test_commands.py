@@ -106,7 +106,9 @@ def test_show(invoke: Invoke, db_url: str, run: str) -> None:
     result = invoke("show", run)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == f"r @ revision 2  {head_hash(db_url, run)}"
+    with store.open(db_url) as opened:
+        reading = opened.read(run)
+    assert lines[0] == f"r @ revision 2  {reading.hash}  config {reading.config_hash}"
     assert lines[1].split() == ["path", "value"]
     assert "batch_size               8" in lines
     assert 'resolution               "512"' in lines
@@ -201,6 +203,7 @@ def test_runs(invoke: Invoke, db_url: str, run: str) -> None:
 
 
 def test_runs_when_there_are_none(invoke: Invoke) -> None:
+    assert invoke("db", "upgrade").exit_code == 0
     assert invoke("runs").stdout == "no runs\n"
 
 
@@ -282,12 +285,14 @@ def test_export(invoke: Invoke, db_url: str, run: str, tmp_path: Path) -> None:
 
 def test_verify(invoke: Invoke, db_url: str, run: str) -> None:
     result = invoke("verify")
-    assert (result.exit_code, result.stdout) == (0, "ok: 1 run(s) verified, every chain holds\n")
+    ok = "ok: 1 run(s) verified, every chain holds and replays\n"
+    assert (result.exit_code, result.stdout) == (0, ok)
     good = f"{run}@2:{head_hash(db_url, run)}"
     assert invoke("verify", run, "--expect", good).exit_code == 0
     bad = invoke("verify", run, "--expect", f"{run}@2:{'0' * 64}")
     assert bad.exit_code == 1
-    assert bad.stdout.splitlines()[1].startswith(f"r    2    hash {head_hash(db_url, run)} is not")
+    expected = f"r    2    expectation  hash {head_hash(db_url, run)} is not"
+    assert bad.stdout.splitlines()[1].startswith(expected)
 
 
 def test_db_commands(invoke: Invoke) -> None:
@@ -321,9 +326,9 @@ def test_verify_lists_a_revision_altered_out_of_band(invoke: Invoke, db_url: str
     result = invoke("verify")
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        "run  rev  problem",
-        "r    1    hash does not match its content and predecessor (altered, re-ordered, or "
-        "inserted out of band)",
+        "run  rev  kind   problem",
+        "r    1    chain  hash does not match its content and predecessor (altered, re-ordered, "
+        "or inserted out of band)",
     ]
 
 

@@ -41,7 +41,7 @@ def test_a_session_with_the_installed_executable(tmp_path: Path) -> None:
     verified = run_store("--db", url, "verify", cwd=tmp_path)
     assert (verified.returncode, verified.stdout) == (
         0,
-        "ok: 1 run(s) verified, every chain holds\n",
+        "ok: 1 run(s) verified, every chain holds and replays\n",
     )
     failed = run_store("--db", url, "show", "r", "--rev", "7", cwd=tmp_path)
     assert (failed.returncode, failed.stdout) == (1, "")

@@ -74,6 +74,7 @@ def test_history(invoke: Invoke, run: str) -> None:
         "schema_version",
         "hash",
         "changes",
+        "tags",
     ]
     assert ISO_UTC.fullmatch(newest["time"])
     assert HASH.fullmatch(newest["hash"])
@@ -88,7 +89,16 @@ def test_history(invoke: Invoke, run: str) -> None:
 
 def test_runs(invoke: Invoke, run: str) -> None:
     (summary,) = read_json(invoke, "runs")
-    assert list(summary) == ["name", "schema", "revisions", "last_change", "author"]
+    assert list(summary) == [
+        "name",
+        "schema",
+        "revisions",
+        "last_change",
+        "author",
+        "archived",
+        "tags",
+        "forked_from",
+    ]
     assert {k: summary[k] for k in ("name", "schema", "revisions", "author")} == {
         "name": "r",
         "schema": "training",
@@ -108,6 +118,11 @@ def test_verify(invoke: Invoke, run: str) -> None:
     assert failed == {
         "ok": False,
         "problems": [
-            {"run": "r", "revision": 3, "message": "revision 3 is missing (the run ends at 2)"}
+            {
+                "run": "r",
+                "revision": 3,
+                "kind": "missing",
+                "detail": "revision 3 is missing (the run ends at 2)",
+            }
         ],
     }

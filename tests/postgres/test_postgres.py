@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 import store
+from store._tables import snapshots
 
 pytestmark = pytest.mark.postgres
 
@@ -103,7 +104,13 @@ def test_an_application_role_with_select_and_insert_only_can_do_everything(app_u
 
 @pytest.mark.parametrize(
     "statement",
-    ["UPDATE revisions SET author = 'x'", "DELETE FROM events", "TRUNCATE revisions CASCADE"],
+    [
+        "UPDATE revisions SET author = 'x'",
+        "DELETE FROM events",
+        "TRUNCATE revisions CASCADE",
+        "UPDATE snapshots SET state = replace(state, '3', '4'), config = NULL",
+        "TRUNCATE snapshots",
+    ],
 )
 def test_the_application_role_cannot_rewrite_the_log(app_url: str, statement: str) -> None:
     with store.open(app_url) as db:
@@ -130,3 +137,26 @@ def test_even_the_owner_cannot_rewrite_the_log(pg_url: str, statement: str) -> N
     with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as conn:
         conn.exec_driver_sql(statement)
     engine.dispose()
+
+
+def test_the_application_role_rebuilds_snapshots_and_what_it_plants_is_never_served(
+    app_url: str,
+) -> None:
+    with store.open(app_url) as db:
+        db.create("team", {"epochs": 3})
+        assert db.verify(rebuild_snapshots=True).ok
+    engine = sa.create_engine(app_url)
+    with engine.begin() as conn:  # what the role may do: delete a snapshot, insert another
+        kept = dict(conn.execute(sa.select(snapshots)).mappings().one())
+        conn.execute(sa.delete(snapshots))
+        forged = {
+            k: v.replace('"epochs":3', '"epochs":30')
+            for k, v in kept.items()
+            if k in {"state", "config"}
+        }
+        conn.execute(snapshots.insert().values({**kept, **forged}))
+    engine.dispose()
+    with pytest.warns(store.StoreWarning, match="revision 1"), store.open(app_url) as db:
+        assert db.current("team").epochs == 3  # type: ignore[attr-defined]
+    with store.open(app_url) as db:
+        assert [p.kind for p in db.verify().problems] == ["snapshot"]

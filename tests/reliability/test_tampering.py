@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 
 import pytest
@@ -126,6 +127,12 @@ def test_a_cut_off_tail_is_caught_only_by_an_expected_hash(db_url: str) -> None:
         "DELETE FROM events WHERE revision_id IN (SELECT id FROM revisions WHERE number >= 4)",
         "DELETE FROM revisions WHERE number >= 4",
     )
+    left = invoke(db_url, "verify")  # the head's snapshot outlived the cut
+    assert left.exit_code == 1
+    assert left.stdout.splitlines()[1:] == [
+        "run  5    snapshot  a snapshot of a revision the log does not have"
+    ]
+    raw_sql(db_url, "DELETE FROM snapshots")
     assert invoke(db_url, "verify").exit_code == 0
     result = invoke(db_url, "verify", "--expect", f"run@5:{kept}")
     assert result.exit_code == 1
@@ -139,18 +146,31 @@ def test_a_forged_chain_with_recomputed_hashes_is_caught_by_an_expected_hash(
     unprotect(db_url)
     raw_sql(db_url, f"UPDATE events SET value = '777' WHERE revision_id = {REV3} AND position = 0")
     rehash(db_url, "run")
+    replayed = invoke(db_url, "verify")  # the recorded config hash of revision 3 still holds 3
+    assert replayed.exit_code == 1
+    assert [line.split()[:3] for line in replayed.stdout.splitlines()[1:]] == [
+        ["run", "3", "drift"]
+    ]
+    rehash(db_url, "run", config_hashes=True)
     assert invoke(db_url, "verify").exit_code == 0  # a hash chain is no signature
     result = invoke(db_url, "verify", "--expect", f"run@5:{kept}")
     assert result.exit_code == 1
     assert "is not the expected" in result.stdout
 
 
-def rehash(url: str, run: str) -> None:
-    """Recompute every hash of a run, as an attacker who knows the algorithm can."""
+def rehash(url: str, run: str, config_hashes: bool = False) -> None:
+    """Recompute every hash of a run (and its config hashes), as an attacker who knows the
+    algorithm can."""
     with store.open(url) as db, db._recorder.read() as tx:
         row = tx.run(run)
         assert row is not None
         stored = list(tx.stored(row))
+    if config_hashes:
+        with store.open(url) as db:
+            replayed = [db.read(run, r.number).config_hash for r in stored]
+        stored = [
+            dataclasses.replace(r, config_hash=h) for r, h in zip(stored, replayed, strict=True)
+        ]
     previous = store._records.GENESIS
     for revision in stored:
         previous = store._records.revision_hash(
@@ -169,8 +189,8 @@ def rehash(url: str, run: str) -> None:
         )
         raw_sql(
             url,
-            f"UPDATE revisions SET hash = '{previous}' WHERE id = "
-            f"{revision_id(run, revision.number)}",
+            f"UPDATE revisions SET hash = '{previous}', config_hash = '{revision.config_hash}' "
+            f"WHERE id = {revision_id(run, revision.number)}",
         )
 
 

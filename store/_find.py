@@ -1,0 +1,75 @@
+""" "Which config made this?": every revision whose effective config, as read today, has a
+given config hash; an index lookup, plus a replay of runs whose recorded hashes cannot say."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from store._persistence import Recorder, RunRow, Transaction
+from store._reads import load
+from store._records import config_hash
+from store._registry import get_schema
+from store._replay import RunState
+
+
+@dataclass(frozen=True)
+class Found:
+    """One revision whose config has the hash looked for."""
+
+    run: str
+    revision: int
+    time: str
+    author: str
+
+
+def find(recorder: Recorder, wanted: str) -> list[Found]:
+    """Every run and revision whose effective config has the config hash `wanted`, newest first."""
+    with recorder.read() as tx:
+        replayed = _runs_to_replay(tx)
+        hits = {
+            (row, number)
+            for row, number, version in tx.with_config_hash(wanted)
+            if row.id not in replayed
+            and version == get_schema(row.schema).latest
+            and _hash_at(tx, row, number) == wanted
+        }
+        for row in replayed.values():
+            hits.update((row, n) for n in _replayed_hits(tx, row, wanted))
+        found = [_found(tx, row, number) for row, number in hits]
+    return sorted(found, key=lambda f: (f.time, f.run, f.revision), reverse=True)
+
+
+def _runs_to_replay(tx: Transaction) -> dict[int, RunRow]:
+    """Runs whose recorded hashes are not those of today's reading: created at an older
+    schema version, or holding revisions written before config hashes existed."""
+    unhashed = tx.unhashed_runs()
+    return {
+        row.id: row
+        for row, base in tx.base_versions()
+        if row.id in unhashed or base < get_schema(row.schema).latest
+    }
+
+
+def _hash_at(tx: Transaction, row: RunRow, number: int) -> str:
+    """The config hash of the run's effective config at `number`, as read today."""
+    state, _, _ = load(tx, row, number)
+    return config_hash(state.effective())
+
+
+def _replayed_hits(tx: Transaction, row: RunRow, wanted: str) -> list[int]:
+    """The revisions of a run, replayed from the start, whose config hashes to `wanted`."""
+    state: RunState | None = None
+    hits = []
+    for revision in tx.revisions(row):
+        if state is None:
+            state = RunState.new(get_schema(row.schema), revision.schema_version)
+        state.apply(revision.number, revision.schema_version, revision.events)
+        if config_hash(state.effective()) == wanted:
+            hits.append(revision.number)
+    return hits
+
+
+def _found(tx: Transaction, row: RunRow, number: int) -> Found:
+    """A hit with its revision's time and author."""
+    revision = next(tx.revisions(row, number - 1, number))
+    return Found(row.name, number, revision.created_at, revision.author)

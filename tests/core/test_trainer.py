@@ -1,0 +1,167 @@
+"""Issue 13: stamps, launch overrides, `find`, and the module-level calls a trainer makes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import store
+from tests.conftest import dump_database
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def runs(db: store.Store) -> store.Store:
+    """`a` and `b` reach the same config (batch_size 8) by different paths; `c` differs."""
+    db.create("a", {"batch_size": 8})
+    db.create("b")
+    db.update("b", {"batch_size": 8})
+    db.create("c", {"batch_size": 2})
+    return db
+
+
+def test_a_stamp_names_the_config_exactly(runs: store.Store) -> None:
+    stamp = runs.read("a").stamp()
+    assert stamp == {
+        "run": "a",
+        "revision": 1,
+        "hash": runs.head("a").hash,
+        "config_hash": runs.read("b").config_hash,
+        "schema": "training",
+        "schema_version": 3,
+        "overrides": {},
+    }
+    json.dumps(stamp)  # plain data for a checkpoint's metadata
+
+
+def test_find_goes_from_a_config_hash_to_every_revision_that_had_it(runs: store.Store) -> None:
+    wanted = runs.read("a").config_hash
+    found = runs.find(wanted)
+    assert [(f.run, f.revision) for f in found] == [("b", 2), ("a", 1)]
+    assert found[0].author == runs.head("b").author
+    assert runs.find(runs.read("b@1").config_hash) == [
+        store.Found("b", 1, runs.history("b")[-1].created_at, runs.head("b").author)
+    ]
+    assert runs.find("f" * 64) == []
+    with pytest.raises(store.InvalidChange, match="64 hex digits"):
+        runs.find("abc")
+
+
+def test_find_sees_runs_written_at_older_versions_as_read_today(db: store.Store) -> None:
+    db.create("old", {"learning_rate": 3e-4, "batch_size": 4}, schema_version=1)
+    db.create("new", {"optimizer.learning_rate": 3e-4, "optimizer.weight_decay": 0.0})
+    db.update("new", {"gradient_checkpointing": "OFF"})
+    assert db.read("old").values == db.read("new").values
+    found = db.find(db.read("old").config_hash)
+    assert {(f.run, f.revision) for f in found} == {("old", 1), ("new", 2)}
+
+
+def test_find_sees_revisions_written_before_config_hashes(
+    db: store.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as patch:
+        patch.setattr("store._writes.config_hash", lambda values: None)
+        db.create("legacy", {"seed": 5})
+    db.create("today", {"seed": 5})
+    found = db.find(db.read("today").config_hash)
+    assert {(f.run, f.revision) for f in found} == {("legacy", 1), ("today", 1)}
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["batch_size=16", "optimizer.learning_rate=1e-3"],
+        {"batch_size": 16, "optimizer.learning_rate": 1e-3},
+    ],
+    ids=["texts", "mapping"],
+)
+def test_overrides_apply_to_the_read_and_are_never_written(
+    runs: store.Store, db_url: str, overrides: list[str] | dict[str, float]
+) -> None:
+    before = dump_database(db_url)
+    reading = runs.read("a", overrides=overrides)
+    assert reading.config.batch_size == 16  # type: ignore[attr-defined]
+    assert reading.overrides == {"batch_size": 16, "optimizer.learning_rate": 1e-3}
+    assert reading.stamp()["overrides"] == reading.overrides
+    assert reading.config_hash != runs.read("a").config_hash
+    assert runs.current("a", overrides=overrides) == reading.config
+    assert dump_database(db_url) == before
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["batch_sise=2"], "did you mean batch_size"),
+        (["batch_size=true"], "expected int"),
+        (["batch_size"], "expected PATH=VALUE"),
+        (["seed=1", "seed=2"], "seed is given twice"),
+        ({"optimizer": 3}, "is a section"),
+        ("batch_size=2", "PATH=VALUE texts or a mapping"),
+    ],
+)
+def test_bad_overrides_are_refused_naming_the_path(
+    runs: store.Store, overrides: object, message: str
+) -> None:
+    with pytest.raises(store.InvalidChange, match=message):
+        runs.read("a", overrides=overrides)  # type: ignore[arg-type]
+
+
+def test_the_module_level_calls_reuse_one_open_store(sqlite_url: str) -> None:
+    with store.open(sqlite_url) as db:
+        db.create("r", {"epochs": 3})
+    first = store.read("r", url=sqlite_url)
+    assert store.current("r", url=sqlite_url) == first.config
+    assert store._store._opened[sqlite_url] is store._store._shared(sqlite_url)
+    assert store.current("r", sqlite_url, overrides={"epochs": 4}).epochs == 4  # type: ignore[attr-defined]
+
+
+def test_the_module_level_calls_refuse_a_missing_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    with pytest.raises(store.DatabaseError, match="no database at"):
+        store.current("r", url)
+    assert not (tmp_path / "none.db").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_reads_through_its_own_connections(sqlite_url: str) -> None:
+    with store.open(sqlite_url) as db:
+        db.create("r", {"epochs": 3})
+    assert store.current("r", sqlite_url).epochs == 3  # type: ignore[attr-defined]
+    pid = os.fork()
+    if pid == 0:  # the child: exit status 0 only if the read works
+        code = 0 if store.current("r", sqlite_url).epochs == 3 else 1  # type: ignore[attr-defined]
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.current("r", sqlite_url).epochs == 3  # type: ignore[attr-defined]
+
+
+def test_the_trainer_example_runs_its_whole_loop(tmp_path: Path) -> None:
+    env = {**os.environ, "STORE_URL": f"sqlite:///{tmp_path / 'runs.db'}"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "trainer.py"), "my_run", "batch_size=8"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    )
+    checkpoint, *found = done.stdout.splitlines()
+    stamp = json.loads(Path(checkpoint).read_text())["store"]
+    assert stamp["overrides"] == {"batch_size": 8} and stamp["revision"] == 1
+    assert found == []  # nothing stored has the overridden config
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "trainer.py"), "my_run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    )
+    assert done.stdout.splitlines()[1:] == [json.dumps({"run": "my_run", "revision": 1})]
