@@ -4,7 +4,7 @@ into an existing one (one revision holding exactly the fields whose value differ
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -92,7 +92,12 @@ def import_files(
     try:
         with recorder.write() as tx:
             for path, run, data in contents:
-                results.append(_import_file(tx, path, run, data, options, how, installed))
+                read_as = replace(options, preset=is_preset(path))
+                try:
+                    done = _import_into(tx, run, data, read_as, how, installed)
+                except StoreError as exc:
+                    raise type(exc)(f"{path}: {exc}") from None
+                results.append(replace(done, path=path))
                 if progress is not None:
                     progress(path)
             if dry_run:
@@ -114,24 +119,6 @@ def _run_names(files: Sequence[Path]) -> list[tuple[Path, str]]:
                 f"files {', '.join(names)} would all become run {run!r}: rename all but one"
             )
     return named
-
-
-def _import_file(
-    tx: Transaction,
-    path: Path,
-    run: str,
-    data: Any,
-    options: FileOptions,
-    how: Write,
-    installed: list[Schema] | None,
-) -> FileImport:
-    """One file of many into its run; an error is raised again naming the file."""
-    preset = FileOptions(options.schema, options.schema_version, options.strict, is_preset(path))
-    try:
-        done = _import_into(tx, run, data, preset, how, installed)
-    except StoreError as exc:
-        raise type(exc)(f"{path}: {exc}") from None
-    return FileImport(path, done.run, done.status, done.revision, done.skipped, done.notes)
 
 
 def _import_into(

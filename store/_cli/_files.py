@@ -44,6 +44,7 @@ def import_(
     author: str | None,
 ) -> None:
     """Import a config file into a new or existing run (only the differences are stored)."""
+    _check_flags(many, fmt, dry_run or quiet)
     if many:
         with open_store() as opened, _progress() as advance:
             results = opened.import_files(
@@ -52,8 +53,6 @@ def import_(
             )  # fmt: skip
         _report_many(results, quiet, dry_run)
         return
-    if dry_run or quiet:
-        raise click.UsageError("--dry-run and --quiet go with --many")
     name, run = _file_and_run(args)
     with open_store() as opened:
         result = opened.import_config(
@@ -62,6 +61,17 @@ def import_(
         )  # fmt: skip
     warn_import(result)
     report(result.revision)
+
+
+def _check_flags(many: bool, fmt: str | None, many_only: bool) -> None:
+    """`--format` goes with one file (`--many` reads each by its extension); `--dry-run`
+    and `--quiet` go with `--many`; anything else is a usage error."""
+    if many and fmt:
+        raise click.UsageError(
+            "--format goes with FILE RUN; --many reads each file by its extension"
+        )
+    if many_only and not many:
+        raise click.UsageError("--dry-run and --quiet go with --many")
 
 
 def _file_and_run(args: Sequence[str]) -> tuple[str, str]:

@@ -1,4 +1,5 @@
-"""Helpers of the issue-15 tests: the installed `store` executable running this checkout."""
+"""Helpers of the issue-15 tests: the CLI in-process, and the installed `store` executable
+running this checkout."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner, Result
+
 import store
+from store._cli import cli
 
 CHECKOUT = Path(store.__file__).parent.parent
 
@@ -21,3 +26,15 @@ def run_store(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [executable, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fixed author, and no `$STORE_URL` leaking in from the shell."""
+    monkeypatch.setenv("STORE_AUTHOR", "ana")
+    monkeypatch.delenv("STORE_URL", raising=False)
+
+
+def invoke(db_url: str, *args: str, stdin: str | None = None) -> Result:
+    """`store --db URL ARGS…` in-process, stdout and stderr kept apart."""
+    return CliRunner().invoke(cli, ["--db", db_url, *args], input=stdin)

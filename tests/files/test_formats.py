@@ -8,11 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 import store
-from store._cli import cli
-from tests.files.conftest import run_store
+from tests.files.conftest import invoke, run_store
 from tests.onetrainer.conftest import port_as_text
 
 DUMPS = sorted(
@@ -21,16 +19,6 @@ DUMPS = sorted(
     if "__head" not in p.name
 )
 FORMATS = ("json", "toml", "yaml")
-
-
-@pytest.fixture(autouse=True)
-def environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STORE_AUTHOR", "ana")
-    monkeypatch.delenv("STORE_URL", raising=False)
-
-
-def invoke(db_url: str, *args: str, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(cli, ["--db", db_url, *args], input=stdin)
 
 
 def test_toml_and_yaml_files_by_extension(db_url: str, tmp_path: Path) -> None:

@@ -11,27 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from pydantic import BaseModel
 
 import store
-from store._cli import cli
-from tests.files.conftest import run_store
+from tests.files.conftest import invoke, run_store
 
 DATA = Path(__file__).parent.parent / "data" / "onetrainer"
 PRESETS = DATA / "training_presets"
-
-
-@pytest.fixture(autouse=True)
-def environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fixed author, and no `$STORE_URL` leaking in from the shell."""
-    monkeypatch.setenv("STORE_AUTHOR", "ana")
-    monkeypatch.delenv("STORE_URL", raising=False)
-
-
-def invoke(db_url: str, *args: str, stdin: str | None = None) -> Result:
-    """`store --db URL ARGS…` in-process, stdout and stderr kept apart."""
-    return CliRunner().invoke(cli, ["--db", db_url, *args], input=stdin)
 
 
 def write(path: Path, data: Any) -> Path:
@@ -298,3 +284,20 @@ def test_a_file_without_version_that_fits_a_later_one_is_refused(
             opened.import_config("r2", {"optim": {"lr": 0.02}}, schema="mine_issue15")
     strict = invoke(db_url, "import", str(today), "s", "--schema", "mine_issue15", "--strict")
     assert strict.stderr == "Error: unknown keys for schema version 1: optim.lr\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("--many", ".", "--format", "yaml"), "--format goes with FILE RUN; --many reads each"),
+        (("a.json", "a", "--dry-run"), "--dry-run and --quiet go with --many"),
+        (("a.json", "a", "--quiet"), "--dry-run and --quiet go with --many"),
+    ],
+)
+def test_options_of_the_other_mode_are_usage_errors(
+    db_url: str, args: tuple[str, ...], error: str
+) -> None:
+    result = invoke(db_url, "import", *args)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].startswith(f"Error: {error}")
+    assert history_sizes(db_url) == {}
