@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from trainer import trainer_rows  # benchmarks/ is on the path when run as a script
 
 import store
 
@@ -674,6 +675,9 @@ def main() -> None:
                     "B5 history (1 event per revision)": history_url,
                 },
             )
+            print("trainer (B8-B13) …", file=sys.stderr, flush=True)
+            found_rows = trainer_rows(dbs.url("trainer"), history_url, folder, args.quick)
+            rows += [Row(*row) for row in found_rows]  # type: ignore[arg-type]
             print("b7_memory …", file=sys.stderr, flush=True)
             rows += b7_memory(sizes, dbs)
             print("b8_compare …", file=sys.stderr, flush=True)

@@ -4,18 +4,17 @@
 from __future__ import annotations
 
 import collections
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import Progress
 
 import store
 from store._cli._options import format_option, open_store, write_options
-from store._cli._output import report, warn
+from store._cli._output import on_terminal, report, warn
 from store._files import file_format, is_preset, parse_config, read_config
 
 
@@ -92,11 +91,13 @@ def _existing(paths: Sequence[str]) -> list[Path]:
 @contextmanager
 def _progress() -> Iterator[Callable[[Path], None] | None]:
     """A progress bar on a terminal (standard error), advanced once per file; else nothing."""
-    console = Console(stderr=True)
-    if not console.is_terminal:
+    if not on_terminal(sys.stderr):  # rich is imported only to draw on a terminal
         yield None
         return
-    with Progress(console=console, transient=True) as bar:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("importing", total=None)
         yield lambda _path: bar.advance(task)
 

@@ -7,14 +7,13 @@ import csv
 import functools
 import io
 import json
+import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 import click
-from rich.console import Console
-from rich.table import Table as RichTable
-from rich.text import Text
 
 from store._records import Change, Revision
 from store._shapes import changes_data, value_text
@@ -99,24 +98,37 @@ def comma_separated(table: Table) -> str:
 
 def show(table: Table) -> None:
     """A rich table with colour on a terminal, aligned plain text when piped."""
-    console = Console(highlight=False)
     if table.title:
         click.echo(table.title)
     if not table.rows:
         if table.empty:
             click.echo(table.empty)
         return
-    if console.is_terminal:
-        rich = RichTable(*table.columns)
-        for column in rich.columns:  # a long value wraps, never cut short
-            column.style = STYLES.get(str(column.header), "")
-            column.overflow = "fold"
-        for row in table.rows:
-            rich.add_row(*(Text(cell) for cell in row))
-        console.print(rich)
+    if on_terminal(sys.stdout):  # rich is imported only to draw on a terminal
+        _draw(table)
         return
     for line in _plain(table):
         click.echo(line)
+
+
+def on_terminal(stream: TextIO) -> bool:
+    """Whether output goes to a terminal (or `$FORCE_COLOR` says to draw as if it did)."""
+    return stream.isatty() or bool(os.environ.get("FORCE_COLOR"))
+
+
+def _draw(table: Table) -> None:
+    """The table drawn by rich, in colour; a long value wraps, never cut short."""
+    from rich.console import Console
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    rich = RichTable(*table.columns)
+    for column in rich.columns:
+        column.style = STYLES.get(str(column.header), "")
+        column.overflow = "fold"
+    for row in table.rows:
+        rich.add_row(*(Text(cell) for cell in row))
+    Console(highlight=False).print(rich)
 
 
 def _plain(table: Table) -> Iterator[str]:
