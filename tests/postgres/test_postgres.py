@@ -19,7 +19,7 @@ CREATE ROLE {role} LOGIN;
 GRANT CONNECT ON DATABASE "{database}" TO {role};
 GRANT USAGE ON SCHEMA public TO {role};
 GRANT SELECT ON alembic_version TO {role};
-GRANT SELECT, INSERT ON runs, revisions, events TO {role};
+GRANT SELECT, INSERT ON runs, revisions, events, tags, run_events TO {role};
 GRANT SELECT, INSERT, DELETE ON snapshots TO {role};
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role};
 """
