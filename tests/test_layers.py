@@ -30,7 +30,15 @@ DOMAIN = [
     "_describe",
     "_filters",
 ]
-PERSISTENCE = ["_tables", "_migrations", "_persistence", "_sqlite", "_postgres"]
+PERSISTENCE = [
+    "_tables",
+    "_migrations",
+    "_rows",
+    "_transaction",
+    "_persistence",
+    "_sqlite",
+    "_postgres",
+]
 API = [
     "_store",
     "_registry",

@@ -1,0 +1,102 @@
+"""What the log's tables hold, as plain records: runs, revisions as stored, heads, tags,
+run events and snapshots (persistence; what `Transaction` returns)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """A run's identity: its id, name, schema and creation time."""
+
+    id: int
+    name: str
+    schema: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of `runs()`: a run with its revision count, last change, tags and origin."""
+
+    name: str
+    schema: str
+    revisions: int
+    last_change: str | None
+    author: str | None
+    archived: bool = False
+    tags: tuple[str, ...] = ()
+    forked_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A tag's position: the revision it names, and who put it there, when and why."""
+
+    name: str
+    revision: int
+    time: str
+    author: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """Something that happened to a whole run (`archive`, `unarchive`), with who and when."""
+
+    run: str
+    action: str
+    time: str
+    author: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Head:
+    """The newest revision of a run: its number, schema version and hash."""
+
+    number: int
+    schema_version: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class HeadConfig:
+    """A run's schema and head number, with one of its snapshots' key, config and the config
+    hash its revision records (if any)."""
+
+    schema: str
+    head: int | None
+    revision: int | None
+    fingerprint: str | None
+    config: str | None
+    config_hash: str | None
+    """The config hash the chain records for the snapshot's revision (None: not recorded)."""
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    """A usable snapshot with what the chain says of its revision, to check it against."""
+
+    revision: int
+    state: str
+    config_hash: str | None
+    schema_version: int
+    base: int
+
+
+@dataclass(frozen=True)
+class StoredRevision:
+    """A revision exactly as stored (event values as their JSON text), for verification."""
+
+    number: int
+    schema_version: int
+    created_at: str
+    author: str
+    message: str
+    kind: str
+    hash: str
+    events: tuple[tuple[str, str, str | None], ...]
+    config_hash: str | None = None
+    detail: str | None = None

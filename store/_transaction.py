@@ -1,0 +1,517 @@
+"""`Transaction`: one database transaction over the log, speaking in domain records, and
+the statements it runs, built once (building one costs more than SQLite takes to run it)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import operator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from store._records import MAX_REVISION, Event, Revision
+from store._replay import Snapshot
+from store._rows import (
+    Head,
+    RunEvent,
+    RunRow,
+    RunSummary,
+    StoredRevision,
+    StoredSnapshot,
+    Tag,
+)
+from store._tables import events, revisions, run_events, runs, snapshots, tags
+
+if TYPE_CHECKING:
+    from store._persistence import Recorder
+
+_REVISION_COLUMNS = (
+    revisions.c.id,
+    revisions.c.number,
+    revisions.c.schema_version,
+    revisions.c.created_at,
+    revisions.c.author,
+    revisions.c.message,
+    revisions.c.kind,
+    revisions.c.hash,
+    revisions.c.config_hash,
+    revisions.c.detail,
+)
+_EVENT_COLUMNS = ("revision_id", "position", "op", "path", "value")
+_FETCH = 1000
+"""Rows fetched from the driver at a time when reading revisions."""
+
+# Statements are built once: building one costs more than SQLite takes to run it.
+_RUN = sa.select(runs).where(runs.c.name == sa.bindparam("name"))
+_HEAD = (
+    sa.select(revisions.c.number, revisions.c.schema_version, revisions.c.hash)
+    .where(revisions.c.run_id == sa.bindparam("run_id"))
+    .order_by(revisions.c.number.desc())
+    .limit(1)
+)
+_BASE = sa.select(revisions.c.schema_version).where(
+    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == 1
+)
+
+
+def _log_rows(*columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """A run's revisions joined to their events, revisions after..upto, in log order."""
+    return (
+        sa.select(*columns, events.c.op, events.c.path, events.c.value)
+        .select_from(revisions)
+        .outerjoin(events, events.c.revision_id == revisions.c.id)
+        .where(
+            revisions.c.run_id == sa.bindparam("run_id"),
+            revisions.c.number > sa.bindparam("after"),
+            revisions.c.number <= sa.bindparam("upto"),
+        )
+        .order_by(revisions.c.number, events.c.position)
+    )
+
+
+_STORED = _log_rows(*_REVISION_COLUMNS)
+_STORED_TOUCHING = _STORED.where(
+    revisions.c.id.in_(sa.select(events.c.revision_id).where(events.c.path == sa.bindparam("path")))
+)
+_REPLAY = _log_rows(revisions.c.number, revisions.c.schema_version)
+_CACHED = revisions.alias("cached")
+_HEAD_CONFIG = (
+    sa.select(
+        runs.c.schema,
+        sa.select(sa.func.max(revisions.c.number))
+        .where(revisions.c.run_id == runs.c.id)
+        .scalar_subquery()
+        .label("head"),
+        snapshots.c.revision,
+        snapshots.c.fingerprint,
+        snapshots.c.config,
+        _CACHED.c.config_hash,
+    )
+    .select_from(
+        runs.outerjoin(snapshots, snapshots.c.run_id == runs.c.id).outerjoin(
+            _CACHED,
+            sa.and_(_CACHED.c.run_id == runs.c.id, _CACHED.c.number == snapshots.c.revision),
+        )
+    )
+    .where(runs.c.name == sa.bindparam("name"))
+)
+_APPEND = revisions.insert().returning(revisions.c.id, sort_by_parameter_order=True)
+_SAVE_SNAPSHOT = snapshots.insert()
+_DROP_SNAPSHOTS = sa.delete(snapshots).where(snapshots.c.run_id == sa.bindparam("run_id"))
+_FIRST = revisions.alias("first")
+_SNAPSHOT = (
+    sa.select(
+        snapshots.c.revision,
+        snapshots.c.state,
+        revisions.c.config_hash,
+        revisions.c.schema_version,
+        sa.select(_FIRST.c.schema_version)
+        .where(_FIRST.c.run_id == snapshots.c.run_id, _FIRST.c.number == 1)
+        .scalar_subquery(),
+    )
+    .select_from(
+        snapshots.join(
+            revisions,
+            sa.and_(
+                revisions.c.run_id == snapshots.c.run_id,
+                revisions.c.number == snapshots.c.revision,
+            ),
+        )
+    )
+    .where(
+        snapshots.c.run_id == sa.bindparam("run_id"),
+        snapshots.c.revision <= sa.bindparam("upto"),
+        snapshots.c.fingerprint == sa.bindparam("fingerprint"),
+    )
+    .order_by(snapshots.c.revision.desc())
+    .limit(1)
+)
+_WITH_CONFIG_HASH = (
+    sa.select(runs, revisions.c.number, revisions.c.schema_version)
+    .join(revisions, revisions.c.run_id == runs.c.id)
+    .where(revisions.c.config_hash == sa.bindparam("config_hash"))
+)
+_BASES = sa.select(runs, revisions.c.schema_version).join(
+    revisions, sa.and_(revisions.c.run_id == runs.c.id, revisions.c.number == 1)
+)
+_UNHASHED = sa.select(revisions.c.run_id).where(revisions.c.config_hash.is_(None)).distinct()
+_REVISION_AT = sa.select(sa.func.max(revisions.c.number)).where(
+    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.created_at <= sa.bindparam("time")
+)
+_REVISION_ID = sa.select(revisions.c.id).where(
+    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == sa.bindparam("number")
+)
+_LAST_EVENT = (
+    sa.select(events.c.op, events.c.value)
+    .select_from(events.join(revisions, revisions.c.id == events.c.revision_id))
+    .where(
+        events.c.path == sa.bindparam("path"),
+        events.c.revision_id <= sa.bindparam("upto_id"),
+        revisions.c.run_id == sa.bindparam("run_id"),
+    )
+    .order_by(events.c.revision_id.desc(), events.c.position.desc())
+    .limit(1)
+)
+_AUTHORS = sa.select(revisions.c.number, revisions.c.author).where(
+    revisions.c.run_id == sa.bindparam("run_id"),
+    revisions.c.number.in_(sa.bindparam("numbers", expanding=True)),
+)
+_TAG = (
+    sa.select(tags.c.revision)
+    .where(tags.c.run_id == sa.bindparam("run_id"), tags.c.name == sa.bindparam("name"))
+    .order_by(tags.c.id.desc())
+    .limit(1)
+)
+_TAGS = sa.select(
+    tags.c.run_id, tags.c.name, tags.c.revision, tags.c.created_at, tags.c.author, tags.c.message
+).order_by(tags.c.id)
+_RUN_TAGS = _TAGS.where(tags.c.run_id == sa.bindparam("run_id"))
+_ACTIONS = sa.select(run_events.c.run_id, run_events.c.action).order_by(run_events.c.id)
+_LAST_ACTION = (
+    sa.select(run_events.c.action)
+    .where(run_events.c.run_id == sa.bindparam("run_id"))
+    .order_by(run_events.c.id.desc())
+    .limit(1)
+)
+_DETAIL = sa.select(revisions.c.detail).where(
+    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == sa.bindparam("number")
+)
+_FIRST_DETAILS = sa.select(revisions.c.run_id, revisions.c.detail).where(
+    revisions.c.number == 1, revisions.c.detail.is_not(None)
+)
+
+
+class Transaction:
+    """One database transaction over the log; every method speaks in domain terms."""
+
+    def __init__(self, connection: sa.Connection, recorder: Recorder) -> None:
+        self._conn = connection
+        self._recorder = recorder
+
+    def run(self, name: str) -> RunRow | None:
+        """The run called `name`, or None."""
+        row = self._conn.execute(_RUN, {"name": name}).first()
+        return RunRow(row.id, row.name, row.schema, row.created_at) if row else None
+
+    def with_config_hash(self, config_hash: str) -> list[tuple[RunRow, int, int]]:
+        """Every revision recorded with `config_hash`: its run, number and schema version."""
+        rows = self._conn.execute(_WITH_CONFIG_HASH, {"config_hash": config_hash})
+        return [
+            (RunRow(r.id, r.name, r.schema, r.created_at), r.number, r.schema_version) for r in rows
+        ]
+
+    def base_versions(self) -> list[tuple[RunRow, int]]:
+        """Every run with the schema version of its first revision."""
+        rows = self._conn.execute(_BASES)
+        return [(RunRow(r.id, r.name, r.schema, r.created_at), r.schema_version) for r in rows]
+
+    def unhashed_runs(self) -> set[int]:
+        """Ids of the runs holding revisions written before config hashes were recorded."""
+        return set(self._conn.execute(_UNHASHED).scalars())
+
+    def all_runs(self) -> list[RunRow]:
+        """Every run, by name."""
+        rows = self._conn.execute(sa.select(runs).order_by(runs.c.name))
+        return [RunRow(r.id, r.name, r.schema, r.created_at) for r in rows]
+
+    def summaries(self) -> list[RunSummary]:
+        """Every run with its head revision's number, time and author."""
+        newest = (
+            sa.select(revisions.c.run_id, sa.func.max(revisions.c.number).label("head"))
+            .group_by(revisions.c.run_id)
+            .subquery()
+        )
+        query = (
+            sa.select(
+                runs.c.name,
+                runs.c.schema,
+                newest.c.head,
+                revisions.c.created_at,
+                revisions.c.author,
+            )
+            .select_from(runs)
+            .outerjoin(newest, newest.c.run_id == runs.c.id)
+            .outerjoin(
+                revisions,
+                sa.and_(revisions.c.run_id == runs.c.id, revisions.c.number == newest.c.head),
+            )
+            .order_by(runs.c.name)
+        )
+        rows = self._conn.execute(query.add_columns(runs.c.id)).all()
+        archived = self._archived_ids()
+        named = self._tag_names()
+        origins = {
+            r.run_id: json.loads(r.detail).get("forked_from")
+            for r in self._conn.execute(_FIRST_DETAILS)
+        }
+        return [
+            RunSummary(
+                r.name,
+                r.schema,
+                r.head or 0,
+                r.created_at,
+                r.author,
+                r.id in archived,
+                tuple(sorted(named.get(r.id, {}))),
+                origins.get(r.id),
+            )
+            for r in rows
+        ]
+
+    def _archived_ids(self) -> set[int]:
+        """The ids of the runs whose newest run event is `archive`."""
+        last = dict(tuple(r) for r in self._conn.execute(_ACTIONS))
+        return {run_id for run_id, action in last.items() if action == "archive"}
+
+    def _tag_names(self) -> dict[int, dict[str, int]]:
+        """Every run's tags, each at its newest position."""
+        found: dict[int, dict[str, int]] = {}
+        for row in self._conn.execute(_TAGS):
+            found.setdefault(row.run_id, {})[row.name] = row.revision
+        return found
+
+    def add_run(self, name: str, schema: str, created_at: str) -> RunRow:
+        """Insert a new run row (the caller checked the name is free)."""
+        result = self._conn.execute(
+            runs.insert().values(name=name, schema=schema, created_at=created_at)
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return RunRow(int(key[0]), name, schema, created_at)
+
+    def lock(self, run: RunRow) -> None:
+        """Hold the run's write lock until the transaction ends."""
+        self._recorder.lock_run(self._conn, run.id)
+
+    def head(self, run: RunRow) -> Head | None:
+        """The run's newest revision, or None for a run without revisions."""
+        row = self._conn.execute(_HEAD, {"run_id": run.id}).first()
+        return Head(row.number, row.schema_version, row.hash) if row else None
+
+    def revision_at(self, run: RunRow, time: str) -> int | None:
+        """The newest revision written at or before `time` (stored form), or None."""
+        number: int | None = self._conn.execute(
+            _REVISION_AT, {"run_id": run.id, "time": time}
+        ).scalar()
+        return number
+
+    def tag_position(self, run: RunRow, name: str) -> int | None:
+        """The revision the tag `name` names now (its newest position), or None."""
+        number: int | None = self._conn.execute(_TAG, {"run_id": run.id, "name": name}).scalar()
+        return number
+
+    def tags(self, run: RunRow) -> list[Tag]:
+        """Every position the run's tags ever held, oldest first (a tag's newest row is its own)."""
+        rows = self._conn.execute(_RUN_TAGS, {"run_id": run.id})
+        return [Tag(*row[1:]) for row in rows]
+
+    def current_tags(self, run: RunRow) -> list[Tag]:
+        """The run's tags where they are now (each one's newest position), by name."""
+        newest = {tag.name: tag for tag in self.tags(run)}
+        return [newest[name] for name in sorted(newest)]
+
+    def add_tag(self, run: RunRow, tag: Tag) -> None:
+        """Append a tag position (a move is a new row; the old one stays)."""
+        self._append_signed(tags, run, tag, name=tag.name, revision=tag.revision)
+
+    def archived(self, run: RunRow) -> bool:
+        """Whether the run's newest run event archived it."""
+        action = self._conn.execute(_LAST_ACTION, {"run_id": run.id}).scalar()
+        return action == "archive"
+
+    def add_run_event(self, run: RunRow, event: RunEvent) -> None:
+        """Append an archive or unarchive of the run."""
+        self._append_signed(run_events, run, event, action=event.action)
+
+    def _append_signed(
+        self, table: sa.Table, run: RunRow, record: Tag | RunEvent, **values: Any
+    ) -> None:
+        """Insert a row of the run that records when, who and why (a tag, a run event)."""
+        self._conn.execute(
+            table.insert().values(
+                run_id=run.id,
+                created_at=record.time,
+                author=record.author,
+                message=record.message,
+                **values,
+            )
+        )
+
+    def detail(self, run: RunRow, number: int) -> dict[str, Any] | None:
+        """The detail a revision recorded besides its events (None when it has none)."""
+        text = self._conn.execute(_DETAIL, {"run_id": run.id, "number": number}).scalar()
+        return None if text is None else dict(json.loads(text))
+
+    def base_version(self, run: RunRow) -> int | None:
+        """The schema version of the run's first revision (None for a run without revisions)."""
+        version: int | None = self._conn.execute(_BASE, {"run_id": run.id}).scalar()
+        return version
+
+    def last_events(
+        self, run: RunRow, paths: Iterable[str], upto: int
+    ) -> dict[str, tuple[str, Any]]:
+        """Each path's newest event `(op, value)` at or before revision `upto` (read by index)."""
+        upto_id = self._conn.execute(_REVISION_ID, {"run_id": run.id, "number": upto}).scalar()
+        found: dict[str, tuple[str, Any]] = {}
+        if upto_id is None:
+            return found
+        for path in paths:
+            row = self._conn.execute(
+                _LAST_EVENT, {"path": path, "upto_id": upto_id, "run_id": run.id}
+            ).first()
+            if row is not None:
+                found[path] = (row.op, None if row.value is None else json.loads(row.value))
+        return found
+
+    def authors(self, run: RunRow, numbers: Iterable[int]) -> dict[int, str]:
+        """The author of each of the given revisions."""
+        rows = self._conn.execute(_AUTHORS, {"run_id": run.id, "numbers": sorted(set(numbers))})
+        return {row.number: row.author for row in rows}
+
+    def revisions(
+        self,
+        run: RunRow,
+        after: int = 0,
+        upto: int | None = None,
+        path: str | None = None,
+    ) -> Iterator[Revision]:
+        """The run's revisions in order, with their events decoded (only those touching `path`)."""
+        for stored in self.stored(run, after, upto, path):
+            texts = ",".join(text for _, _, text in stored.events if text is not None)
+            values = iter(json.loads(f"[{texts}]"))  # one decoder call per revision
+            yield Revision(
+                run=run.name,
+                number=stored.number,
+                schema_version=stored.schema_version,
+                created_at=stored.created_at,
+                author=stored.author,
+                message=stored.message,
+                kind=stored.kind,  # type: ignore[arg-type]
+                events=tuple(
+                    Event(op, path, None if text is None else next(values))  # type: ignore[arg-type]
+                    for op, path, text in stored.events
+                ),
+                hash=stored.hash,
+                config_hash=stored.config_hash,
+                detail=None if stored.detail is None else json.loads(stored.detail),
+            )
+
+    def stored(
+        self,
+        run: RunRow,
+        after: int = 0,
+        upto: int | None = None,
+        path: str | None = None,
+    ) -> Iterator[StoredRevision]:
+        """The run's revisions in order, exactly as stored (only those with an event on `path`)."""
+        parameters = {
+            "run_id": run.id,
+            "after": after,
+            "upto": MAX_REVISION if upto is None else upto,
+        }
+        query = _STORED if path is None else _STORED_TOUCHING
+        result = self._conn.execute(query, {**parameters, "path": path})
+        rows = (row for batch in result.partitions(_FETCH) for row in batch)
+        for _, group in itertools.groupby(rows, key=operator.itemgetter(0)):
+            found = list(group)
+            first = found[0]
+            events = () if first[10] is None else tuple(row[10:] for row in found)
+            number, version, created_at, author, message, kind, digest = first[1:8]
+            yield StoredRevision(
+                number, version, created_at, author, message, kind, digest, events, *first[8:10]
+            )
+
+    def append(self, run: RunRow, new: Sequence[StoredRevision]) -> None:
+        """Append revisions and their events, in order (two statements however many)."""
+        ids = self._conn.execute(
+            _APPEND,
+            [
+                {
+                    "run_id": run.id,
+                    "number": r.number,
+                    "schema_version": r.schema_version,
+                    "created_at": r.created_at,
+                    "author": r.author,
+                    "message": r.message,
+                    "kind": r.kind,
+                    "hash": r.hash,
+                    "config_hash": r.config_hash,
+                    "detail": r.detail,
+                }
+                for r in new
+            ],
+        ).scalars()
+        rows = [
+            (revision_id, i, op, path, value)
+            for revision_id, r in zip(ids, new, strict=True)
+            for i, (op, path, value) in enumerate(r.events)
+        ]
+        if rows:
+            self._recorder.insert_rows(self._conn, events, _EVENT_COLUMNS, rows)
+
+    def snapshot(self, run: RunRow, upto: int, fingerprint: str) -> StoredSnapshot | None:
+        """The newest snapshot at or before `upto` made under `fingerprint`, if any."""
+        row = self._conn.execute(
+            _SNAPSHOT, {"run_id": run.id, "upto": upto, "fingerprint": fingerprint}
+        ).first()
+        return StoredSnapshot(*row) if row else None
+
+    def snapshots(self, run: RunRow) -> list[Snapshot]:
+        """Every snapshot of the run, whatever its key or revision (for `verify`)."""
+        query = (
+            sa.select(snapshots.c.revision, snapshots.c.fingerprint, snapshots.c.state)
+            .add_columns(snapshots.c.config)
+            .where(snapshots.c.run_id == run.id)
+            .order_by(snapshots.c.revision)
+        )
+        return [Snapshot(*row) for row in self._conn.execute(query)]
+
+    def drop_snapshots(self, run: RunRow) -> None:
+        """Delete every snapshot of the run (a cache: the log is untouched)."""
+        self._conn.execute(_DROP_SNAPSHOTS, {"run_id": run.id})
+
+    def replay_rows(self, run: RunRow, after: int, upto: int) -> Iterator[Sequence[Any]]:
+        """The run's events `(number, schema_version, op, path, JSON text)` in order, in batches.
+
+        Replay's hot path: the rows come from the driver's cursor as plain tuples (a revision
+        without events gives one row whose op is None), streamed, never all in memory.
+        """
+        compiled = self._recorder.compiled(_REPLAY)
+        values = {"run_id": run.id, "after": after, "upto": upto}
+        parameters: Any = (
+            tuple(values[name] for name in compiled.positiontup or ())
+            if compiled.positional
+            else values
+        )
+        cursor = self._recorder.streaming_cursor(self._conn)
+        try:
+            cursor.execute(str(compiled), parameters)
+            while batch := cursor.fetchmany(_FETCH):
+                yield batch
+        finally:
+            cursor.close()
+
+    def save_snapshot(
+        self,
+        run: RunRow,
+        revision: int,
+        fingerprint: str,
+        schema_version: int,
+        state: str,
+        config: str | None,
+    ) -> None:
+        """Store a snapshot of the run's state at `revision`, replacing the run's older ones."""
+        self.drop_snapshots(run)
+        self._conn.execute(
+            _SAVE_SNAPSHOT,
+            {
+                "run_id": run.id,
+                "revision": revision,
+                "fingerprint": fingerprint,
+                "schema_version": schema_version,
+                "state": state,
+                "config": config,
+            },
+        )
