@@ -32,7 +32,7 @@ import pydantic
 from pydantic import BaseModel, GetCoreSchemaHandler, SecretStr, TypeAdapter
 from pydantic_core import core_schema
 
-from store._errors import SchemaError
+from store._errors import InvalidChange, SchemaError
 from store._paths import flatten, sections_of, unflatten
 from store._records import encode
 
@@ -435,7 +435,7 @@ def _apply(
                 explicit[step.new] = explicit.pop(step.old)
         elif isinstance(step, Convert):
             old = values[step.path]
-            new = step.fn(copy.deepcopy(old))
+            new = _guarded(step, schema.version(k), values, copy.deepcopy(old))
             values[step.path] = new
             if step.note and new != old:
                 warn(f"{step.path}: {old!r} -> {new!r}: {step.note}")
@@ -451,12 +451,15 @@ def _apply(
             config = copy.deepcopy(unflatten(values))
             if step.presence:
                 present = set(explicit) if presence else set()
-                result = flatten(step.fn(config, present), known)
+                result = flatten(
+                    _guarded(step, schema.version(k), values, config, present),
+                    known,
+                )
                 if presence and explicit:  # derived paths count as set by the earliest read
                     mark = min(explicit.values())
                     explicit.update((p, mark) for p in present - explicit.keys() if p in result)
             else:
-                result = flatten(step.fn(config), known)
+                result = flatten(_guarded(step, schema.version(k), values, config), known)
             if step.note and any(values.get(p) != result.get(p) for p in step.paths):
                 warn(step.note)
             values.clear()
@@ -474,6 +477,33 @@ def _apply(
         )
     for path in explicit.keys() - leaves.keys():
         del explicit[path]
+
+
+def _guarded(step: Convert | Transform, shape: SchemaVersion, values: Flat, *args: Any) -> Any:
+    """A step's function on its arguments; a value it cannot read (a wrongly typed field in
+    an old file) is refused naming the field and the type its version holds, not a crash."""
+    try:
+        return step.fn(*args)
+    except (TypeError, KeyError, ValueError, AttributeError, IndexError) as exc:
+        paths = [p for p in step_paths(step) if p in values] or sorted(values)[:1]
+        odd = [p for p in paths if not _same_kind(values[p], shape.leaves[p].default)]
+        path = (odd or paths)[0]
+        default = shape.leaves[path].default
+        raise InvalidChange(
+            f"{path}: {values[path]!r} is not a value version {shape.number} holds (expected "
+            f"{type(default).__name__}, like its default {default!r}); "
+            f"the upcaster to version {shape.number + 1} cannot read it ({type(exc).__name__})"
+        ) from None
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    """Whether a value has the JSON kind of a default (numbers alike; anything beside None)."""
+    if value is None or default is None:
+        return True
+    number = (int, float)
+    if isinstance(default, number) and not isinstance(default, bool):
+        return isinstance(value, number) and not isinstance(value, bool)
+    return type(value) is type(default)
 
 
 def _check(schema: Schema) -> None:

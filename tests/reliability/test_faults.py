@@ -373,3 +373,29 @@ def test_importing_a_plain_credential_keeps_the_runs_reference(
         values = db.read("s").values
     assert values["api_key"] == "env:HF_TOKEN" and values["name"] == "renamed"
     assert b"hf_plain" not in sqlite_file(sqlite_url).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"__version": 0, "optimizer": [1]}, "optimizer: [1] is not a value version 0 holds"),
+        ({"__version": 1, "embedding_model_names": 5}, "embedding_model_names: 5 is not"),
+        ({"__version": 2, "embeddings": {}}, None),
+        ({"__version": 3, "noising_bias": "abc"}, None),
+    ],
+)
+def test_an_old_onetrainer_file_with_a_wrongly_typed_value_is_no_traceback(
+    sqlite_url: str, tmp_path: Path, data: dict[str, Any], field: str | None
+) -> None:
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data))
+    with store.open(sqlite_url) as db:
+        db.create("other")
+    before = dump_database(sqlite_url)
+    result = invoke(sqlite_url, "import", str(path), "old", "--schema", "onetrainer")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    if field is None:  # what OneTrainer itself reads from such a file
+        assert result.exit_code == 0, result.output
+        return
+    assert field in assert_refused(result.exit_code, result.stdout, result.stderr)
+    assert dump_database(sqlite_url) == before
