@@ -43,7 +43,7 @@ def _runs_to_replay(tx: Transaction) -> dict[int, RunRow]:
     return {
         row.id: row
         for row, base in tx.base_versions()
-        if row.id in unhashed or base < get_schema(row.schema).latest
+        if base is not None and (row.id in unhashed or base < get_schema(row.schema).latest)
     }
 
 

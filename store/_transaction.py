@@ -133,8 +133,12 @@ _WITH_CONFIG_HASH = (
     .join(revisions, revisions.c.run_id == runs.c.id)
     .where(revisions.c.config_hash == sa.bindparam("config_hash"))
 )
-_BASES = sa.select(runs, revisions.c.schema_version).join(
-    revisions, sa.and_(revisions.c.run_id == runs.c.id, revisions.c.number == 1)
+_BASES = sa.select(  # a lookup per run on (run_id, number), never a scan of the log
+    runs,
+    sa.select(revisions.c.schema_version)
+    .where(revisions.c.run_id == runs.c.id, revisions.c.number == 1)
+    .scalar_subquery()
+    .label("schema_version"),
 )
 _UNHASHED = sa.select(revisions.c.run_id).where(revisions.c.config_hash.is_(None)).distinct()
 _REVISION_AT = sa.select(sa.func.max(revisions.c.number)).where(
@@ -202,8 +206,8 @@ class Transaction:
             (RunRow(r.id, r.name, r.schema, r.created_at), r.number, r.schema_version) for r in rows
         ]
 
-    def base_versions(self) -> list[tuple[RunRow, int]]:
-        """Every run with the schema version of its first revision."""
+    def base_versions(self) -> list[tuple[RunRow, int | None]]:
+        """Every run with the schema version of its first revision (None: it has none)."""
         rows = self._conn.execute(_BASES)
         return [(RunRow(r.id, r.name, r.schema, r.created_at), r.schema_version) for r in rows]
 
