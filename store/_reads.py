@@ -4,7 +4,6 @@ effective config at a revision, its history and the origin of every value."""
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 import warnings
@@ -298,7 +297,9 @@ def with_tags(revisions: Iterable[Revision], named: Iterable[Tag]) -> list[Revis
     by_number: dict[int, tuple[str, ...]] = {}
     for tag in named:
         by_number[tag.revision] = (*by_number.get(tag.revision, ()), tag.name)
-    return [dataclasses.replace(r, tags=by_number.get(r.number, ())) for r in revisions]
+    if not by_number:
+        return list(revisions)
+    return [r.with_tags(by_number[r.number]) if r.number in by_number else r for r in revisions]
 
 
 def _page(tx: Transaction, row: RunRow, upto: int, limit: int) -> list[Revision]:
