@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -56,7 +55,7 @@ def parse_config(raw: bytes, name: str, fmt: str) -> Any:
     try:
         text = raw.decode("utf-8")
         if fmt == "toml":
-            return _plain(tomllib.loads(text))
+            return _plain(_load_toml(text, name))
         if fmt == "yaml":
             return _plain(_load_yaml(text))
         return json.loads(
@@ -68,12 +67,22 @@ def parse_config(raw: bytes, name: str, fmt: str) -> Any:
     except UnicodeDecodeError as exc:
         reason = f"{exc.reason} at byte {exc.start}"
         raise InvalidConfigFile(f"{name}: not UTF-8 text ({reason})") from None
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+    except json.JSONDecodeError as exc:
         raise InvalidConfigFile(f"{name}: not valid {fmt.upper()}: {exc}") from None
     except ValueError as exc:
         raise InvalidConfigFile(f"{name}: {exc}") from None
     except RecursionError:
         raise InvalidConfigFile(f"{name}: {fmt.upper()} nested too deeply") from None
+
+
+def _load_toml(text: str, name: str) -> Any:
+    """TOML through the standard library's `tomllib` (imported only for a TOML file)."""
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidConfigFile(f"{name}: not valid TOML: {exc}") from None
 
 
 def _load_yaml(text: str) -> Any:

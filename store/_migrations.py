@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,8 @@ HEAD = "0005"
 
 def script_location() -> str:
     """The migrations folder: inside the installed package, or `alembic/` in a checkout."""
+    from importlib import resources  # only to create or migrate a database
+
     packaged = resources.files("store") / "_alembic"
     if packaged.is_dir():
         return str(packaged)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any
 
 from store._errors import SchemaError, UnclearSchema, UnknownSchema
@@ -27,6 +26,13 @@ the file to be refused without `--schema` (a file the default mostly knows is it
 BUILTIN = {"training": "store._training:TRAINING", "onetrainer": "store._onetrainer:ONETRAINER"}
 
 _registered: dict[str, Schema] = {}
+
+
+def entry_points(**selection: str) -> Any:
+    """Installed entry points (`importlib.metadata` is imported only to look for plugins)."""
+    from importlib.metadata import entry_points as installed
+
+    return installed(**selection)
 
 
 def register_schema(schema: Schema) -> Schema:

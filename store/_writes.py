@@ -4,10 +4,7 @@ at the writer's schema version, validate, append, and keep a snapshot when one i
 from __future__ import annotations
 
 import functools
-import getpass
 import os
-import random
-import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -58,6 +55,9 @@ def default_author() -> str:
 
 @functools.cache
 def _user_at_host() -> str:
+    import getpass
+    import socket
+
     return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
@@ -291,6 +291,8 @@ def retrying(
         except Conflict:
             if remaining == 0:
                 raise
+            import random  # only when writers collide
+
             time.sleep(random.uniform(0.0005, 0.005))
             expected = reread()
     raise AssertionError("unreachable")  # pragma: no cover
