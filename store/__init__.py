@@ -32,9 +32,9 @@ from store._errors import (
     UnknownSchema,
 )
 from store._find import Found
-from store._persistence import RunEvent, RunSummary, Tag
 from store._records import Change, Event, Revision
 from store._registry import get_schema, register_schema, schema_names
+from store._rows import RunEvent, RunSummary, Tag
 from store._schema import (
     Add,
     Convert,

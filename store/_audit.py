@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from store._errors import UnknownSchema
-from store._persistence import Recorder, RunRow, Transaction
+from store._persistence import Recorder
 from store._reads import require_run, store_snapshot
 from store._records import MAX_REVISION
 from store._registry import get_schema
+from store._rows import RunRow
 from store._schema import Schema
+from store._transaction import Transaction
 from store._verify import Problem, RunCheck, VerifyReport, parse_expectation, verify_run
 
 

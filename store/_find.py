@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from store._persistence import Recorder, RunRow, Transaction
+from store._persistence import Recorder
 from store._records import config_hash
 from store._registry import get_schema
 from store._replay import RunState
+from store._rows import RunRow
+from store._transaction import Transaction
 
 
 @dataclass(frozen=True)

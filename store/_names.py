@@ -4,9 +4,10 @@ its old positions stay in its history."""
 from __future__ import annotations
 
 from store._errors import NoChange, TagExists
-from store._persistence import Recorder, Tag
+from store._persistence import Recorder
 from store._reads import require_run, target
 from store._refs import check_tag_name, parse_ref
+from store._rows import Tag
 from store._writes import require_writable, stamp
 
 

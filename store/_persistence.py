@@ -20,33 +20,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from store._errors import AppendOnlyViolation, DatabaseError, DatabaseTooNew, StoreError
 from store._migrations import HEAD, current_revision, upgrade
-from store._rows import (
-    Head,
-    HeadConfig,
-    RunEvent,
-    RunRow,
-    RunSummary,
-    StoredRevision,
-    StoredSnapshot,
-    Tag,
-)
+from store._rows import HeadConfig
 from store._transaction import _HEAD_CONFIG, Transaction
-
-__all__ = [
-    "DEFAULT_TIMEOUT",
-    "Head",
-    "HeadConfig",
-    "Recorder",
-    "RunEvent",
-    "RunRow",
-    "RunSummary",
-    "StoredRevision",
-    "StoredSnapshot",
-    "Tag",
-    "Transaction",
-    "open_recorder",
-    "translated",
-]
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds a writer waits for another writer's lock before giving up."""

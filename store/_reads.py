@@ -25,20 +25,14 @@ from store._history import (
     origins,
     with_changes,
 )
-from store._persistence import (
-    Head,
-    HeadConfig,
-    Recorder,
-    RunRow,
-    StoredSnapshot,
-    Tag,
-    Transaction,
-)
+from store._persistence import Recorder
 from store._records import Revision, config_hash, encode
 from store._refs import Ref, parse_ref, require_time
 from store._registry import get_schema
 from store._replay import RunState, snapshot_key
+from store._rows import Head, HeadConfig, RunRow, StoredSnapshot, Tag
 from store._schema import Flat, Schema
+from store._transaction import Transaction
 from store._values import Overrides, check_path, check_run_name, config_json, overridden, validate
 from store._versions import known_version
 

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 
 from store._errors import NoChange
 from store._filters import Condition, matching
-from store._persistence import Recorder, RunEvent, RunSummary
+from store._persistence import Recorder
 from store._reads import reading_in, require_run, values_at
 from store._records import Revision, encode
 from store._registry import get_schema
+from store._rows import RunEvent, RunSummary
 from store._writes import Write, create_in, stamp
 
 

@@ -9,9 +9,9 @@ from dataclasses import asdict
 from typing import Any
 
 from store._history import Origin
-from store._persistence import RunSummary
 from store._reads import Reading
 from store._records import Change, Revision
+from store._rows import RunSummary
 from store._verify import VerifyReport
 
 

@@ -21,17 +21,11 @@ from store._filters import parse_condition
 from store._find import Found
 from store._history import Origin, differences
 from store._imports import FileImport, FileOptions, ImportResult
-from store._persistence import (
-    DEFAULT_TIMEOUT,
-    Recorder,
-    RunEvent,
-    RunSummary,
-    Tag,
-    open_recorder,
-)
+from store._persistence import DEFAULT_TIMEOUT, Recorder, open_recorder
 from store._reads import Reading
 from store._records import Change, Revision
 from store._registry import InstalledSchema, get_schema, installed_schemas
+from store._rows import RunEvent, RunSummary, Tag
 from store._schema import Schema
 from store._values import Overrides
 from store._verify import VerifyReport

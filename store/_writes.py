@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from store._errors import Conflict, NoChange, RunArchived, RunExists, SchemaVersionTooNew
 from store._history import changes, touched_paths
-from store._persistence import Head, Recorder, RunRow, StoredRevision, Transaction
+from store._persistence import Recorder
 from store._reads import (
     check_revision,
     load,
@@ -33,7 +33,9 @@ from store._records import (
     revision_hash,
 )
 from store._replay import RunState
+from store._rows import Head, RunRow, StoredRevision
 from store._schema import Flat, Schema
+from store._transaction import Transaction
 from store._values import check_path, check_run_name, check_text, from_text, normalise, validate
 from store._versions import writer_version
 
