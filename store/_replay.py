@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -18,7 +19,13 @@ SNAPSHOT_FORMAT = 2
 
 def snapshot_key(schema: Schema) -> str:
     """What a snapshot is stored under: the schema's fingerprint and the snapshot layout."""
-    return hashlib.sha256(f"{schema.fingerprint}/{SNAPSHOT_FORMAT}".encode()).hexdigest()[:32]
+    return _key(schema.fingerprint)
+
+
+@functools.cache
+def _key(fingerprint: str) -> str:
+    """`snapshot_key` of a fingerprint, hashed once: every `current()` asks for it."""
+    return hashlib.sha256(f"{fingerprint}/{SNAPSHOT_FORMAT}".encode()).hexdigest()[:32]
 
 
 @dataclass

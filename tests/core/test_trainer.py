@@ -112,13 +112,21 @@ def test_bad_overrides_are_refused_naming_the_path(
         runs.read("a", overrides=overrides)  # type: ignore[arg-type]
 
 
-def test_the_module_level_calls_reuse_one_open_store(sqlite_url: str) -> None:
+def test_the_module_level_calls_reuse_one_open_store(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with store.open(sqlite_url) as db:
         db.create("r", {"epochs": 3})
+    opened: list[str] = []
+    real = store._store.open_recorder
+    monkeypatch.setattr(
+        store._store, "open_recorder", lambda url, *a: opened.append(url) or real(url, *a)
+    )
     first = store.read("r", url=sqlite_url)
-    assert store.current("r", url=sqlite_url) == first.config
-    assert store._store._opened[sqlite_url] is store._store._shared(sqlite_url)
+    for _ in range(5):
+        assert store.current("r", url=sqlite_url) == first.config
     assert store.current("r", sqlite_url, overrides={"epochs": 4}).epochs == 4  # type: ignore[attr-defined]
+    assert opened == [sqlite_url]  # one engine and one migration check for seven calls
 
 
 def test_the_module_level_calls_refuse_a_missing_database(tmp_path: Path) -> None:
