@@ -3,13 +3,14 @@ the chain records and the run's snapshots; revision hashes kept elsewhere checke
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from store._errors import UnknownSchema
 from store._persistence import Recorder
-from store._reads import require_run, store_snapshot
-from store._records import MAX_REVISION
+from store._reads import require_run, spaced_revisions, store_snapshot
+from store._records import MAX_REVISION, config_hash
 from store._registry import get_schema
+from store._replay import RunState
 from store._rows import RunRow
 from store._schema import Schema
 from store._transaction import Transaction
@@ -48,10 +49,27 @@ def _check(tx: Transaction, row: RunRow) -> RunCheck:
 
 
 def _rebuild(tx: Transaction, row: RunRow, checked: RunCheck) -> None:
-    """Drop the run's snapshots; keep the replayed head if it reproduces the chain's hash."""
+    """Drop the run's snapshots; keep the replayed head if it reproduces the chain's hash,
+    and before it the states at its spaced revisions that reproduce theirs."""
     tx.drop_snapshots(row)
-    if checked.state is not None:
-        store_snapshot(tx, row, checked.state, checked.state.effective())
+    head = checked.state
+    if head is None:
+        return
+    for state in _spaced_states(tx, row, head):
+        store_snapshot(tx, row, state, state.effective())
+    store_snapshot(tx, row, head, head.effective())
+
+
+def _spaced_states(tx: Transaction, row: RunRow, head: RunState) -> Iterator[RunState]:
+    """The run replayed from the log to each revision below the head where it keeps a
+    snapshot, if its config hash is the one the chain records there (one state, moved on)."""
+    numbers = spaced_revisions(head.revision - 1)
+    recorded = tx.config_hashes(row, numbers)
+    state = RunState.new(head.schema, head.base)
+    for number in numbers:
+        state.fold(tx.replay_rows(row, state.revision, number))
+        if config_hash(state.values) == recorded.get(number):
+            yield state
 
 
 def _expectation(tx: Transaction, run: str, number: int, expected: str) -> list[Problem]:

@@ -36,6 +36,10 @@ from store._transaction import Transaction
 from store._values import Overrides, check_path, check_run_name, config_json, overridden, validate
 from store._versions import known_version
 
+SNAPSHOT_SPACING = 1000
+"""Besides its head's, a run keeps the newest snapshot at or below each multiple of this many
+revisions (written at the multiple itself), so reading any revision replays fewer than this."""
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -347,8 +351,11 @@ def load(tx: Transaction, row: RunRow, upto: int) -> tuple[RunState, int, int]:
     Also where that snapshot was, and how many events the tail held.
     """
     schema = get_schema(row.schema)
-    snapshot = tx.snapshot(row, upto, snapshot_key(schema))
-    state = _checked(row.name, schema, snapshot) if snapshot else None
+    key = snapshot_key(schema)
+    state: RunState | None = None
+    snapshot = tx.snapshot(row, upto, key)
+    while snapshot is not None and (state := _checked(row.name, schema, snapshot)) is None:
+        snapshot = tx.snapshot(row, snapshot.revision - 1, key)  # failed: the one before it
     if state is None:
         base = tx.base_version(row)
         if base is None:  # pragma: no cover - a run always has revision 1
@@ -378,11 +385,23 @@ def _checked(run: str, schema: Schema, snapshot: StoredSnapshot) -> RunState | N
     return state
 
 
+def spaced_revisions(upto: int) -> range:
+    """The revisions up to `upto` where a run keeps a snapshot besides its head's."""
+    return range(SNAPSHOT_SPACING, upto + 1, SNAPSHOT_SPACING)
+
+
 def store_snapshot(tx: Transaction, row: RunRow, state: RunState, effective: Flat) -> None:
-    """Keep `state` as the run's snapshot, with its effective config as canonical JSON."""
+    """Keep `state` as the run's head snapshot, with its effective config as canonical JSON.
+
+    It replaces the run's previous head snapshot unless a multiple of `SNAPSHOT_SPACING`
+    lies between the two: then the old one stays, so reading an old revision replays little.
+    """
     schema = state.schema
     config = config_json(schema, effective)
-    tx.save_snapshot(row, state.revision, snapshot_key(schema), state.version, state.dump(), config)
+    keep_upto = (state.revision - 1) // SNAPSHOT_SPACING * SNAPSHOT_SPACING
+    tx.save_snapshot(
+        row, state.revision, snapshot_key(schema), state.version, state.dump(), config, keep_upto
+    )
 
 
 def replay(row: RunRow, revisions: Sequence[Revision], upto: int | None = None) -> RunState:

@@ -77,20 +77,24 @@ _STORED_TOUCHING = _STORED.where(
 )
 _REPLAY = _log_rows(revisions.c.number, revisions.c.schema_version)
 _CACHED = revisions.alias("cached")
-_HEAD_CONFIG = (
+_NEWEST = (
+    sa.select(sa.func.max(revisions.c.number))
+    .where(revisions.c.run_id == runs.c.id)
+    .scalar_subquery()
+)
+_HEAD_CONFIG = (  # the head's snapshots only: the older checkpoints are not read
     sa.select(
         runs.c.schema,
-        sa.select(sa.func.max(revisions.c.number))
-        .where(revisions.c.run_id == runs.c.id)
-        .scalar_subquery()
-        .label("head"),
+        _NEWEST.label("head"),
         snapshots.c.revision,
         snapshots.c.fingerprint,
         snapshots.c.config,
         _CACHED.c.config_hash,
     )
     .select_from(
-        runs.outerjoin(snapshots, snapshots.c.run_id == runs.c.id).outerjoin(
+        runs.outerjoin(
+            snapshots, sa.and_(snapshots.c.run_id == runs.c.id, snapshots.c.revision == _NEWEST)
+        ).outerjoin(
             _CACHED,
             sa.and_(_CACHED.c.run_id == runs.c.id, _CACHED.c.number == snapshots.c.revision),
         )
@@ -100,6 +104,12 @@ _HEAD_CONFIG = (
 _APPEND = revisions.insert().returning(revisions.c.id, sort_by_parameter_order=True)
 _SAVE_SNAPSHOT = snapshots.insert()
 _DROP_SNAPSHOTS = sa.delete(snapshots).where(snapshots.c.run_id == sa.bindparam("run_id"))
+_DROP_REPLACED = _DROP_SNAPSHOTS.where(
+    sa.or_(
+        snapshots.c.revision > sa.bindparam("keep_upto"),
+        snapshots.c.fingerprint != sa.bindparam("fingerprint"),
+    )
+)
 _FIRST = revisions.alias("first")
 _SNAPSHOT = (
     sa.select(
@@ -159,6 +169,10 @@ _LAST_EVENT = (
     .limit(1)
 )
 _AUTHORS = sa.select(revisions.c.number, revisions.c.author).where(
+    revisions.c.run_id == sa.bindparam("run_id"),
+    revisions.c.number.in_(sa.bindparam("numbers", expanding=True)),
+)
+_CONFIG_HASHES = sa.select(revisions.c.number, revisions.c.config_hash).where(
     revisions.c.run_id == sa.bindparam("run_id"),
     revisions.c.number.in_(sa.bindparam("numbers", expanding=True)),
 )
@@ -374,6 +388,13 @@ class Transaction:
         rows = self._conn.execute(_AUTHORS, {"run_id": run.id, "numbers": sorted(set(numbers))})
         return {row.number: row.author for row in rows}
 
+    def config_hashes(self, run: RunRow, numbers: Iterable[int]) -> dict[int, str | None]:
+        """The config hash each of the given revisions records (None: written before them)."""
+        rows = self._conn.execute(
+            _CONFIG_HASHES, {"run_id": run.id, "numbers": sorted(set(numbers))}
+        )
+        return {row.number: row.config_hash for row in rows}
+
     def revisions(
         self,
         run: RunRow,
@@ -505,9 +526,13 @@ class Transaction:
         schema_version: int,
         state: str,
         config: str | None,
+        keep_upto: int,
     ) -> None:
-        """Store a snapshot of the run's state at `revision`, replacing the run's older ones."""
-        self.drop_snapshots(run)
+        """Store a snapshot of the run's state at `revision`; the run's snapshots after
+        `keep_upto`, and those made under another fingerprint, are dropped (older ones stay)."""
+        self._conn.execute(
+            _DROP_REPLACED, {"run_id": run.id, "keep_upto": keep_upto, "fingerprint": fingerprint}
+        )
         self._conn.execute(
             _SAVE_SNAPSHOT,
             {

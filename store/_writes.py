@@ -20,6 +20,7 @@ from store._reads import (
     replay,
     require_head,
     require_run,
+    spaced_revisions,
     store_snapshot,
 )
 from store._records import (
@@ -173,8 +174,8 @@ def write_in(
         if not events:
             raise NoChange(f"nothing changed: run {run!r} already has those values")
         newest = _next(loaded, version, events, how)
-        if len(loaded.pending) == BATCH:
-            _commit(tx, loaded)
+        if len(loaded.pending) == BATCH or loaded.number in spaced_revisions(loaded.number):
+            _commit(tx, loaded)  # a full batch, or where the run keeps a snapshot
     _commit(tx, loaded)
     if newest is None:
         raise NoChange(f"nothing changed: no change sets for run {run!r}")

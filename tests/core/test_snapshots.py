@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -185,14 +186,78 @@ def snapshot_rows(url: str) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in rows]
 
 
-def test_a_run_keeps_only_its_newest_snapshot(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("store._writes.SNAPSHOT_EVERY", 2)
+def test_a_run_keeps_its_head_snapshot_and_one_every_spacing(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("store._reads.SNAPSHOT_SPACING", 4)
     with store.open(db_url) as db:
         db.create("run", {"epochs": 1})
-        for epochs in range(2, 10):
+        for epochs in range(2, 11):
             db.update("run", {"epochs": epochs})
-        assert snapshot_rows(db_url) == [(1, 8)]
-        assert [db.at("run", r).epochs for r in range(1, 10)] == list(range(1, 10))  # type: ignore[attr-defined]
+        assert snapshot_rows(db_url) == [(1, 4), (1, 8), (1, 10)]
+        assert [db.at("run", r).epochs for r in range(1, 11)] == list(range(1, 11))  # type: ignore[attr-defined]
+
+
+def test_a_snapshot_between_two_spaced_revisions_is_replaced(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("store._writes.SNAPSHOT_EVERY", 2)
+    monkeypatch.setattr("store._reads.SNAPSHOT_SPACING", 5)
+    with store.open(db_url) as db:
+        db.create("run", {"epochs": 1})  # snapshots made at 2, 4, 6, 8 and 10
+        for epochs in range(2, 11):
+            db.update("run", {"epochs": epochs})
+        assert snapshot_rows(db_url) == [(1, 4), (1, 10)]
+
+
+def test_bulk_writes_keep_the_same_snapshots_as_single_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("store._reads.SNAPSHOT_SPACING", 4)
+    monkeypatch.setattr("store._writes.BATCH", 3)
+    single, bulk = (f"sqlite:///{tmp_path / name}.db" for name in ("single", "bulk"))
+    with store.open(single) as db:
+        db.create("run", {"epochs": 1})
+        for epochs in range(2, 12):
+            db.update("run", {"epochs": epochs})
+    with store.open(bulk) as db:
+        db.create("run", {"epochs": 1})
+        db.update_many("run", ({"epochs": epochs} for epochs in range(2, 12)))
+        assert db.current("run").epochs == 11  # type: ignore[attr-defined]
+    assert snapshot_rows(bulk) == snapshot_rows(single) == [(1, 4), (1, 8), (1, 11)]
+
+
+def test_reading_any_revision_replays_less_than_the_spacing(
+    db: store.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("store._reads.SNAPSHOT_SPACING", 5)
+    db.create("run", {"epochs": 0})
+    db.update_many("run", ({"epochs": epochs} for epochs in range(1, 23)))
+    with db._recorder.read() as tx:
+        row = tx.run("run")
+        assert row is not None
+        for revision in range(1, 24):
+            state, snapshot_at, _ = _reads.load(tx, row, revision)
+            assert state.values["epochs"] == revision - 1
+            assert 0 <= revision - snapshot_at < 5
+
+
+def test_a_write_drops_the_snapshots_of_another_fingerprint(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("store._reads.SNAPSHOT_SPACING", 2)
+    with store.open(db_url) as db:
+        db.create("run", {"epochs": 1})
+        db.update("run", {"epochs": 2})
+        with db._recorder.write() as tx:  # planted: revision 1 under another schema's key
+            tx._conn.execute(
+                snapshots.insert().values(
+                    run_id=1, revision=1, fingerprint="0" * 32, schema_version=3, state="{}"
+                )
+            )
+        assert sorted(snapshot_rows(db_url)) == [(1, 1), (1, 2)]
+        db.update("run", {"epochs": 3})
+        assert snapshot_rows(db_url) == [(1, 2), (1, 3)]
 
 
 def test_a_large_revision_is_snapshotted_at_once(

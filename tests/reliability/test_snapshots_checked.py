@@ -200,3 +200,51 @@ def test_rebuilding_touches_only_the_runs_it_checks(db_url: str) -> None:
     with store.open(db_url) as db:
         assert db.verify("r1", rebuild_snapshots=True).problems[0].kind == "snapshot"
         assert db.verify().ok
+
+
+def spaced_run(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """r1 at revision 11, batch size 1..11, keeping snapshots at revisions 4, 8 and 11."""
+    monkeypatch.setattr("store._reads.SNAPSHOT_SPACING", 4)
+    with store.open(url) as db:
+        db.create("r1", {"batch_size": 1})
+        db.update_many("r1", ({"batch_size": n} for n in range(2, 12)))
+
+
+def snapshot_revisions(url: str) -> list[int]:
+    with store.open(url) as db, db._recorder.read() as tx:
+        row = tx.run("r1")
+        assert row is not None
+        return [s.revision for s in tx.snapshots(row)]
+
+
+def test_a_damaged_older_snapshot_falls_back_to_the_one_before_it(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spaced_run(db_url, monkeypatch)
+    raw_sql(db_url, f"UPDATE snapshots SET state = replace(state, '{EIGHT}', '{SIXTY_FOUR}')")
+    with store.open(db_url) as db, db._recorder.read() as tx:
+        row = tx.run("r1")
+        assert row is not None
+        with pytest.warns(store.StoreWarning, match=r"run 'r1': revision 8: the snapshot does"):
+            state, snapshot_at, _ = store._reads.load(tx, row, 10)
+        assert (state.values["batch_size"], snapshot_at) == (10, 4)
+    with store.open(db_url) as db:
+        assert db.current("r1").batch_size == 11  # type: ignore[attr-defined]
+        assert db.at("r1", 7).batch_size == 7  # type: ignore[attr-defined]
+        with pytest.warns(store.StoreWarning, match="revision 8"):
+            assert db.at("r1", 9).batch_size == 9  # type: ignore[attr-defined]
+    problems = json.loads(invoke(db_url, "verify", "--json").stdout)["problems"]
+    assert [(p["revision"], p["kind"]) for p in problems] == [(8, "snapshot")]
+
+
+def test_rebuilding_restores_the_spaced_snapshots(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spaced_run(db_url, monkeypatch)
+    raw_sql(db_url, "DELETE FROM snapshots")
+    assert snapshot_revisions(db_url) == []
+    assert invoke(db_url, "verify", "--rebuild-snapshots").exit_code == 0
+    assert snapshot_revisions(db_url) == [4, 8, 11]
+    assert invoke(db_url, "verify").exit_code == 0
+    with store.open(db_url) as db:
+        assert [db.at("r1", n).batch_size for n in range(1, 12)] == list(range(1, 12))  # type: ignore[attr-defined]
