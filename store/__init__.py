@@ -32,6 +32,7 @@ from store._errors import (
     UnknownSchema,
 )
 from store._find import Found
+from store._history import Step
 from store._records import Change, Event, Revision
 from store._registry import get_schema, register_schema, schema_names
 from store._rows import RunEvent, RunSummary, Tag
@@ -98,6 +99,7 @@ __all__ = [
     "SchemaVersion",
     "SchemaVersionTooNew",
     "SectionList",
+    "Step",
     "Store",
     "StoreError",
     "StoreWarning",

@@ -3,9 +3,12 @@ timeline, and where every value of a config comes from (domain; no SQL)."""
 
 from __future__ import annotations
 
+import itertools
+import json
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from store._records import Change, Event, Revision, encode
 from store._replay import RunState
@@ -104,13 +107,54 @@ def changes(
     )
 
 
-def field_timeline(schema: Schema, field: str, revisions: Iterable[Revision]) -> list[Revision]:
-    """`with_changes` for one field of a run written only at the newest version.
+class Step(NamedTuple):
+    """One change in a field's timeline: the revision, its time, the value before and after."""
 
-    No upcaster runs in such a run, so the field's effective value moves only by its own
-    events: the revisions touching it are all that need reading.
+    revision: int
+    time: str
+    old: Any
+    new: Any
+
+
+def field_steps(
+    schema: Schema, field: str, events: Iterable[tuple[int, str, str, str | None]]
+) -> list[Step]:
+    """The changes of one field of a run written only at the newest version, oldest first,
+    from the field's own events `(revision, time, op, canonical JSON text)` in log order.
+
+    No upcaster runs in such a run, so the field moves only by its own events. As in
+    `newest_changes`, revision 1 lists the field if it set it; a later revision if it moved
+    it. Texts are compared (canonical: equal values, equal texts); only the changes' decoded.
     """
-    return only_field(newest_changes(schema, revisions, {}), field)
+    default = encode(schema.run_defaults(schema.latest, schema.latest)[field])
+    text = default
+    moved = []
+    for number, group in itertools.groupby(events, key=operator.itemgetter(0)):
+        found = list(group)
+        old = text
+        for _, _, op, stored in found:
+            text = stored if op == "set" and stored is not None else default
+        if any(op == "set" for _, _, op, _ in found) if number == 1 else old != text:
+            moved.append((number, found[0][1], old, text))
+    texts = ",".join(f"{old},{new}" for _, _, old, new in moved)
+    values = iter(json.loads(f"[{texts}]"))  # one decoder call for them all
+    return [Step(number, time, next(values), next(values)) for number, time, _, _ in moved]
+
+
+def field_timeline(schema: Schema, field: str, revisions: Sequence[Revision]) -> list[Revision]:
+    """`with_changes` of a run written only at the newest version, kept to the revisions that
+    changed one field, each with only that change (`revisions`: all that touch it)."""
+    events = (
+        (r.number, r.created_at, e.op, None if e.op == "unset" else encode(e.value))
+        for r in revisions
+        for e in r.events
+        if e.path == field
+    )
+    by_number = {r.number: r for r in revisions}
+    return [
+        by_number[step.revision].with_changes((Change(field, step.old, step.new),))
+        for step in field_steps(schema, field, events)
+    ]
 
 
 def newest_changes(

@@ -19,6 +19,8 @@ from store._compare import compare as compare_configs
 from store._errors import InvalidReference, RevisionNotFound, RunNotFound, StoreWarning
 from store._history import (
     Origin,
+    Step,
+    field_steps,
     field_timeline,
     newest_changes,
     only_field,
@@ -249,8 +251,8 @@ def history(
         if field is not None:
             check_path(field, schema.version(schema.latest).leaves)
         if field is not None and latest_only:
-            timeline = field_timeline(schema, field, tx.revisions(row, upto=upto, path=field))
-            return with_tags(timeline[::-1][:limit], named)
+            touching = list(tx.revisions(row, upto=upto, path=field))
+            return with_tags(field_timeline(schema, field, touching)[::-1][:limit], named)
         if field is None and latest_only and limit is not None:
             return with_tags(_page(tx, row, upto, limit), named)
         revisions = list(tx.revisions(row, upto=upto))
@@ -258,6 +260,23 @@ def history(
     if field is not None:
         result = only_field(result, field)
     return with_tags(result[:limit] if limit is not None else result, named)
+
+
+def timeline(recorder: Recorder, run: str, field: str) -> list[Step]:
+    """One field's changes over the run, oldest first: from the field's own events alone when
+    the run was written only at the newest schema version, else from its whole history."""
+    with recorder.read() as tx:
+        row = require_run(tx, run)
+        require_head(tx, row)
+        schema = get_schema(row.schema)
+        check_path(field, schema.version(schema.latest).leaves)
+        if tx.base_version(row) == schema.latest:
+            return field_steps(schema, field, tx.path_events(row, field))
+    revisions = history(recorder, run, field, None)
+    return [
+        Step(r.number, r.created_at, r.changes[0].old, r.changes[0].new)
+        for r in reversed(revisions)
+    ]
 
 
 def log(

@@ -19,7 +19,7 @@ from store._errors import InvalidChange, InvalidReference, RevisionNotFound
 from store._files import config_text, export_data
 from store._filters import parse_condition
 from store._find import Found
-from store._history import Origin, differences
+from store._history import Origin, Step, differences
 from store._imports import FileImport, FileOptions, ImportResult
 from store._persistence import DEFAULT_TIMEOUT, Recorder, open_recorder
 from store._reads import Reading
@@ -385,6 +385,13 @@ class Store:
         if before is not None and (isinstance(before, bool) or before < 1):
             raise RevisionNotFound(f"before={before!r}: revisions are numbered from 1")
         return _reads.history(self._recorder, run, field, limit, before)
+
+    def timeline(self, run: str, field: str) -> list[Step]:
+        """One field's changes over the run, oldest first: each revision that moved it, when,
+        and its value before and after (what `history(run, field=…)` lists, without the rest)."""
+        if not isinstance(field, str):
+            raise InvalidChange(f"field must be a path, not {field!r}")
+        return _reads.timeline(self._recorder, run, field)
 
     def diff(
         self, run: str, a: int | str, b: int | None = None, *, other: str | None = None

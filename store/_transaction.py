@@ -168,6 +168,12 @@ _LAST_EVENT = (
     .order_by(events.c.revision_id.desc(), events.c.position.desc())
     .limit(1)
 )
+_PATH_EVENTS = (  # driven by the index on (path, revision_id): never a scan of the run
+    sa.select(revisions.c.number, revisions.c.created_at, events.c.op, events.c.value)
+    .select_from(events.join(revisions, revisions.c.id == events.c.revision_id))
+    .where(events.c.path == sa.bindparam("path"), revisions.c.run_id == sa.bindparam("run_id"))
+    .order_by(events.c.revision_id, events.c.position)
+)
 _AUTHORS = sa.select(revisions.c.number, revisions.c.author).where(
     revisions.c.run_id == sa.bindparam("run_id"),
     revisions.c.number.in_(sa.bindparam("numbers", expanding=True)),
@@ -383,6 +389,12 @@ class Transaction:
                 found[path] = (row.op, None if row.value is None else json.loads(row.value))
         return found
 
+    def path_events(self, run: RunRow, path: str) -> list[tuple[int, str, str, str | None]]:
+        """The run's events on `path`, `(revision, time, op, JSON text)` in log order (read by
+        its index; a revision's id grows with its number)."""
+        batches = self._driver_batches(_PATH_EVENTS, {"path": path, "run_id": run.id})
+        return [row for batch in batches for row in batch]
+
     def authors(self, run: RunRow, numbers: Iterable[int]) -> dict[int, str]:
         """The author of each of the given revisions."""
         rows = self._conn.execute(_AUTHORS, {"run_id": run.id, "numbers": sorted(set(numbers))})
@@ -503,8 +515,14 @@ class Transaction:
         Replay's hot path: the rows come from the driver's cursor as plain tuples (a revision
         without events gives one row whose op is None), streamed, never all in memory.
         """
-        compiled = self._recorder.compiled(_REPLAY)
-        values = {"run_id": run.id, "after": after, "upto": upto}
+        return self._driver_batches(_REPLAY, {"run_id": run.id, "after": after, "upto": upto})
+
+    def _driver_batches(
+        self, statement: sa.Select[Any], values: dict[str, Any]
+    ) -> Iterator[Sequence[Any]]:
+        """A statement's rows from the driver's cursor as plain tuples, in batches, streamed:
+        cheaper than SQLAlchemy's rows, for the reads that fetch thousands."""
+        compiled = self._recorder.compiled(statement)
         parameters: Any = (
             tuple(values[name] for name in compiled.positiontup or ())
             if compiled.positional

@@ -25,11 +25,11 @@ from store._shapes import (
     value_text,
     verify_data,
 )
-from store.web._timeline import chart
+from store.web._timeline import chart, table_page
 
 HERE = Path(__file__).parent
 PAGE = 50
-"""Revisions on one page of a run's history."""
+"""Revisions on one page of a run's history, or of a field's timeline."""
 NOT_FOUND = (store.RunNotFound, store.RevisionNotFound, store.InvalidReference)
 """Errors that mean the address names nothing: a 404, never a traceback."""
 
@@ -88,11 +88,21 @@ class Views:
         return page(request, "revision.html", reading=reading, revision=found, head=head)
 
     async def timeline(self, request: Request) -> Response:
-        """One field's value over the run's revisions, as a step chart and a table."""
+        """One field's value over the run's revisions: a step chart of every change, and a
+        table of them 50 a page (newest first, as history)."""
         name, path = request.path_params["run"], request.path_params["path"]
-        revisions = self.store.history(name, field=path)
-        points = chart(revisions[::-1])
-        return page(request, "timeline.html", run=name, path=path, points=points)
+        steps = self.store.timeline(name, path)
+        rows, newer, older = table_page(steps, number_param(request, "before"), PAGE)
+        return page(
+            request,
+            "timeline.html",
+            run=name,
+            path=path,
+            points=chart(steps),
+            rows=rows,
+            newer=newer,
+            older=older,
+        )
 
     async def diff(self, request: Request) -> Response:
         """The fields that differ between two references (a form when none are given)."""

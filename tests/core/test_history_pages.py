@@ -53,3 +53,24 @@ def test_before_below_one_is_refused(db: store.Store) -> None:
     db.create("r")
     with pytest.raises(store.RevisionNotFound, match="numbered from 1"):
         db.history("r", before=0)
+
+
+@pytest.mark.parametrize("schema_version", [None, 1])
+def test_a_timeline_is_the_field_s_history_oldest_first(
+    db: store.Store, schema_version: int | None
+) -> None:
+    _busy_run(db, "r", schema_version)
+    for path in ("optimizer.learning_rate", "epochs", "seed", "batch_size", "ema"):
+        expected = [
+            (r.number, r.created_at, r.changes[0].old, r.changes[0].new)
+            for r in reversed(db.history("r", field=path))
+        ]
+        assert [tuple(step) for step in db.timeline("r", path)] == expected, path
+
+
+def test_a_timeline_names_an_unknown_path_or_run(db: store.Store) -> None:
+    db.create("r")
+    with pytest.raises(store.InvalidChange, match="unknown path"):
+        db.timeline("r", "no.such")
+    with pytest.raises(store.RunNotFound):
+        db.timeline("nope", "epochs")

@@ -176,6 +176,8 @@ def test_one_fields_history_equals_the_full_history(
         ]
         found = [(r.number, r.events, list(r.changes)) for r in db.history(run, field=path)]
         assert found == expected
+        steps = [(s.revision, [(path, s.old, s.new)]) for s in db.timeline(run, path)]
+        assert steps == [(n, changes) for n, _, changes in reversed(expected)]
 
 
 def snapshot_rows(url: str) -> list[tuple[Any, ...]]:

@@ -228,3 +228,23 @@ def test_serve_refuses_another_address_without_a_token(filled_url: str) -> None:
     result = CliRunner().invoke(cli, ["--db", filled_url, "serve", "--host", "0.0.0.0"])
     assert result.exit_code == 2
     assert "Error: binding 0.0.0.0 needs --token (or $STORE_SERVE_TOKEN)" in result.stderr
+
+
+def test_the_timeline_pages_its_table_and_charts_every_change(db_url: str) -> None:
+    with store.open(db_url) as opened:
+        opened.create("long")
+        opened.update_many("long", ({"epochs": i} for i in range(1, 120)))
+    with TestClient(web.app(db_url)) as client:
+        pages = [
+            client.get(f"/runs/long/fields/epochs{query}").text
+            for query in ("", "?before=71", "?before=21", "?before=500")
+        ]
+    row = re.compile(r'<td><a href="/runs/long/revisions/(\d+)">\d+</a></td>')
+    shown = [[int(n) for n in row.findall(page)] for page in pages]
+    assert shown[:3] == [list(range(120, 70, -1)), list(range(70, 20, -1)), list(range(20, 1, -1))]
+    assert shown[3] == shown[0]
+    links = [re.findall(r'href="\?before=(\d+)"', page) for page in pages]
+    assert [sorted(set(found)) for found in links[:3]] == [["71"], ["121", "21"], ["71"]]
+    for page in pages:
+        points = json.loads(re.search(r"data-chart='([^']*)'", page).group(1))  # type: ignore[union-attr]
+        assert points["revisions"] == list(range(2, 121)) and points["y"] == list(range(1, 120))
