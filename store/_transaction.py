@@ -207,6 +207,15 @@ _FIRST_DETAILS = sa.select(revisions.c.run_id, revisions.c.detail).where(
 )
 
 
+def _events(rows: Sequence[Sequence[Any]]) -> tuple[Event, ...]:
+    """A revision's events from its log rows, their values decoded by one `json.loads`."""
+    if rows[0][10] is None:
+        return ()
+    texts = ",".join(row[12] for row in rows if row[12] is not None)
+    values = iter(json.loads(f"[{texts}]"))
+    return tuple(Event(row[10], row[11], None if row[12] is None else next(values)) for row in rows)
+
+
 class Transaction:
     """One database transaction over the log; every method speaks in domain terms."""
 
@@ -415,24 +424,23 @@ class Transaction:
         path: str | None = None,
     ) -> Iterator[Revision]:
         """The run's revisions in order, with their events decoded (only those touching `path`)."""
-        for stored in self.stored(run, after, upto, path):
-            texts = ",".join(text for _, _, text in stored.events if text is not None)
-            values = iter(json.loads(f"[{texts}]"))  # one decoder call per revision
+        for rows in self._log(run, after, upto, path):
+            first = rows[0]
+            number, version, created_at, author, message, kind, digest = first[1:8]
+            events = _events(rows)
+            detail = None if first[9] is None else json.loads(first[9])
             yield Revision(
-                run=run.name,
-                number=stored.number,
-                schema_version=stored.schema_version,
-                created_at=stored.created_at,
-                author=stored.author,
-                message=stored.message,
-                kind=stored.kind,  # type: ignore[arg-type]
-                events=tuple(
-                    Event(op, path, None if text is None else next(values))  # type: ignore[arg-type]
-                    for op, path, text in stored.events
-                ),
-                hash=stored.hash,
-                config_hash=stored.config_hash,
-                detail=None if stored.detail is None else json.loads(stored.detail),
+                run.name,
+                number,
+                version,
+                created_at,
+                author,
+                message,
+                kind,
+                events,
+                digest,
+                config_hash=first[8],
+                detail=detail,
             )
 
     def stored(
@@ -443,22 +451,25 @@ class Transaction:
         path: str | None = None,
     ) -> Iterator[StoredRevision]:
         """The run's revisions in order, exactly as stored (only those with an event on `path`)."""
-        parameters = {
-            "run_id": run.id,
-            "after": after,
-            "upto": MAX_REVISION if upto is None else upto,
-        }
-        query = _STORED if path is None else _STORED_TOUCHING
-        result = self._conn.execute(query, {**parameters, "path": path})
-        rows = (row for batch in result.partitions(_FETCH) for row in batch)
-        for _, group in itertools.groupby(rows, key=operator.itemgetter(0)):
-            found = list(group)
-            first = found[0]
-            events = () if first[10] is None else tuple(row[10:] for row in found)
+        for rows in self._log(run, after, upto, path):
+            first = rows[0]
+            events = () if first[10] is None else tuple((r[10], r[11], r[12]) for r in rows)
             number, version, created_at, author, message, kind, digest = first[1:8]
             yield StoredRevision(
                 number, version, created_at, author, message, kind, digest, events, *first[8:10]
             )
+
+    def _log(
+        self, run: RunRow, after: int, upto: int | None, path: str | None
+    ) -> Iterator[list[Sequence[Any]]]:
+        """The rows of each revision after..upto (those with an event on `path`), in order:
+        its columns, then one event's `(op, path, JSON text)` per row."""
+        values = {"run_id": run.id, "after": after, "upto": MAX_REVISION if upto is None else upto}
+        query = _STORED if path is None else _STORED_TOUCHING
+        batches = self._driver_batches(query, values if path is None else {**values, "path": path})
+        rows = itertools.chain.from_iterable(batches)
+        for _, group in itertools.groupby(rows, key=operator.itemgetter(0)):
+            yield list(group)
 
     def append(self, run: RunRow, new: Sequence[StoredRevision]) -> None:
         """Append revisions and their events, in order (two statements however many)."""
