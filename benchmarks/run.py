@@ -464,6 +464,9 @@ def b5_history(sizes: Sizes, dbs: Databases) -> tuple[list[Row], str]:
             lambda: db.history("b5", field="optimizer.learning_rate"), max(3, sizes.repeat)
         )
         shown = len(db.history("b5", field="optimizer.learning_rate"))
+        timeline = median(
+            lambda: db.timeline("b5", "optimizer.learning_rate"), max(3, sizes.repeat)
+        )
         verify = median(lambda: db.verify("b5"), sizes.repeat)
     with store.open(dbs.url("b5_onetrainer")) as db:
         create_onetrainer_run(db, "full", sizes.configs)
@@ -475,6 +478,13 @@ def b5_history(sizes: Sizes, dbs: Databases) -> tuple[list[Row], str]:
             us(history),
             "≤ 50 ms",
             history <= 0.05,
+        ),
+        Row(
+            "B5",
+            f"timeline(run, field) over {n:,} revisions ({shown:,} changes)",
+            us(timeline),
+            "≤ 50 ms",
+            timeline <= 0.05,
         ),
         Row(
             "B5",
@@ -666,7 +676,7 @@ def main() -> None:
             print("b5_history …", file=sys.stderr, flush=True)
             found, history_url = b5_history(sizes, dbs)
             rows += found
-            print("b8_web …", file=sys.stderr, flush=True)
+            print("b15_web …", file=sys.stderr, flush=True)
             rows += b15_web(sizes, history_url)
             rows += b6_size(
                 dbs,

@@ -121,6 +121,22 @@ def test_a_person_browses_runs_history_a_diff_and_a_timeline(
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
 
 
+def test_a_long_timeline_charts_every_change_and_pages_its_table(
+    page: playwright.Page, served: str, sqlite_url: str, tmp_path: Path
+) -> None:
+    with store.open(sqlite_url) as opened:
+        opened.create("long")
+        opened.update_many("long", ({"epochs": i} for i in range(1, 121)))
+    page.goto(served + "/runs/long/fields/epochs")
+    page.wait_for_selector("#chart[data-points='120'] canvas")
+    assert page.locator("#points tbody tr").count() == 50
+    page.click("a[rel=next]")
+    page.wait_for_url("**/runs/long/fields/epochs?before=72")
+    page.wait_for_selector("#chart[data-points='120'] canvas")
+    assert page.locator("#points td a").first.inner_text() == "71"
+    page.screenshot(path=tmp_path / "long-timeline.png", full_page=True)
+
+
 def test_every_page_works_with_javascript_off(served: str, tmp_path: Path) -> None:
     with playwright.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
