@@ -124,21 +124,24 @@ def field_steps(
 
     No upcaster runs in such a run, so the field moves only by its own events. As in
     `newest_changes`, revision 1 lists the field if it set it; a later revision if it moved
-    it. Texts are compared (canonical: equal values, equal texts); only the changes' decoded.
+    it. Texts are compared (canonical: equal values, equal texts); a change's old value is
+    the one before's new value, so only the new ones are decoded.
     """
-    default = encode(schema.run_defaults(schema.latest, schema.latest)[field])
-    text = default
+    default = schema.run_defaults(schema.latest, schema.latest)[field]
+    default_text = text = encode(default)
     moved = []
     for number, group in itertools.groupby(events, key=operator.itemgetter(0)):
         found = list(group)
         old = text
         for _, _, op, stored in found:
-            text = stored if op == "set" and stored is not None else default
+            text = stored if op == "set" and stored is not None else default_text
         if any(op == "set" for _, _, op, _ in found) if number == 1 else old != text:
-            moved.append((number, found[0][1], old, text))
-    texts = ",".join(f"{old},{new}" for _, _, old, new in moved)
-    values = iter(json.loads(f"[{texts}]"))  # one decoder call for them all
-    return [Step(number, time, next(values), next(values)) for number, time, _, _ in moved]
+            moved.append((number, found[0][1], text))
+    new = json.loads(f"[{','.join(text for _, _, text in moved)}]")  # one decoder call
+    return [
+        Step(number, time, old, value)
+        for (number, time, _), old, value in zip(moved, [default, *new], new, strict=False)
+    ]
 
 
 def field_timeline(schema: Schema, field: str, revisions: Sequence[Revision]) -> list[Revision]:

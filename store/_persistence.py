@@ -96,7 +96,8 @@ class Recorder(ABC):
                 yield conn
 
     def head_configs(self, name: str) -> list[HeadConfig]:
-        """For the run `name`: its schema, head number and each snapshot's key and config.
+        """For the run `name`: its schema, head number, and the key and config of each snapshot
+        of its head (older snapshots are not read).
 
         One statement, so no transaction is opened for it: the hot path of `current()`.
         """

@@ -63,7 +63,7 @@ class Head:
 
 @dataclass(frozen=True)
 class HeadConfig:
-    """A run's schema and head number, with one of its snapshots' key, config and the config
+    """A run's schema and head number, with one snapshot of its head: key, config and the config
     hash its revision records (if any)."""
 
     schema: str

@@ -72,8 +72,22 @@ def _log_rows(*columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
 
 
 _STORED = _log_rows(*_REVISION_COLUMNS)
+_FIRST_ID = sa.select(revisions.c.id).where(
+    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == 1
+)
+_LAST_ID = (
+    sa.select(revisions.c.id)
+    .where(revisions.c.run_id == sa.bindparam("run_id"))
+    .order_by(revisions.c.number.desc())
+    .limit(1)
+)
+_ON_PATH = sa.and_(  # the run's events on a path: its revision ids lie between its first and last
+    events.c.path == sa.bindparam("path"),
+    events.c.revision_id >= _FIRST_ID.scalar_subquery(),
+    events.c.revision_id <= _LAST_ID.scalar_subquery(),
+)
 _STORED_TOUCHING = _STORED.where(
-    revisions.c.id.in_(sa.select(events.c.revision_id).where(events.c.path == sa.bindparam("path")))
+    revisions.c.id.in_(sa.select(events.c.revision_id).where(_ON_PATH))
 )
 _REPLAY = _log_rows(revisions.c.number, revisions.c.schema_version)
 _CACHED = revisions.alias("cached")
@@ -168,10 +182,10 @@ _LAST_EVENT = (
     .order_by(events.c.revision_id.desc(), events.c.position.desc())
     .limit(1)
 )
-_PATH_EVENTS = (  # driven by the index on (path, revision_id): never a scan of the run
+_PATH_EVENTS = (  # a range of the index on (path, revision_id): never a scan of the run
     sa.select(revisions.c.number, revisions.c.created_at, events.c.op, events.c.value)
     .select_from(events.join(revisions, revisions.c.id == events.c.revision_id))
-    .where(events.c.path == sa.bindparam("path"), revisions.c.run_id == sa.bindparam("run_id"))
+    .where(_ON_PATH, revisions.c.run_id == sa.bindparam("run_id"))
     .order_by(events.c.revision_id, events.c.position)
 )
 _AUTHORS = sa.select(revisions.c.number, revisions.c.author).where(
@@ -534,10 +548,11 @@ class Transaction:
         """A statement's rows from the driver's cursor as plain tuples, in batches, streamed:
         cheaper than SQLAlchemy's rows, for the reads that fetch thousands."""
         compiled = self._recorder.compiled(statement)
+        given = compiled.construct_params(values)  # with the statement's own literals
         parameters: Any = (
-            tuple(values[name] for name in compiled.positiontup or ())
+            tuple(given[name] for name in compiled.positiontup or ())
             if compiled.positional
-            else values
+            else given
         )
         cursor = self._recorder.streaming_cursor(self._conn)
         try:

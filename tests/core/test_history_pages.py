@@ -74,3 +74,17 @@ def test_a_timeline_names_an_unknown_path_or_run(db: store.Store) -> None:
         db.timeline("r", "no.such")
     with pytest.raises(store.RunNotFound):
         db.timeline("nope", "epochs")
+
+
+def test_a_field_s_history_and_timeline_leave_out_other_runs(db: store.Store) -> None:
+    db.create("a")
+    db.create("b", {"epochs": 10})
+    for epochs in range(1, 6):
+        db.update("a", {"epochs": epochs})
+        db.update("b", {"epochs": 10 + epochs})
+    db.create("c", {"epochs": 99})
+    assert [(s.revision, s.new) for s in db.timeline("a", "epochs")] == [
+        (n, n - 1) for n in range(2, 7)
+    ]
+    assert [r.number for r in db.history("b", field="epochs")] == [6, 5, 4, 3, 2, 1]
+    assert [s.new for s in db.timeline("c", "epochs")] == [99]
