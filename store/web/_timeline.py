@@ -15,7 +15,7 @@ from store._shapes import value_text
 def chart(steps: Sequence[Step]) -> dict[str, Any]:
     """Every point of a field's timeline, oldest first: x is the revision, y the new value."""
     values = [step.new for step in steps]
-    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    numeric = {type(v) for v in values} <= {int, float}  # JSON's numbers (a bool is not one)
     # a number's repr is its JSON text (what `value_text` gives), at a fraction of the cost
     labels = list(map(repr, values)) if numeric else [value_text(v) for v in values]
     index = {} if numeric else {label: i for i, label in enumerate(dict.fromkeys(labels))}

@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 import store
 from store import web
 from store._cli import cli
+from store.web._timeline import chart
 from tests.web.conftest import XSS
 
 PAGES = [
@@ -248,3 +249,10 @@ def test_the_timeline_pages_its_table_and_charts_every_change(db_url: str) -> No
     for page in pages:
         points = json.loads(re.search(r"data-chart='([^']*)'", page).group(1))  # type: ignore[union-attr]
         assert points["revisions"] == list(range(2, 121)) and points["y"] == list(range(1, 120))
+
+
+def test_booleans_chart_as_categories_and_numbers_on_an_axis() -> None:
+    flags = chart([store.Step(1, "t", False, True), store.Step(2, "t", True, False)])
+    assert (flags["numeric"], flags["categories"], flags["y"]) == (False, ["true", "false"], [0, 1])
+    numbers = chart([store.Step(1, "t", 0, 3), store.Step(2, "t", 3, 0.5)])
+    assert (numbers["numeric"], numbers["y"], numbers["labels"]) == (True, [3, 0.5], ["3", "0.5"])
