@@ -78,9 +78,14 @@ class Recorder(ABC):
             self._compiled[key] = compiled
         return self._compiled[key]
 
+    def cursor(self, connection: sa.Connection) -> Any:
+        """A driver cursor on the transaction's connection (PostgreSQL's fetches the whole
+        result at once, in one round trip)."""
+        return connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
     def streaming_cursor(self, connection: sa.Connection) -> Any:
         """A driver cursor on the transaction's connection that fetches rows as asked."""
-        return connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        return self.cursor(connection)
 
     def insert_rows(
         self, connection: sa.Connection, table: sa.Table, columns: Sequence[str], rows: list[Any]

@@ -96,7 +96,7 @@ _NEWEST = (
     .where(revisions.c.run_id == runs.c.id)
     .scalar_subquery()
 )
-_HEAD_CONFIG = (  # the head's snapshots only: the older checkpoints are not read
+_HEAD_CONFIG = (  # the head's snapshots only: those kept for old revisions are not read
     sa.select(
         runs.c.schema,
         _NEWEST.label("head"),
@@ -540,13 +540,14 @@ class Transaction:
         Replay's hot path: the rows come from the driver's cursor as plain tuples (a revision
         without events gives one row whose op is None), streamed, never all in memory.
         """
-        return self._driver_batches(_REPLAY, {"run_id": run.id, "after": after, "upto": upto})
+        values = {"run_id": run.id, "after": after, "upto": upto}
+        return self._driver_batches(_REPLAY, values, streamed=True)
 
     def _driver_batches(
-        self, statement: sa.Select[Any], values: dict[str, Any]
+        self, statement: sa.Select[Any], values: dict[str, Any], streamed: bool = False
     ) -> Iterator[Sequence[Any]]:
-        """A statement's rows from the driver's cursor as plain tuples, in batches, streamed:
-        cheaper than SQLAlchemy's rows, for the reads that fetch thousands."""
+        """A statement's rows from the driver's cursor as plain tuples, in batches (`streamed`:
+        fetched from the server as asked): cheaper than SQLAlchemy's rows, for big reads."""
         compiled = self._recorder.compiled(statement)
         given = compiled.construct_params(values)  # with the statement's own literals
         parameters: Any = (
@@ -554,7 +555,8 @@ class Transaction:
             if compiled.positional
             else given
         )
-        cursor = self._recorder.streaming_cursor(self._conn)
+        recorder = self._recorder
+        cursor = recorder.streaming_cursor(self._conn) if streamed else recorder.cursor(self._conn)
         try:
             cursor.execute(str(compiled), parameters)
             while batch := cursor.fetchmany(_FETCH):
