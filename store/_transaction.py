@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -76,6 +76,7 @@ _STORED_TOUCHING = _STORED.where(
     revisions.c.id.in_(sa.select(events.c.revision_id).where(events.c.path == sa.bindparam("path")))
 )
 _REPLAY = _log_rows(revisions.c.number, revisions.c.schema_version)
+_LOG = _log_rows(*_REVISION_COLUMNS[1:])
 _CACHED = revisions.alias("cached")
 _HEAD_CONFIG = (
     sa.select(
@@ -427,6 +428,13 @@ class Transaction:
                 number, version, created_at, author, message, kind, digest, events, *first[8:10]
             )
 
+    def log_rows(self, run: RunRow) -> Generator[Sequence[Any], None, None]:
+        """The whole log of the run as stored, in batches of rows `(number, schema_version,
+        created_at, author, message, kind, hash, config_hash, detail, op, path, JSON text)`:
+        one per event (op None: a revision without events), in order (`verify`'s hot path);
+        close it when done, or its cursor stays open until it is collected."""
+        return self._streamed(_LOG, {"run_id": run.id, "after": 0, "upto": MAX_REVISION})
+
     def append(self, run: RunRow, new: Sequence[StoredRevision]) -> None:
         """Append revisions and their events, in order (two statements however many)."""
         ids = self._conn.execute(
@@ -482,8 +490,13 @@ class Transaction:
         Replay's hot path: the rows come from the driver's cursor as plain tuples (a revision
         without events gives one row whose op is None), streamed, never all in memory.
         """
-        compiled = self._recorder.compiled(_REPLAY)
-        values = {"run_id": run.id, "after": after, "upto": upto}
+        return self._streamed(_REPLAY, {"run_id": run.id, "after": after, "upto": upto})
+
+    def _streamed(
+        self, statement: sa.Select[Any], values: dict[str, Any]
+    ) -> Generator[Sequence[Any], None, None]:
+        """The rows of `statement` straight from a streaming driver cursor, in batches."""
+        compiled = self._recorder.compiled(statement)
         parameters: Any = (
             tuple(values[name] for name in compiled.positiontup or ())
             if compiled.positional
