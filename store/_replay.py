@@ -76,7 +76,8 @@ class RunState:
         self, number: int, schema_version: int, events: Iterable[tuple[str, str, Any]]
     ) -> None:
         """Fold one revision's events, written at `schema_version`, into the state."""
-        self.upcast_to(schema_version)
+        if schema_version != self.version:
+            self.upcast_to(schema_version)
         for op, path, value in events:
             self._put(number, op, path, value)
         self.revision = number

@@ -428,7 +428,7 @@ class Transaction:
                 number, version, created_at, author, message, kind, digest, events, *first[8:10]
             )
 
-    def log_rows(self, run: RunRow) -> Generator[Sequence[Any], None, None]:
+    def log_rows(self, run: RunRow) -> Generator[list[tuple[Any, ...]], None, None]:
         """The whole log of the run as stored, in batches of rows `(number, schema_version,
         created_at, author, message, kind, hash, config_hash, detail, op, path, JSON text)`:
         one per event (op None: a revision without events), in order (`verify`'s hot path);
@@ -494,7 +494,7 @@ class Transaction:
 
     def _streamed(
         self, statement: sa.Select[Any], values: dict[str, Any]
-    ) -> Generator[Sequence[Any], None, None]:
+    ) -> Generator[list[tuple[Any, ...]], None, None]:
         """The rows of `statement` straight from a streaming driver cursor, in batches."""
         compiled = self._recorder.compiled(statement)
         parameters: Any = (

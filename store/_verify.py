@@ -97,7 +97,7 @@ def verify_run(
     run: str,
     schema_name: str,
     schema: Schema | None,
-    batches: Iterable[Sequence[Sequence[Any]]],
+    batches: Iterable[Sequence[tuple[Any, ...]]],
     snapshots: Sequence[Snapshot],
 ) -> RunCheck:
     """Recompute one run's chain and replay it (`schema` None: the chain only), from its log
@@ -139,11 +139,11 @@ _UNDECODABLE = object()
 """The value of a stored text that is not JSON."""
 
 
-def _logged(batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[Logged]:
+def _logged(batches: Iterable[Sequence[tuple[Any, ...]]]) -> Iterator[Logged]:
     """The revisions of log rows `(number, schema_version, created_at, author, message, kind,
     hash, config_hash, detail, op, path, JSON text)`, one row per event (op None: none), in
     order; each batch's values decoded at once."""
-    first: Sequence[Any] = ()
+    first: tuple[Any, ...] = ()
     events: list[tuple[str, str, str | None]] = []
     changes: list[tuple[str, str, Any]] = []
     decodable = True
@@ -154,11 +154,10 @@ def _logged(batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[Logged]:
                 if first:
                     yield Logged._make((*first[:9], tuple(events), changes, decodable))
                 first, events, changes, decodable = row, [], [], True
-            op, path, text = row[9:]
-            value = None if text is None else next(values)
-            if op is not None:
-                events.append((op, path, text))
-                changes.append((op, path, value))
+            value = None if row[11] is None else next(values)
+            if row[9] is not None:
+                events.append(row[9:])
+                changes.append((row[9], row[10], value))
                 decodable = decodable and value is not _UNDECODABLE
     if first:
         yield Logged._make((*first[:9], tuple(events), changes, decodable))
