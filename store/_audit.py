@@ -4,6 +4,7 @@ the chain records and the run's snapshots; revision hashes kept elsewhere checke
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 
 from store._errors import UnknownSchema
 from store._persistence import Recorder
@@ -45,7 +46,8 @@ def _check(tx: Transaction, row: RunRow) -> RunCheck:
         schema = get_schema(row.schema)
     except UnknownSchema:
         schema = None
-    return verify_run(row.name, row.schema, schema, tx.stored(row), tx.snapshots(row))
+    with closing(tx.log_rows(row)) as rows:
+        return verify_run(row.name, row.schema, schema, rows, tx.snapshots(row))
 
 
 def _rebuild(tx: Transaction, row: RunRow, checked: RunCheck) -> None:

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from store._errors import SchemaVersionTooNew
-from store._records import Event
 from store._schema import Flat, Schema, collect_notes
 
 SNAPSHOT_FORMAT = 2
@@ -73,9 +72,12 @@ class RunState:
             self.notes.extend(n for n in notes if n not in self.notes)
             self.version = version
 
-    def apply(self, number: int, schema_version: int, events: Iterable[Event]) -> None:
+    def apply(
+        self, number: int, schema_version: int, events: Iterable[tuple[str, str, Any]]
+    ) -> None:
         """Fold one revision's events, written at `schema_version`, into the state."""
-        self.upcast_to(schema_version)
+        if schema_version != self.version:
+            self.upcast_to(schema_version)
         for op, path, value in events:
             self._put(number, op, path, value)
         self.revision = number

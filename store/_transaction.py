@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -90,6 +90,7 @@ _STORED_TOUCHING = _STORED.where(
     revisions.c.id.in_(sa.select(events.c.revision_id).where(_ON_PATH))
 )
 _REPLAY = _log_rows(revisions.c.number, revisions.c.schema_version)
+_LOG = _log_rows(*_REVISION_COLUMNS[1:])
 _CACHED = revisions.alias("cached")
 _NEWEST = (
     sa.select(sa.func.max(revisions.c.number))
@@ -485,6 +486,14 @@ class Transaction:
         for _, group in itertools.groupby(rows, key=operator.itemgetter(0)):
             yield list(group)
 
+    def log_rows(self, run: RunRow) -> Generator[list[tuple[Any, ...]], None, None]:
+        """The whole log of the run as stored, in batches of rows `(number, schema_version,
+        created_at, author, message, kind, hash, config_hash, detail, op, path, JSON text)`:
+        one per event (op None: a revision without events), in order (`verify`'s hot path);
+        close it when done, or its cursor stays open until it is collected."""
+        values = {"run_id": run.id, "after": 0, "upto": MAX_REVISION}
+        return self._driver_batches(_LOG, values, streamed=True)
+
     def append(self, run: RunRow, new: Sequence[StoredRevision]) -> None:
         """Append revisions and their events, in order (two statements however many)."""
         ids = self._conn.execute(
@@ -545,7 +554,7 @@ class Transaction:
 
     def _driver_batches(
         self, statement: sa.Select[Any], values: dict[str, Any], streamed: bool = False
-    ) -> Iterator[Sequence[Any]]:
+    ) -> Generator[list[tuple[Any, ...]], None, None]:
         """A statement's rows from the driver's cursor as plain tuples, in batches (`streamed`:
         fetched from the server as asked): cheaper than SQLAlchemy's rows, for big reads."""
         compiled = self._recorder.compiled(statement)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, NamedTuple
 
 from store._errors import StoreError
 from store._paths import flatten
@@ -25,29 +25,25 @@ EXPECTATION = re.compile(
 )
 
 
-class StoredLike(Protocol):
-    """The stored fields of a revision that its hash covers."""
+class Logged(NamedTuple):
+    """A revision as the log stores it (the fields its hash covers), with its events' values
+    decoded for the replay."""
 
-    @property
-    def number(self) -> int: ...
-    @property
-    def schema_version(self) -> int: ...
-    @property
-    def created_at(self) -> str: ...
-    @property
-    def author(self) -> str: ...
-    @property
-    def message(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def hash(self) -> str: ...
-    @property
-    def events(self) -> tuple[tuple[str, str, str | None], ...]: ...
-    @property
-    def config_hash(self) -> str | None: ...
-    @property
-    def detail(self) -> str | None: ...
+    number: int
+    schema_version: int
+    created_at: str
+    author: str
+    message: str
+    kind: str
+    hash: str
+    config_hash: str | None
+    detail: str | None
+    events: tuple[tuple[str, str, str | None], ...]
+    """`(op, path, JSON text or None)` in stored order."""
+    changes: list[tuple[str, str, Any]]
+    """The events with their values decoded."""
+    decodable: bool
+    """Whether every value decodes (the replay stops at a revision whose values do not)."""
 
 
 @dataclass(frozen=True)
@@ -101,10 +97,11 @@ def verify_run(
     run: str,
     schema_name: str,
     schema: Schema | None,
-    revisions: Iterable[StoredLike],
+    batches: Iterable[Sequence[tuple[Any, ...]]],
     snapshots: Sequence[Snapshot],
 ) -> RunCheck:
-    """Recompute one run's chain and replay it (`schema` None: the chain only).
+    """Recompute one run's chain and replay it (`schema` None: the chain only), from its log
+    rows as `Transaction.log_rows` streams them.
 
     The replay stops at the first revision the chain does not prove; up to there, each
     recorded config hash is compared with the replay (drift) and each snapshot with both.
@@ -116,14 +113,16 @@ def verify_run(
         waiting.setdefault(snapshot.revision, []).append(snapshot)
     replay = _Replay(schema) if schema is not None else None
     proven = replay is not None
+    now: str | None = None
     drift = _Drift()
-    for revision in revisions:
+    for revision in _logged(batches):
         broken = chain.check(revision)
         check.problems += broken
         proven = proven and not broken
         now = replay.step(revision) if proven and replay is not None else None
         proven = now is not None
-        if now is not None and replay is not None and replay.state is not None:
+        unexpected = now != revision.config_hash or revision.number in waiting  # else agreed
+        if unexpected and now is not None and replay is not None and replay.state is not None:
             found = waiting.pop(revision.number, ())
             check.problems += _compared(run, replay.state, now, revision, found, drift)
     for number in sorted(set(waiting) - chain.seen):
@@ -134,6 +133,54 @@ def verify_run(
     if proven and replay is not None and chain.last_config_hash == now:
         check.state = replay.state
     return check
+
+
+_UNDECODABLE = object()
+"""The value of a stored text that is not JSON."""
+
+
+def _logged(batches: Iterable[Sequence[tuple[Any, ...]]]) -> Iterator[Logged]:
+    """The revisions of log rows `(number, schema_version, created_at, author, message, kind,
+    hash, config_hash, detail, op, path, JSON text)`, one row per event (op None: none), in
+    order; each batch's values decoded at once."""
+    first: tuple[Any, ...] = ()
+    events: list[tuple[str, str, str | None]] = []
+    changes: list[tuple[str, str, Any]] = []
+    decodable = True
+    for batch in batches:
+        values = iter(_values([row[11] for row in batch if row[11] is not None]))
+        for row in batch:
+            if not first or row[0] != first[0]:
+                if first:
+                    yield Logged._make((*first[:9], tuple(events), changes, decodable))
+                first, events, changes, decodable = row, [], [], True
+            value = None if row[11] is None else next(values)
+            if row[9] is not None:
+                events.append(row[9:])
+                changes.append((row[9], row[10], value))
+                decodable = decodable and value is not _UNDECODABLE
+    if first:
+        yield Logged._make((*first[:9], tuple(events), changes, decodable))
+
+
+def _values(texts: list[str]) -> list[Any]:
+    """The values of stored JSON texts: by one `json.loads` when each text is its value's
+    canonical JSON, as writers store it (so it decodes alone to that value), else one by one."""
+    try:
+        values: list[Any] = json.loads(f"[{','.join(texts)}]")
+        if list(map(encode, values)) == texts:
+            return values
+    except (ValueError, TypeError):
+        pass
+    return [_loaded(text) for text in texts]
+
+
+def _loaded(text: str) -> Any:
+    """The value of one stored JSON text (`_UNDECODABLE` if it is not JSON)."""
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError):
+        return _UNDECODABLE
 
 
 @dataclass
@@ -181,12 +228,16 @@ class _Chain:
         self.seen: set[int] = set()
         self.last_config_hash: str | None = None
 
-    def check(self, revision: StoredLike) -> list[Problem]:
+    def check(self, revision: Logged) -> list[Problem]:
         """The problems of the next revision: numbers skipped before it, or a wrong hash."""
-        problems = [
-            Problem(self.run, n, "revision is missing (deleted out of band)", "missing")
-            for n in range(self.next, revision.number)
-        ]
+        problems = (
+            []
+            if revision.number == self.next
+            else [
+                Problem(self.run, n, "revision is missing (deleted out of band)", "missing")
+                for n in range(self.next, revision.number)
+            ]
+        )
         digest = revision_hash(
             self.run,
             self.schema,
@@ -227,15 +278,13 @@ class _Replay:
         self._version = 0
         self._canonical: CanonicalConfig | None = None
 
-    def step(self, revision: StoredLike) -> str | None:
+    def step(self, revision: Logged) -> str | None:
         """Fold one more revision; its config hash, or None where the log cannot be replayed."""
+        if not revision.decodable:
+            return None
         try:
-            events = [
-                (op, path, None if text is None else json.loads(text))
-                for op, path, text in revision.events
-            ]
             self.state = self.state or RunState.new(self.schema, revision.schema_version)
-            self.state.apply(revision.number, revision.schema_version, events)  # type: ignore[arg-type]
+            self.state.apply(revision.number, revision.schema_version, revision.changes)
             return self._hash(self.state, revision.events)
         except (StoreError, ValueError, KeyError, TypeError):
             return None  # a newer writer's data, or a log the chain already reports
@@ -255,7 +304,7 @@ def _compared(
     run: str,
     state: RunState,
     now: str,
-    revision: StoredLike,
+    revision: Logged,
     snapshots: Sequence[Snapshot],
     drift: _Drift,
 ) -> list[Problem]:

@@ -8,6 +8,8 @@ import json
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, create_model
 
 import store
@@ -80,6 +82,35 @@ def test_the_config_hash_is_inside_the_revision_hash(db: store.Store) -> None:
         stored.detail,
     )
     assert stored.config_hash == written.config_hash and digest != written.hash
+
+
+STORED = st.text() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.none()
+"""What a forged row's text column can hold besides text (SQLite keeps any type)."""
+EVENT = st.tuples(st.text(), st.text(), st.text() | st.none())
+
+
+@given(
+    texts=st.lists(st.text() | STORED, min_size=6, max_size=6),
+    numbers=st.tuples(st.integers() | STORED, st.integers()),
+    events=st.lists(EVENT | st.lists(STORED, max_size=4), max_size=4),
+    previous=st.text(),
+    tail=st.none() | st.tuples(st.text() | st.none(), st.text() | st.none()),
+)
+@settings(database=None, deadline=None)
+def test_the_revision_hash_is_the_sha256_of_its_fields_as_canonical_json(
+    texts: list[object],
+    numbers: tuple[object, int],
+    events: list[tuple[str, str, str | None]],
+    previous: str,
+    tail: tuple[str | None, str | None] | None,
+) -> None:
+    run, schema, created_at, author, message, kind = texts
+    fields = [run, schema, *numbers, created_at, author, message, kind, events, previous]
+    if tail is not None and tail != (None, None):  # older revisions hash without them
+        fields += tail
+    expected = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = store._records.revision_hash(*fields[:10], *(tail or ()))  # type: ignore[arg-type]
+    assert digest == hashlib.sha256(expected.encode()).hexdigest()
 
 
 def test_revisions_without_a_config_hash_keep_working(
