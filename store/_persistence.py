@@ -6,13 +6,14 @@ records, and every SQLAlchemy error is translated into the package's own at this
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -21,10 +22,37 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from store._errors import AppendOnlyViolation, DatabaseError, DatabaseTooNew, StoreError
 from store._migrations import HEAD, current_revision, upgrade
 from store._rows import HeadConfig
-from store._transaction import _HEAD_CONFIG, Transaction
+from store._tables import revisions, runs, snapshots
+
+if TYPE_CHECKING:  # a read of the head (`current()`) needs no transaction
+    from store._transaction import Transaction
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds a writer waits for another writer's lock before giving up."""
+
+_CACHED = revisions.alias("cached")
+HEAD_CONFIG = (
+    sa.select(
+        runs.c.schema,
+        sa.select(sa.func.max(revisions.c.number))
+        .where(revisions.c.run_id == runs.c.id)
+        .scalar_subquery()
+        .label("head"),
+        snapshots.c.revision,
+        snapshots.c.fingerprint,
+        snapshots.c.config,
+        _CACHED.c.config_hash,
+    )
+    .select_from(
+        runs.outerjoin(snapshots, snapshots.c.run_id == runs.c.id).outerjoin(
+            _CACHED,
+            sa.and_(_CACHED.c.run_id == runs.c.id, _CACHED.c.number == snapshots.c.revision),
+        )
+    )
+    .where(runs.c.name == sa.bindparam("name"))
+)
+"""`head_configs`' one statement: a run's schema, head number, and each snapshot's revision,
+key, config JSON and the config hash the chain records for that revision."""
 
 
 class Recorder(ABC):
@@ -102,11 +130,13 @@ class Recorder(ABC):
         """
         with translated(self.url), self.engine.connect() as conn:
             conn.execution_options(**self.SINGLE_READ)
-            return [HeadConfig(*row) for row in conn.execute(_HEAD_CONFIG, {"name": name})]
+            return [HeadConfig(*row) for row in conn.execute(HEAD_CONFIG, {"name": name})]
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
         """A read-only transaction: one consistent view of the log."""
+        from store._transaction import Transaction
+
         with self._connection(write=False) as conn:
             yield Transaction(conn, self)
 
@@ -118,6 +148,8 @@ class Recorder(ABC):
                 f"database {_redact(self.url)} is at migration {self.migration()!r}, not "
                 f"{HEAD!r}: this store only reads it (open it with upgrade, or `store db upgrade`)"
             )
+        from store._transaction import Transaction
+
         with self._connection(write=True) as conn:
             yield Transaction(conn, self)
 
@@ -139,6 +171,11 @@ SUPPORTED_URLS = (
     "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DATABASE "
     "(postgres:// and postgresql:// mean postgresql+psycopg://)"
 )
+
+
+def default_url() -> str:
+    """`$STORE_URL`, else `store.db` in the working directory."""
+    return os.environ.get("STORE_URL") or "sqlite:///store.db"
 
 
 def open_recorder(

@@ -14,11 +14,10 @@ from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import make_url
 
 from store._errors import DatabaseError
-from store._persistence import Recorder, translated
+from store._persistence import HEAD_CONFIG, Recorder, translated
 from store._rows import HeadConfig
-from store._transaction import _HEAD_CONFIG
 
-_HEAD_CONFIG_SQL = str(_HEAD_CONFIG.compile(dialect=sqlite_dialect()))
+_HEAD_CONFIG_SQL = str(HEAD_CONFIG.compile(dialect=sqlite_dialect()))
 """`current()`'s one statement as SQLite text: run through the driver, without SQLAlchemy."""
 
 

@@ -76,27 +76,6 @@ _STORED_TOUCHING = _STORED.where(
     revisions.c.id.in_(sa.select(events.c.revision_id).where(events.c.path == sa.bindparam("path")))
 )
 _REPLAY = _log_rows(revisions.c.number, revisions.c.schema_version)
-_CACHED = revisions.alias("cached")
-_HEAD_CONFIG = (
-    sa.select(
-        runs.c.schema,
-        sa.select(sa.func.max(revisions.c.number))
-        .where(revisions.c.run_id == runs.c.id)
-        .scalar_subquery()
-        .label("head"),
-        snapshots.c.revision,
-        snapshots.c.fingerprint,
-        snapshots.c.config,
-        _CACHED.c.config_hash,
-    )
-    .select_from(
-        runs.outerjoin(snapshots, snapshots.c.run_id == runs.c.id).outerjoin(
-            _CACHED,
-            sa.and_(_CACHED.c.run_id == runs.c.id, _CACHED.c.number == snapshots.c.revision),
-        )
-    )
-    .where(runs.c.name == sa.bindparam("name"))
-)
 _APPEND = revisions.insert().returning(revisions.c.id, sort_by_parameter_order=True)
 _SAVE_SNAPSHOT = snapshots.insert()
 _DROP_SNAPSHOTS = sa.delete(snapshots).where(snapshots.c.run_id == sa.bindparam("run_id"))
