@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import enum
 import hashlib
 import json
 import types
@@ -26,8 +27,9 @@ import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
+import annotated_types
 import pydantic
 from pydantic import BaseModel, GetCoreSchemaHandler, SecretStr, TypeAdapter
 from pydantic_core import core_schema
@@ -157,10 +159,16 @@ class Leaf:
 
     default: Any
     type_name: str
-    adapter: TypeAdapter[Any] | None = None
+    annotation: Any = None
+    """The field's type with its constraints (None for a version known by its defaults)."""
     secret: bool = False
     text: bool = False
     elements: SectionList | None = None
+
+    @cached_property
+    def adapter(self) -> TypeAdapter[Any] | None:
+        """The field's validator, built on first use: reading a config never needs one."""
+        return None if self.annotation is None else TypeAdapter(self.annotation)
 
 
 def _is_section(annotation: Any) -> bool:
@@ -193,10 +201,37 @@ def _holds_secret(annotation: Any) -> bool:
     return annotation is SecretStr or any(_holds_secret(a) for a in typing.get_args(annotation))
 
 
-def _to_json(adapter: TypeAdapter[Any], value: Any) -> Any:
+def _default_json(annotation: Any, plain: Any, value: Any) -> Any:
+    """A field's default as its type dumps it to JSON; a builtin scalar of exactly the
+    field's plain type or one of its literals, a member of its enum, or None where the type
+    allows it, without building a validator (what dumping gives for those)."""
     if isinstance(value, SecretStr):
         return value.get_secret_value()
-    return adapter.dump_python(value, mode="json")
+    if value is None and type(None) in typing.get_args(plain):
+        return None
+    if type(value) in _SCALARS and (
+        plain is type(value) or (typing.get_origin(plain) is Literal and _is_literal(plain, value))
+    ):
+        return value
+    if isinstance(value, enum.Enum) and plain is type(value) and type(value.value) in _SCALARS:
+        return value.value
+    return TypeAdapter(annotation).dump_python(value, mode="json")
+
+
+_SCALARS = (str, int, float, bool)
+
+
+def _constraint(metadata: Any) -> bool:
+    """Whether a field's metadata only constrains its values (`ge`, `pattern`…) and leaves
+    how they dump as they are (a serializer does not)."""
+    return isinstance(metadata, annotated_types.BaseMetadata) and not hasattr(
+        metadata, "__get_pydantic_core_schema__"
+    )
+
+
+def _is_literal(literal: Any, value: Any) -> bool:
+    """Whether `value` is one of a `Literal`'s values, of the same type (`True` is not `1`)."""
+    return any(type(v) is type(value) and v == value for v in typing.get_args(literal))
 
 
 def _model_leaves(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, Leaf]]:
@@ -217,14 +252,14 @@ def _model_leaves(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[st
                 f"a reference such as 'env:NAME' in it), not {_type_name(info.annotation)}; "
                 "use one SecretStr field per secret, with '' for none"
             )
-        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
-        default = _to_json(adapter, info.get_default(call_default_factory=True))
+        value = info.get_default(call_default_factory=True)
+        plain = info.annotation if all(map(_constraint, info.metadata)) else None
         yield (
             path,
             Leaf(
-                default,
+                _default_json(annotation, plain, value),
                 _type_name(info.annotation),
-                adapter,
+                annotation,
                 secret,
                 info.annotation in (str, SecretStr),
                 _section_list(model, name, info),
