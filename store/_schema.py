@@ -22,6 +22,7 @@ import copy
 import enum
 import hashlib
 import json
+import math
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -32,6 +33,7 @@ from typing import Any, Literal, TypeAlias
 import annotated_types
 import pydantic
 from pydantic import BaseModel, GetCoreSchemaHandler, SecretStr, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
 from store._errors import InvalidChange, SchemaError
@@ -352,7 +354,7 @@ class Schema:
                 leaf.elements.schema.fingerprint for leaf in leaves.values() if leaf.elements
             )
             if version.model is not None:  # constraints too: a cached config must still hold
-                parts.append(json.dumps(version.model.model_json_schema(), sort_keys=True))
+                parts.append(json.dumps(fingerprint_json_schema(version.model), sort_keys=True))
         for upcaster in self.upcasters:
             parts.append([upcaster.source, [_describe(step) for step in upcaster.steps]])
         return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
@@ -426,6 +428,21 @@ class collect_notes:
 
     def __exit__(self, *exc: object) -> None:
         _notes.reset(self._token)
+
+
+class _JsonSchemaOfPlainDefaults(GenerateJsonSchema):
+    """Pydantic's JSON schema, with a builtin scalar default (a finite float) written as
+    itself, which is what pydantic's own encoding (a validator built per default) gives."""
+
+    def encode_default(self, dft: Any) -> Any:
+        if type(dft) in (str, int, bool, type(None)) or (type(dft) is float and math.isfinite(dft)):
+            return dft
+        return super().encode_default(dft)
+
+
+def fingerprint_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema as `model_json_schema()` has it, for the fingerprint."""
+    return model.model_json_schema(schema_generator=_JsonSchemaOfPlainDefaults)
 
 
 def _describe(step: Step) -> Any:

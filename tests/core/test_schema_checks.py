@@ -18,6 +18,7 @@ from store import (
     Upcaster,
     get_schema,
 )
+from store._schema import fingerprint_json_schema
 
 
 class A1(BaseModel):
@@ -153,3 +154,10 @@ def _model_default(model: type[BaseModel], path: str) -> Any:
     for section in sections:
         model = model.model_fields[section].annotation  # type: ignore[assignment]
     return model.model_fields[name].get_default(call_default_factory=True)
+
+
+@pytest.mark.parametrize("name", ["training", "onetrainer"])
+def test_the_fingerprint_reads_the_json_schema_pydantic_generates(name: str) -> None:
+    for version in get_schema(name).versions:
+        if version.model is not None:
+            assert fingerprint_json_schema(version.model) == version.model.model_json_schema()
