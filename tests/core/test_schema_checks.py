@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -133,12 +134,13 @@ def test_the_fingerprint_changes_with_the_schema() -> None:
 def test_a_leaf_default_is_what_its_type_dumps_and_its_validator_is_built_on_first_use(
     name: str,
 ) -> None:
-    schema = get_schema(name)
+    built = get_schema(name)
+    schema = replace(built, versions=[replace(version) for version in built.versions])
     for version in schema.versions:
         if version.model is None:
             continue
         for path, leaf in version.leaves.items():
-            assert "adapter" not in vars(leaf), path  # reading a config validates no field
+            assert "adapter" not in vars(leaf), path  # building a schema validates no field
             value = _model_default(version.model, path)
             if isinstance(value, SecretStr):
                 assert leaf.default == value.get_secret_value()
