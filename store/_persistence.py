@@ -22,7 +22,6 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from store._errors import AppendOnlyViolation, DatabaseError, DatabaseTooNew, StoreError
 from store._migrations import HEAD, current_revision, upgrade
 from store._rows import HeadConfig
-from store._tables import revisions, runs, snapshots
 
 if TYPE_CHECKING:  # a read of the head (`current()`) needs no transaction
     from store._transaction import Transaction
@@ -30,29 +29,20 @@ if TYPE_CHECKING:  # a read of the head (`current()`) needs no transaction
 DEFAULT_TIMEOUT = 60.0
 """Seconds a writer waits for another writer's lock before giving up."""
 
-_CACHED = revisions.alias("cached")
-HEAD_CONFIG = (
-    sa.select(
-        runs.c.schema,
-        sa.select(sa.func.max(revisions.c.number))
-        .where(revisions.c.run_id == runs.c.id)
-        .scalar_subquery()
-        .label("head"),
-        snapshots.c.revision,
-        snapshots.c.fingerprint,
-        snapshots.c.config,
-        _CACHED.c.config_hash,
-    )
-    .select_from(
-        runs.outerjoin(snapshots, snapshots.c.run_id == runs.c.id).outerjoin(
-            _CACHED,
-            sa.and_(_CACHED.c.run_id == runs.c.id, _CACHED.c.number == snapshots.c.revision),
-        )
-    )
-    .where(runs.c.name == sa.bindparam("name"))
-)
+HEAD_CONFIG = """
+SELECT runs.schema,
+       (SELECT max(revisions.number) FROM revisions WHERE revisions.run_id = runs.id) AS head,
+       snapshots.revision, snapshots.fingerprint, snapshots.config, cached.config_hash
+FROM runs
+LEFT OUTER JOIN snapshots ON snapshots.run_id = runs.id
+LEFT OUTER JOIN revisions AS cached
+  ON cached.run_id = runs.id AND cached.number = snapshots.revision
+WHERE runs.name = :name
+"""
 """`head_configs`' one statement: a run's schema, head number, and each snapshot's revision,
-key, config JSON and the config hash the chain records for that revision."""
+key, config JSON and the config hash the chain records for that revision. Plain SQL that
+every backend and driver runs as it is: building and compiling it as a SQLAlchemy select
+cost a fresh process 4-8 ms, and running it 0.2 ms."""
 
 
 class Recorder(ABC):
@@ -130,7 +120,7 @@ class Recorder(ABC):
         """
         with translated(self.url), self.engine.connect() as conn:
             conn.execution_options(**self.SINGLE_READ)
-            return [HeadConfig(*row) for row in conn.execute(HEAD_CONFIG, {"name": name})]
+            return [HeadConfig(*row) for row in conn.execute(sa.text(HEAD_CONFIG), {"name": name})]
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
