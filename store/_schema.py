@@ -204,18 +204,22 @@ def _holds_secret(annotation: Any) -> bool:
 
 
 def _default_json(annotation: Any, plain: Any, value: Any) -> Any:
-    """A field's default as its type dumps it to JSON; a builtin scalar of exactly the
-    field's plain type or one of its literals, a member of its enum, or None where the type
-    allows it, without building a validator (what dumping gives for those)."""
+    """A field's default as its type dumps it to JSON. Where the plain type (or the one type
+    beside None of an optional) is exactly the default's builtin scalar type, or a literal or
+    enum holding it, or where the default is None and the type allows it, that is the value
+    itself (or the member's value), without building a validator."""
     if isinstance(value, SecretStr):
         return value.get_secret_value()
-    if value is None and type(None) in typing.get_args(plain):
+    union = typing.get_origin(plain) in (typing.Union, types.UnionType)
+    kinds = set(typing.get_args(plain)) if union else {plain}
+    if value is None and type(None) in kinds:
         return None
+    kind = next(iter(kinds - {type(None)})) if len(kinds - {type(None)}) == 1 else None
     if type(value) in _SCALARS and (
-        plain is type(value) or (typing.get_origin(plain) is Literal and _is_literal(plain, value))
+        kind is type(value) or (typing.get_origin(kind) is Literal and _is_literal(kind, value))
     ):
         return value
-    if isinstance(value, enum.Enum) and plain is type(value) and type(value.value) in _SCALARS:
+    if isinstance(value, enum.Enum) and kind is type(value) and type(value.value) in _SCALARS:
         return value.value
     return TypeAdapter(annotation).dump_python(value, mode="json")
 
