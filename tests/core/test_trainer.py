@@ -149,10 +149,13 @@ NOT_FOR_A_READ = {
             "_find",
             "_history",
             "_imports",
+            "_log",
             "_names",
             "_onetrainer",
             "_runs",
             "_shapes",
+            "_store",
+            "_tables",
             "_transaction",
             "_verify",
             "_writes",
@@ -161,7 +164,8 @@ NOT_FOR_A_READ = {
     ),
 }
 """What a trainer's `import store; store.current(run)` of an up-to-date SQLite database never
-loads: the other calls' modules, the migrations, the command line, other backends and formats."""
+loads: the `Store` facade and the other calls' modules, the table definitions and the
+migrations, the command line, other backends and formats."""
 
 
 def test_a_trainers_read_loads_only_what_it_needs(sqlite_url: str, tmp_path: Path) -> None:
