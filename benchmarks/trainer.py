@@ -5,6 +5,7 @@ start-up, the module-level call, `current()` on the small schema, a page of hist
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -49,17 +50,32 @@ print(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
 """
 
 
-def process(args: list[str], repeat: int) -> tuple[float, int]:
-    """Median wall time of a fresh process, and its peak RSS in KiB (its own `VmHWM`, which
-    an exec resets, unlike `ru_maxrss`; 0 if it prints none)."""
-    times, rss = [], 0
-    for _ in range(repeat):
-        start = time.perf_counter()
-        done = subprocess.run(args, capture_output=True, text=True, check=True)
-        times.append(time.perf_counter() - start)
-        last = done.stdout.strip().splitlines()[-1:] or ["0"]
-        rss = int(last[0]) if last[0].isdigit() else 0
-    return statistics.median(times), rss
+def processes(
+    commands: dict[str, list[str]], repeat: int, bytecode: Path
+) -> dict[str, tuple[float, int]]:
+    """For each command, the median wall time of a fresh process and its peak RSS in KiB (its
+    own `VmHWM`, which an exec resets, unlike `ru_maxrss`; 0 if it prints none).
+
+    The commands run in turns, one of each per round, so that a change in the machine's load
+    falls on the baseline and on store alike. Every module runs from bytecode, as an
+    installed wheel's do (pip compiles them), kept in the folder `bytecode` that a first,
+    unmeasured round fills: with `PYTHONDONTWRITEBYTECODE` set, as on some machines, store
+    would compile its source in every process while the baseline's libraries load theirs.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(bytecode)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    rss = dict.fromkeys(commands, 0)
+    for round_ in range(repeat + 1):
+        for name, args in commands.items():
+            start = time.perf_counter()
+            done = subprocess.run(args, capture_output=True, text=True, check=True, env=env)
+            if round_ == 0:
+                continue
+            times[name].append(time.perf_counter() - start)
+            last = done.stdout.strip().splitlines()[-1:] or ["0"]
+            rss[name] = int(last[0]) if last[0].isdigit() else 0
+    return {name: (statistics.median(times[name]), rss[name]) for name in commands}
 
 
 def per_call(fn: Callable[[], object], calls: int) -> float:
@@ -82,10 +98,18 @@ def trainer_rows(url: str, history_url: str, folder: Path, quick: bool) -> list[
         config = db.current("trainer")
     path = folder / "trainer.json"
     path.write_text(json.dumps(config.model_dump(mode="json")))
-    base, base_rss = process([sys.executable, "-c", BASELINE, str(path)], repeat)
-    ours, ours_rss = process([sys.executable, "-c", OURS, url], repeat)
-    show, _ = process([sys.executable, "-m", "store", "--db", url, "show", "trainer"], repeat)
-    helped, _ = process([sys.executable, "-m", "store", "--help"], repeat)
+    measured = processes(
+        {
+            "base": [sys.executable, "-c", BASELINE, str(path)],
+            "ours": [sys.executable, "-c", OURS, url],
+            "show": [sys.executable, "-m", "store", "--db", url, "show", "trainer"],
+            "help": [sys.executable, "-m", "store", "--help"],
+        },
+        repeat,
+        folder / "bytecode",
+    )
+    (base, base_rss), (ours, ours_rss) = measured["base"], measured["ours"]
+    show, helped = measured["show"][0], measured["help"][0]
     rows = [
         ("B8", "fresh process: import store; store.current(run) (training, SQLite)",
          f"{ours * 1e3:.0f} ms vs {base * 1e3:.0f} ms = {ours / base:.2f}x", "≤ 1.3x",

@@ -168,13 +168,22 @@ def _holds_null(value: Any) -> bool:
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object whose keys are all different: a repeated key is refused, not overwritten."""
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise ValueError(f"key {key!r} appears twice in one object")
-        found[key] = value
+    """A JSON object whose keys are all different: a repeated key is refused, not overwritten
+    (the dict is built in one step; the keys are walked only to name a repeated one)."""
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        raise ValueError(f"key {_first_repeated(pairs)!r} appears twice in one object")
     return found
+
+
+def _first_repeated(pairs: list[tuple[str, Any]]) -> str:
+    """The first key of a JSON object's pairs that an earlier pair already had."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return key
+        seen.add(key)
+    raise AssertionError("no key is repeated")  # pragma: no cover - called only when one is
 
 
 def _refuse_number(name: str) -> Any:

@@ -66,7 +66,7 @@ def import_config(
     """Import a whole config into a new run, or into an existing one as its differences."""
     check_run_name(run)
     with recorder.write() as tx:
-        done = _import_into(tx, run, data, options, how, None)
+        done = _import_into(tx, tx.run(run), run, data, options, how, None)
     if done.revision is None:
         raise NoChange(f"nothing changed: run {run!r} already has those values")
     notes = done.notes + tuple(n for n in read(recorder, run, None).notes if n not in done.notes)
@@ -93,10 +93,11 @@ def import_files(
     results = []
     try:
         with recorder.write() as tx:
+            existing = {row.name: row for row in tx.all_runs()}  # one query, not one per file
             for path, run, data in contents:
                 read_as = replace(options, preset=is_preset(path))
                 try:
-                    done = _import_into(tx, run, data, read_as, how, installed)
+                    done = _import_into(tx, existing.get(run), run, data, read_as, how, installed)
                 except StoreError as exc:
                     raise type(exc)(f"{path}: {exc}") from None
                 results.append(replace(done, path=path))
@@ -125,14 +126,15 @@ def _run_names(files: Sequence[Path]) -> list[tuple[Path, str]]:
 
 def _import_into(
     tx: Transaction,
+    row: RunRow | None,
     run: str,
     data: Any,
     options: FileOptions,
     how: Write,
     installed: list[Schema] | None,
 ) -> FileImport:
-    """A whole config into a new run or (as its differences) into an existing one, in `tx`."""
-    row = tx.run(run)
+    """A whole config into a new run or (as its differences) into the existing run `row`,
+    in `tx`."""
     if row is not None and options.exclusive:
         raise RunExists(f"run {run!r} already exists")
     found = _schema_for(row, run, data, options, installed)

@@ -6,13 +6,14 @@ records, and every SQLAlchemy error is translated into the package's own at this
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -21,10 +22,30 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from store._errors import AppendOnlyViolation, DatabaseError, DatabaseTooNew, StoreError
 from store._migrations import HEAD, current_revision, upgrade
 from store._rows import HeadConfig
-from store._transaction import _HEAD_CONFIG, Transaction
+
+if TYPE_CHECKING:  # a read of the head (`current()`) needs no transaction
+    from store._transaction import Transaction
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds a writer waits for another writer's lock before giving up."""
+
+HEAD_CONFIG = """
+SELECT runs.schema, head.number, snapshots.revision, snapshots.fingerprint, snapshots.config,
+       cached.config_hash
+FROM runs
+LEFT OUTER JOIN revisions AS head
+  ON head.run_id = runs.id
+  AND head.number = (SELECT max(number) FROM revisions WHERE revisions.run_id = runs.id)
+LEFT OUTER JOIN snapshots ON snapshots.run_id = runs.id AND snapshots.revision = head.number
+LEFT OUTER JOIN revisions AS cached
+  ON cached.run_id = runs.id AND cached.number = snapshots.revision
+WHERE runs.name = :name
+"""
+"""`head_configs`' one statement: a run's schema, head number, and each snapshot of its head
+(those kept for older revisions are not read) with its revision, key, config JSON and the
+config hash the chain records there. Plain SQL that every backend and driver runs as it is:
+building and compiling it as a SQLAlchemy select cost a fresh process 4-8 ms, and running it
+0.2 ms."""
 
 
 class Recorder(ABC):
@@ -108,11 +129,13 @@ class Recorder(ABC):
         """
         with translated(self.url), self.engine.connect() as conn:
             conn.execution_options(**self.SINGLE_READ)
-            return [HeadConfig(*row) for row in conn.execute(_HEAD_CONFIG, {"name": name})]
+            return [HeadConfig(*row) for row in conn.execute(sa.text(HEAD_CONFIG), {"name": name})]
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
         """A read-only transaction: one consistent view of the log."""
+        from store._transaction import Transaction
+
         with self._connection(write=False) as conn:
             yield Transaction(conn, self)
 
@@ -124,6 +147,8 @@ class Recorder(ABC):
                 f"database {_redact(self.url)} is at migration {self.migration()!r}, not "
                 f"{HEAD!r}: this store only reads it (open it with upgrade, or `store db upgrade`)"
             )
+        from store._transaction import Transaction
+
         with self._connection(write=True) as conn:
             yield Transaction(conn, self)
 
@@ -145,6 +170,11 @@ SUPPORTED_URLS = (
     "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DATABASE "
     "(postgres:// and postgresql:// mean postgresql+psycopg://)"
 )
+
+
+def default_url() -> str:
+    """`$STORE_URL`, else `store.db` in the working directory."""
+    return os.environ.get("STORE_URL") or "sqlite:///store.db"
 
 
 def open_recorder(

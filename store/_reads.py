@@ -1,5 +1,5 @@
-"""Reading runs: a run's state from its newest snapshot plus the tail of the log, the
-effective config at a revision, its history and the origin of every value."""
+"""Reading runs: a run's state from its newest snapshot plus the tail of the log, and the
+effective config at a revision (a run's history and the audit views are in `_log`)."""
 
 from __future__ import annotations
 
@@ -7,40 +7,29 @@ import contextlib
 import hashlib
 import json
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from store._compare import Comparison
-from store._compare import compare as compare_configs
 from store._errors import InvalidReference, RevisionNotFound, RunNotFound, StoreWarning
-from store._history import (
-    Origin,
-    Step,
-    field_steps,
-    field_timeline,
-    newest_changes,
-    only_field,
-    origins,
-    with_changes,
-)
 from store._persistence import Recorder
 from store._records import Revision, config_hash, encode
-from store._refs import Ref, parse_ref, require_time
+from store._refs import Ref, parse_ref
 from store._registry import get_schema
 from store._replay import RunState, snapshot_key
-from store._rows import Head, HeadConfig, RunRow, StoredSnapshot, Tag
+from store._rows import Head, HeadConfig, RunRow, StoredSnapshot
 from store._schema import Flat, Schema
-from store._transaction import Transaction
-from store._values import Overrides, check_path, check_run_name, config_json, overridden, validate
+from store._values import Overrides, check_run_name, config_json, overridden, validate
 from store._versions import known_version
 
 SNAPSHOT_SPACING = 1000
 """Besides its head's, a run keeps the newest snapshot at or below each multiple of this many
 revisions (written at the multiple itself), so reading any revision replays fewer than this."""
+
+if TYPE_CHECKING:
+    from store._transaction import Transaction
 
 
 @dataclass(frozen=True)
@@ -83,15 +72,6 @@ def read(
     and launch overrides applied (never written)."""
     with recorder.read() as tx:
         return reading_in(tx, ref, revision, overrides)
-
-
-def compare(
-    recorder: Recorder, refs: Sequence[str], only_changed: bool, fields: Sequence[str] | None
-) -> Comparison:
-    """The configs of several references side by side, read in one transaction."""
-    with recorder.read() as tx:
-        configs = [values_at(tx, ref) for ref in refs]
-    return compare_configs(refs, configs, only_changed, fields)
 
 
 def reading_in(
@@ -179,9 +159,12 @@ def _number(tx: Transaction, row: RunRow, head: Head, ref: Ref) -> int:
     return head.number
 
 
-def current(recorder: Recorder, run: str) -> BaseModel:
-    """The run's effective config; the fast path validates the JSON kept with the head once
-    its SHA-256 is the config hash the chain records for the head."""
+def current(recorder: Recorder, run: str, overrides: Overrides = None) -> BaseModel:
+    """The run's effective config (with `overrides` applied, as `read` applies them); the
+    fast path validates the JSON kept with the head once its SHA-256 is the config hash the
+    chain records for the head."""
+    if overrides:
+        return read(recorder, run, None, overrides).config
     found = recorder.head_configs(check_run_name(run))
     cached = [row for row in found if _cached_head(row)]
     for row in cached:
@@ -234,108 +217,6 @@ def head(recorder: Recorder, run: str) -> Revision:
         row = require_run(tx, run)
         newest = require_head(tx, row)
         return next(tx.revisions(row, newest.number - 1))
-
-
-def history(
-    recorder: Recorder, run: str, field: str | None, limit: int | None, before: int | None = None
-) -> list[Revision]:
-    """The run's revisions (before revision `before`), newest first, with their changes and
-    their tags."""
-    with recorder.read() as tx:
-        row = require_run(tx, run)
-        newest = require_head(tx, row).number
-        upto = newest if before is None else min(before - 1, newest)
-        schema = get_schema(row.schema)
-        named = tx.current_tags(row)
-        latest_only = tx.base_version(row) == schema.latest
-        if field is not None:
-            check_path(field, schema.version(schema.latest).leaves)
-        if field is not None and latest_only:
-            touching = list(tx.revisions(row, upto=upto, path=field))
-            return with_tags(field_timeline(schema, field, touching)[::-1][:limit], named)
-        if field is None and latest_only and limit is not None:
-            return with_tags(_page(tx, row, upto, limit), named)
-        revisions = list(tx.revisions(row, upto=upto))
-    result = list(reversed(with_changes(schema, revisions)))
-    if field is not None:
-        result = only_field(result, field)
-    return with_tags(result[:limit] if limit is not None else result, named)
-
-
-def timeline(recorder: Recorder, run: str, field: str) -> list[Step]:
-    """One field's changes over the run, oldest first: from the field's own events alone when
-    the run was written only at the newest schema version, else from its whole history."""
-    with recorder.read() as tx:
-        row = require_run(tx, run)
-        require_head(tx, row)
-        schema = get_schema(row.schema)
-        check_path(field, schema.version(schema.latest).leaves)
-        if tx.base_version(row) == schema.latest:
-            return field_steps(schema, field, tx.path_events(row, field))
-    revisions = history(recorder, run, field, None)
-    return [
-        Step(r.number, r.created_at, r.changes[0].old, r.changes[0].new)
-        for r in reversed(revisions)
-    ]
-
-
-def log(
-    recorder: Recorder,
-    pattern: str | None,
-    author: str | None,
-    since: str | None,
-    until: str | None,
-    limit: int | None,
-) -> list[Revision]:
-    """Every revision of every run whose name matches `pattern`, newest first, filtered."""
-    start = None if since is None else require_time(since)
-    end = None if until is None else require_time(until)
-    found: list[Revision] = []
-    with recorder.read() as tx:
-        for row in tx.all_runs():
-            if pattern is not None and not fnmatchcase(row.name, pattern):
-                continue
-            require_head(tx, row)
-            revisions = with_changes(get_schema(row.schema), list(tx.revisions(row)))
-            found += with_tags(revisions, tx.current_tags(row))
-    kept = [
-        r
-        for r in found
-        if (author is None or r.author == author)
-        and (start is None or r.created_at >= start)
-        and (end is None or r.created_at <= end)
-    ]
-    kept.sort(key=lambda r: (r.created_at, r.run, r.number), reverse=True)
-    return kept[:limit]
-
-
-def with_tags(revisions: Iterable[Revision], named: Iterable[Tag]) -> list[Revision]:
-    """The revisions, each with the names of the tags that name it now."""
-    by_number: dict[int, tuple[str, ...]] = {}
-    for tag in named:
-        by_number[tag.revision] = (*by_number.get(tag.revision, ()), tag.name)
-    if not by_number:
-        return list(revisions)
-    return [r.with_tags(by_number[r.number]) if r.number in by_number else r for r in revisions]
-
-
-def _page(tx: Transaction, row: RunRow, upto: int, limit: int) -> list[Revision]:
-    """The `limit` revisions up to `upto`, newest first: a page read alone, at any depth."""
-    after = max(0, upto - limit)
-    page = list(tx.revisions(row, after, upto))
-    touched = {e.path for r in page for e in r.events}
-    last = tx.last_events(row, touched, after) if after else {}
-    return newest_changes(get_schema(row.schema), page, last)[::-1]
-
-
-def explain(recorder: Recorder, ref: str, revision: int | None) -> list[Origin]:
-    """For every field of the effective config, where its value comes from."""
-    with recorder.read() as tx:
-        row, _, number = target(tx, ref, revision)
-        state, _, _ = load(tx, row, number)
-        state.upcast_to(state.schema.latest)
-        authors = tx.authors(row, state.explicit.values())
-    return origins(state, authors)
 
 
 def require_run(tx: Transaction, run: str) -> RunRow:

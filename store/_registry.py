@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from store._errors import SchemaError, UnclearSchema, UnknownSchema
-from store._files import known_share
 from store._schema import Schema
 
 ENTRY_POINT_GROUP = "store.schemas"
@@ -98,6 +97,8 @@ def detect_schema(data: Mapping[str, Any], installed: list[Schema]) -> Schema:
     Two claiming it, or another schema knowing far more of its keys than the default, is
     refused (`UnclearSchema`) naming the candidates.
     """
+    from store._files import known_share  # reading files: not for a trainer's `current()`
+
     claims = [s for s in installed if s.detect is not None and s.detect(data)]
     if len(claims) > 1:
         names = ", ".join(s.name for s in claims)

@@ -19,17 +19,21 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import enum
 import hashlib
 import json
+import math
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
+import annotated_types
 import pydantic
 from pydantic import BaseModel, GetCoreSchemaHandler, SecretStr, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
 from store._errors import InvalidChange, SchemaError
@@ -157,10 +161,16 @@ class Leaf:
 
     default: Any
     type_name: str
-    adapter: TypeAdapter[Any] | None = None
+    annotation: Any = None
+    """The field's type with its constraints (None for a version known by its defaults)."""
     secret: bool = False
     text: bool = False
     elements: SectionList | None = None
+
+    @cached_property
+    def adapter(self) -> TypeAdapter[Any] | None:
+        """The field's validator, built on first use: reading a config never needs one."""
+        return None if self.annotation is None else TypeAdapter(self.annotation)
 
 
 def _is_section(annotation: Any) -> bool:
@@ -193,10 +203,41 @@ def _holds_secret(annotation: Any) -> bool:
     return annotation is SecretStr or any(_holds_secret(a) for a in typing.get_args(annotation))
 
 
-def _to_json(adapter: TypeAdapter[Any], value: Any) -> Any:
+def _default_json(annotation: Any, plain: Any, value: Any) -> Any:
+    """A field's default as its type dumps it to JSON. Where the plain type (or the one type
+    beside None of an optional) is exactly the default's builtin scalar type, or a literal or
+    enum holding it, or where the default is None and the type allows it, that is the value
+    itself (or the member's value), without building a validator."""
     if isinstance(value, SecretStr):
         return value.get_secret_value()
-    return adapter.dump_python(value, mode="json")
+    union = typing.get_origin(plain) in (typing.Union, types.UnionType)
+    kinds = set(typing.get_args(plain)) if union else {plain}
+    if value is None and type(None) in kinds:
+        return None
+    kind = next(iter(kinds - {type(None)})) if len(kinds - {type(None)}) == 1 else None
+    if type(value) in _SCALARS and (
+        kind is type(value) or (typing.get_origin(kind) is Literal and _is_literal(kind, value))
+    ):
+        return value
+    if isinstance(value, enum.Enum) and kind is type(value) and type(value.value) in _SCALARS:
+        return value.value
+    return TypeAdapter(annotation).dump_python(value, mode="json")
+
+
+_SCALARS = (str, int, float, bool)
+
+
+def _constraint(metadata: Any) -> bool:
+    """Whether a field's metadata only constrains its values (`ge`, `pattern`…) and leaves
+    how they dump as they are (a serializer does not)."""
+    return isinstance(metadata, annotated_types.BaseMetadata) and not hasattr(
+        metadata, "__get_pydantic_core_schema__"
+    )
+
+
+def _is_literal(literal: Any, value: Any) -> bool:
+    """Whether `value` is one of a `Literal`'s values, of the same type (`True` is not `1`)."""
+    return any(type(v) is type(value) and v == value for v in typing.get_args(literal))
 
 
 def _model_leaves(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, Leaf]]:
@@ -217,14 +258,14 @@ def _model_leaves(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[st
                 f"a reference such as 'env:NAME' in it), not {_type_name(info.annotation)}; "
                 "use one SecretStr field per secret, with '' for none"
             )
-        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
-        default = _to_json(adapter, info.get_default(call_default_factory=True))
+        value = info.get_default(call_default_factory=True)
+        plain = info.annotation if all(map(_constraint, info.metadata)) else None
         yield (
             path,
             Leaf(
-                default,
+                _default_json(annotation, plain, value),
                 _type_name(info.annotation),
-                adapter,
+                annotation,
                 secret,
                 info.annotation in (str, SecretStr),
                 _section_list(model, name, info),
@@ -317,7 +358,7 @@ class Schema:
                 leaf.elements.schema.fingerprint for leaf in leaves.values() if leaf.elements
             )
             if version.model is not None:  # constraints too: a cached config must still hold
-                parts.append(json.dumps(version.model.model_json_schema(), sort_keys=True))
+                parts.append(json.dumps(fingerprint_json_schema(version.model), sort_keys=True))
         for upcaster in self.upcasters:
             parts.append([upcaster.source, [_describe(step) for step in upcaster.steps]])
         return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
@@ -391,6 +432,21 @@ class collect_notes:
 
     def __exit__(self, *exc: object) -> None:
         _notes.reset(self._token)
+
+
+class _JsonSchemaOfPlainDefaults(GenerateJsonSchema):
+    """Pydantic's JSON schema, with a builtin scalar default (a finite float) written as
+    itself, which is what pydantic's own encoding (a validator built per default) gives."""
+
+    def encode_default(self, dft: Any) -> Any:
+        if type(dft) in (str, int, bool, type(None)) or (type(dft) is float and math.isfinite(dft)):
+            return dft
+        return super().encode_default(dft)
+
+
+def fingerprint_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema as `model_json_schema()` has it, for the fingerprint."""
+    return model.model_json_schema(schema_generator=_JsonSchemaOfPlainDefaults)
 
 
 def _describe(step: Step) -> Any:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from store._history import Origin
-from store._reads import Reading
-from store._records import Change, Revision
-from store._rows import RunSummary
-from store._verify import VerifyReport
+if TYPE_CHECKING:  # shapes of what the calls return: none of their modules is needed to start
+    from store._history import Origin
+    from store._reads import Reading
+    from store._records import Change, Revision
+    from store._rows import RunSummary
+    from store._verify import VerifyReport
 
 
 def runs_data(summaries: Sequence[RunSummary]) -> list[dict[str, Any]]:

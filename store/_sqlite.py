@@ -10,16 +10,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import make_url
 
 from store._errors import DatabaseError
-from store._persistence import Recorder, translated
+from store._persistence import HEAD_CONFIG, Recorder, translated
 from store._rows import HeadConfig
-from store._transaction import _HEAD_CONFIG
-
-_HEAD_CONFIG_SQL = str(_HEAD_CONFIG.compile(dialect=sqlite_dialect()))
-"""`current()`'s one statement as SQLite text: run through the driver, without SQLAlchemy."""
 
 
 class SQLiteRecorder(Recorder):
@@ -31,7 +26,7 @@ class SQLiteRecorder(Recorder):
         """`current()`'s hot path through the driver on a connection kept for this thread:
         one SELECT in autocommit is one consistent read, at a tenth of SQLAlchemy's cost."""
         with translated(self.url):
-            rows = self._reader().execute(_HEAD_CONFIG_SQL, (name,)).fetchall()
+            rows = self._reader().execute(HEAD_CONFIG, {"name": name}).fetchall()
         return [HeadConfig(*row) for row in rows]
 
     def _reader(self) -> sqlite3.Connection:

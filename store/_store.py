@@ -3,8 +3,6 @@ the module named after the concept (reads, writes, imports, names, runs, audit).
 
 from __future__ import annotations
 
-import atexit
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -12,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from store import _audit, _describe, _find, _imports, _names, _reads, _runs, _writes
+from store import _audit, _describe, _find, _imports, _log, _names, _reads, _runs, _writes
 from store._compare import Comparison
 from store._describe import Field, StepChange
 from store._errors import InvalidChange, InvalidReference, RevisionNotFound
@@ -21,7 +19,7 @@ from store._filters import parse_condition
 from store._find import Found
 from store._history import Origin, Step, differences
 from store._imports import FileImport, FileOptions, ImportResult
-from store._persistence import DEFAULT_TIMEOUT, Recorder, open_recorder
+from store._persistence import DEFAULT_TIMEOUT, Recorder, default_url, open_recorder
 from store._reads import Reading
 from store._records import Change, Revision
 from store._registry import InstalledSchema, get_schema, installed_schemas
@@ -32,25 +30,7 @@ from store._verify import VerifyReport
 from store._versions import writer_version
 from store._writes import Write
 
-__all__ = [
-    "FileImport",
-    "ImportResult",
-    "Origin",
-    "Reading",
-    "Store",
-    "current",
-    "default_url",
-    "open",
-    "read",
-    "schema_changes",
-    "schema_fields",
-    "schemas",
-]
-
-
-def default_url() -> str:
-    """`$STORE_URL`, else `store.db` in the working directory."""
-    return os.environ.get("STORE_URL") or "sqlite:///store.db"
+__all__ = ["Store", "open", "schema_changes", "schema_fields", "schemas"]
 
 
 class Store:
@@ -306,7 +286,7 @@ class Store:
         """Several configs side by side: a row per field, a column per reference."""
         if isinstance(refs, str) or not refs:
             raise InvalidReference("compare takes a list of one or more references")
-        return _reads.compare(self._recorder, list(refs), only_changed, fields)
+        return _log.compare(self._recorder, list(refs), only_changed, fields)
 
     def current(self, run: str, *, overrides: Overrides = None) -> BaseModel:
         """The run's effective config: a validated model of its schema's newest version.
@@ -315,9 +295,7 @@ class Store:
         `overrides` (`["batch_size=8"]` or `{"batch_size": 8}`) are checked as `set` checks
         them and applied to what is returned, never written.
         """
-        if overrides:
-            return self.read(run, overrides=overrides).config
-        return _reads.current(self._recorder, run)
+        return _reads.current(self._recorder, run, overrides)
 
     def at(self, run: str, revision: int) -> BaseModel:
         """The effective config as it was right after `revision`."""
@@ -362,7 +340,7 @@ class Store:
 
         `since` and `until` are ISO 8601 UTC times (inclusive); each revision has its changes.
         """
-        return _reads.log(self._recorder, run, author, since, until, limit)
+        return _log.log(self._recorder, run, author, since, until, limit)
 
     def history(
         self,
@@ -384,14 +362,14 @@ class Store:
             raise InvalidChange(f"field must be a path, not {field!r}")
         if before is not None and (isinstance(before, bool) or before < 1):
             raise RevisionNotFound(f"before={before!r}: revisions are numbered from 1")
-        return _reads.history(self._recorder, run, field, limit, before)
+        return _log.history(self._recorder, run, field, limit, before)
 
     def timeline(self, run: str, field: str) -> list[Step]:
         """One field's changes over the run, oldest first: each revision that moved it, when,
         and its value before and after (what `history(run, field=…)` lists, without the rest)."""
         if not isinstance(field, str):
             raise InvalidChange(f"field must be a path, not {field!r}")
-        return _reads.timeline(self._recorder, run, field)
+        return _log.timeline(self._recorder, run, field)
 
     def diff(
         self, run: str, a: int | str, b: int | None = None, *, other: str | None = None
@@ -416,7 +394,7 @@ class Store:
 
     def explain(self, run: str, revision: int | None = None) -> list[Origin]:
         """For every field of the effective config at a reference, where its value comes from."""
-        return _reads.explain(self._recorder, run, revision)
+        return _log.explain(self._recorder, run, revision)
 
     def export_config(self, run: str, revision: int | None = None) -> dict[str, Any]:
         """The complete effective config as a file would hold it, with `"__version"`."""
@@ -480,57 +458,6 @@ def open(
 
 
 CONFIG_HASH = re.compile(r"[0-9a-f]{64}")
-
-_opened: dict[str, Store] = {}
-"""One open store per URL for the module-level `current` and `read`: no engine and no
-migration check per call. Closed at exit; a forked child forgets its parent's connections."""
-
-
-def _shared(url: str | None) -> Store:
-    """The process's open store for `url` (default `$STORE_URL`, else `sqlite:///store.db`)."""
-    key = default_url() if url is None else url
-    found = _opened.get(key)
-    if found is None:
-        found = _opened[key] = Store(key, create=False)
-    return found
-
-
-def _close_shared() -> None:
-    """Close every shared store (at exit)."""
-    while _opened:
-        _opened.popitem()[1].close()
-
-
-def _forget_shared() -> None:
-    """In a forked child: drop the parent's pooled connections without closing them."""
-    for opened in _opened.values():
-        opened._recorder.forget_connections()
-    _opened.clear()
-
-
-atexit.register(_close_shared)
-os.register_at_fork(after_in_child=_forget_shared)
-
-
-def current(run: str, url: str | None = None, *, overrides: Overrides = None) -> BaseModel:
-    """The effective config of `run` in the default store: one call for a trainer.
-
-    `overrides` (`["batch_size=8"]` or `{"batch_size": 8}`) are checked as `store set`
-    checks them and applied to what is returned, never written.
-    """
-    return _shared(url).current(run, overrides=overrides)
-
-
-def read(
-    run: str,
-    revision: int | None = None,
-    *,
-    url: str | None = None,
-    overrides: Overrides = None,
-) -> Reading:
-    """The `Reading` of a run (or reference) in the default store: config, revision, hashes,
-    and `stamp()` for a checkpoint's metadata."""
-    return _shared(url).read(run, revision, overrides=overrides)
 
 
 def schemas() -> list[InstalledSchema]:

@@ -91,31 +91,6 @@ _STORED_TOUCHING = _STORED.where(
 )
 _REPLAY = _log_rows(revisions.c.number, revisions.c.schema_version)
 _LOG = _log_rows(*_REVISION_COLUMNS[1:])
-_CACHED = revisions.alias("cached")
-_NEWEST = (
-    sa.select(sa.func.max(revisions.c.number))
-    .where(revisions.c.run_id == runs.c.id)
-    .scalar_subquery()
-)
-_HEAD_CONFIG = (  # the head's snapshots only: those kept for old revisions are not read
-    sa.select(
-        runs.c.schema,
-        _NEWEST.label("head"),
-        snapshots.c.revision,
-        snapshots.c.fingerprint,
-        snapshots.c.config,
-        _CACHED.c.config_hash,
-    )
-    .select_from(
-        runs.outerjoin(
-            snapshots, sa.and_(snapshots.c.run_id == runs.c.id, snapshots.c.revision == _NEWEST)
-        ).outerjoin(
-            _CACHED,
-            sa.and_(_CACHED.c.run_id == runs.c.id, _CACHED.c.number == snapshots.c.revision),
-        )
-    )
-    .where(runs.c.name == sa.bindparam("name"))
-)
 _APPEND = revisions.insert().returning(revisions.c.id, sort_by_parameter_order=True)
 _SAVE_SNAPSHOT = snapshots.insert()
 _DROP_SNAPSHOTS = sa.delete(snapshots).where(snapshots.c.run_id == sa.bindparam("run_id"))

@@ -43,6 +43,8 @@ API = [
     "_store",
     "_registry",
     "_reads",
+    "_log",
+    "_trainer",
     "_writes",
     "_imports",
     "_audit",

@@ -10,7 +10,6 @@ The commands live by what they do: `_reading`, `_writing`, `_naming`, `_files`, 
 from __future__ import annotations
 
 import warnings
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import click
@@ -52,6 +51,8 @@ def _shown(original: Any) -> Any:
 
 def program_version() -> str:
     """`store X.Y.Z (migration NNNN)`: the installed distribution and its newest migration."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         number = version("train-config-store")
     except PackageNotFoundError:  # pragma: no cover - run from a checkout, not installed
@@ -59,8 +60,22 @@ def program_version() -> str:
     return f"store {number} (migration {HEAD})"
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """`--version`: print `program_version()` and exit (looked up only when asked)."""
+    if value and not ctx.resilient_parsing:
+        click.echo(program_version())
+        ctx.exit()
+
+
 @click.group(cls=StoreGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(message="%(version)s", version=program_version())
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 @click.option(
     "--db",
     metavar="URL",

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-import pytest
-from pydantic import BaseModel
+from dataclasses import replace
+from typing import Any
 
-from store import Add, Convert, Remove, Rename, Schema, SchemaError, SchemaVersion, Upcaster
+import pytest
+from pydantic import BaseModel, SecretStr, TypeAdapter
+
+from store import (
+    Add,
+    Convert,
+    Remove,
+    Rename,
+    Schema,
+    SchemaError,
+    SchemaVersion,
+    Upcaster,
+    get_schema,
+)
+from store._schema import fingerprint_json_schema
 
 
 class A1(BaseModel):
@@ -114,3 +128,38 @@ def test_the_fingerprint_changes_with_the_schema() -> None:
         [Upcaster(1, [Convert("lr", str)])],
     )
     assert one.fingerprint == same.fingerprint != other.fingerprint
+
+
+@pytest.mark.parametrize("name", ["training", "onetrainer"])
+def test_a_leaf_default_is_what_its_type_dumps_and_its_validator_is_built_on_first_use(
+    name: str,
+) -> None:
+    built = get_schema(name)
+    schema = replace(built, versions=[replace(version) for version in built.versions])
+    for version in schema.versions:
+        if version.model is None:
+            continue
+        for path, leaf in version.leaves.items():
+            assert "adapter" not in vars(leaf), path  # building a schema validates no field
+            value = _model_default(version.model, path)
+            if isinstance(value, SecretStr):
+                assert leaf.default == value.get_secret_value()
+                continue
+            dumped = TypeAdapter(leaf.annotation).dump_python(value, mode="json")
+            assert (leaf.default, type(leaf.default)) == (dumped, type(dumped)), path
+            assert leaf.adapter is not None
+
+
+def _model_default(model: type[BaseModel], path: str) -> Any:
+    """The default a model declares for a dotted path (sections are models)."""
+    *sections, name = path.split(".")
+    for section in sections:
+        model = model.model_fields[section].annotation  # type: ignore[assignment]
+    return model.model_fields[name].get_default(call_default_factory=True)
+
+
+@pytest.mark.parametrize("name", ["training", "onetrainer"])
+def test_the_fingerprint_reads_the_json_schema_pydantic_generates(name: str) -> None:
+    for version in get_schema(name).versions:
+        if version.model is not None:
+            assert fingerprint_json_schema(version.model) == version.model.model_json_schema()

@@ -118,15 +118,78 @@ def test_the_module_level_calls_reuse_one_open_store(
     with store.open(sqlite_url) as db:
         db.create("r", {"epochs": 3})
     opened: list[str] = []
-    real = store._store.open_recorder
+    real = store._trainer.open_recorder
     monkeypatch.setattr(
-        store._store, "open_recorder", lambda url, *a: opened.append(url) or real(url, *a)
+        store._trainer, "open_recorder", lambda url, **kw: opened.append(url) or real(url, **kw)
     )
     first = store.read("r", url=sqlite_url)
     for _ in range(5):
         assert store.current("r", url=sqlite_url) == first.config
     assert store.current("r", sqlite_url, overrides={"epochs": 4}).epochs == 4  # type: ignore[attr-defined]
     assert opened == [sqlite_url]  # one engine and one migration check for seven calls
+
+
+NOT_FOR_A_READ = {
+    "alembic",
+    "click",
+    "psycopg",
+    "rich",
+    "tomli_w",
+    "tomllib",
+    "yaml",
+    *(
+        f"store.{name}"
+        for name in (
+            "_audit",
+            "_cli",
+            "_compare",
+            "_describe",
+            "_files",
+            "_filters",
+            "_find",
+            "_history",
+            "_imports",
+            "_log",
+            "_names",
+            "_onetrainer",
+            "_runs",
+            "_shapes",
+            "_store",
+            "_tables",
+            "_transaction",
+            "_verify",
+            "_writes",
+            "web",
+        )
+    ),
+}
+"""What a trainer's `import store; store.current(run)` of an up-to-date SQLite database never
+loads: the `Store` facade and the other calls' modules, the table definitions and the
+migrations, the command line, other backends and formats."""
+
+
+def test_a_trainers_read_loads_only_what_it_needs(sqlite_url: str, tmp_path: Path) -> None:
+    with store.open(sqlite_url) as db:
+        db.create("r", {"epochs": 3})
+    code = "import sys, store; store.current('r', sys.argv[1]); print(*sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code, sqlite_url],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path,
+        check=True,
+    )
+    loaded = {_package(name) for name in done.stdout.split()}
+    assert "store._sqlite" in loaded
+    assert loaded & NOT_FOR_A_READ == set()
+
+
+def _package(module: str) -> str:
+    """`store.X` for a module of the package (`store._cli._files` -> `store._cli`), else the
+    top-level package (`alembic.config` -> `alembic`)."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "store" else parts[0]
 
 
 def test_the_module_level_calls_refuse_a_missing_database(tmp_path: Path) -> None:
