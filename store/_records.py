@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import json.encoder
 import math
@@ -159,7 +160,7 @@ def revision_hash(
     """
     if type(number) is int and type(schema_version) is int:
         try:
-            listed = ",".join([_event_json(op, path, text) for op, path, text in events])
+            listed = ",".join(itertools.starmap(_event_json, events))
             tail = (
                 ""
                 if config_hash is None and detail is None
