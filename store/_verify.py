@@ -120,6 +120,8 @@ def verify_run(
         check.problems += broken
         proven = proven and not broken
         now = replay.step(revision) if proven and replay is not None else None
+        if proven and now is None and replay is not None and replay.failure:
+            check.problems.append(Problem(run, revision.number, replay.failure))
         proven = now is not None
         unexpected = now != revision.config_hash or revision.number in waiting  # else agreed
         if unexpected and now is not None and replay is not None and replay.state is not None:
@@ -135,6 +137,11 @@ def verify_run(
     return check
 
 
+_UNREPLAYABLE = (
+    "its events cannot be replayed ({}), though its hash matches: written so, or forged with "
+    "the hashes recomputed; the log is not checked past it"
+)
+"""A revision the chain proves but whose events today's schema cannot apply."""
 _UNDECODABLE = object()
 """The value of a stored text that is not JSON."""
 
@@ -176,11 +183,16 @@ def _values(texts: list[str]) -> list[Any]:
 
 
 def _loaded(text: str) -> Any:
-    """The value of one stored JSON text (`_UNDECODABLE` if it is not JSON)."""
+    """The value of one stored JSON text (`_UNDECODABLE` if it is not JSON, NaN included)."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_refused)
     except (ValueError, TypeError):
         return _UNDECODABLE
+
+
+def _refused(constant: str) -> Any:
+    """`NaN` and `Infinity` are not JSON: no writer stores them."""
+    raise ValueError(f"{constant} is not JSON")
 
 
 @dataclass
@@ -275,19 +287,24 @@ class _Replay:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self.state: RunState | None = None
+        self.failure = ""
+        """Why the last step could not replay its revision ("" for a newer writer's data)."""
         self._version = 0
         self._canonical: CanonicalConfig | None = None
 
     def step(self, revision: Logged) -> str | None:
         """Fold one more revision; its config hash, or None where the log cannot be replayed."""
+        self.failure = _UNREPLAYABLE.format("a stored value is not JSON")
         if not revision.decodable:
             return None
         try:
             self.state = self.state or RunState.new(self.schema, revision.schema_version)
             self.state.apply(revision.number, revision.schema_version, revision.changes)
             return self._hash(self.state, revision.events)
-        except (StoreError, ValueError, KeyError, TypeError):
-            return None  # a newer writer's data, or a log the chain already reports
+        except (StoreError, ValueError, KeyError, TypeError) as exc:
+            newer = revision.schema_version > self.schema.latest  # a newer program's data
+            self.failure = "" if newer else _UNREPLAYABLE.format(exc)
+            return None
 
     def _hash(self, state: RunState, events: Iterable[tuple[str, str, str | None]]) -> str:
         """The config hash after a revision whose events (as stored) are `events`."""

@@ -216,12 +216,13 @@ FORGERIES = {
 so that how far the replay got shows)."""
 REPLAYED = {
     "a value that is not canonical JSON": [["run", 5, "snapshot"], ["run", 3, "drift"]],
-    "a value that is not JSON": [],
-    "values that decode only together": [],
-    "values that decode only together, one per text": [],
+    "a value that is not JSON": [["run", 3, "chain"]],
+    "a value that is not a finite number": [["run", 3, "chain"]],
+    "values that decode only together": [["run", 3, "chain"]],
+    "values that decode only together, one per text": [["run", 3, "chain"]],
 }
-"""What `verify --json` reports for each forgery (a value that does not decode on its own
-ends the replay); the NaN is left out: today it stops `verify` with an error."""
+"""What `verify --json` reports for each forgery: a value that does not decode on its own is
+a revision the chain proves but the log cannot replay, where the replay ends."""
 
 
 @pytest.mark.parametrize("case", [*TAMPERING, *FORGERIES])
@@ -245,6 +246,22 @@ def test_verify_reports_the_same_whatever_batches_the_log_is_read_in(
     if case in REPLAYED:
         problems = json.loads(reports[0][1])["problems"]
         assert [[p["run"], p["revision"], p["kind"]] for p in problems] == REPLAYED[case]
+
+
+def test_a_forged_value_that_is_not_json_fails_verify_naming_the_revision(db_url: str) -> None:
+    seed(db_url)
+    unprotect(db_url)
+    raw_sql(db_url, stored_text(0, "NaN"))
+    rehash(db_url, "run")
+    result = invoke(db_url, "verify")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[1] == (
+        "run  3    chain  its events cannot be replayed (a stored value is not JSON), though its "
+        "hash matches: written so, or forged with the hashes recomputed; the log is not checked "
+        "past it"
+    )
+    with store.open(db_url) as opened:
+        assert not opened.verify().ok
 
 
 def test_a_refused_expectation_is_one_error_line(db_url: str) -> None:
