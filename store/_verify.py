@@ -294,8 +294,8 @@ class _Replay:
 
     def step(self, revision: Logged) -> str | None:
         """Fold one more revision; its config hash, or None where the log cannot be replayed."""
-        self.failure = _UNREPLAYABLE.format("a stored value is not JSON")
         if not revision.decodable:
+            self.failure = _UNREPLAYABLE.format("a stored value is not JSON")
             return None
         try:
             self.state = self.state or RunState.new(self.schema, revision.schema_version)
