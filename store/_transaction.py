@@ -86,8 +86,9 @@ _ON_PATH = sa.and_(  # the run's events on a path: its revision ids lie between 
     events.c.revision_id >= _FIRST_ID.scalar_subquery(),
     events.c.revision_id <= _LAST_ID.scalar_subquery(),
 )
-_STORED_TOUCHING = _STORED.where(
-    revisions.c.id.in_(sa.select(events.c.revision_id).where(_ON_PATH))
+_STORED_TOUCHING = _STORED.where(  # one probe of the path's index per revision: PostgreSQL
+    # keeps this plan without statistics; bounds on revision_id there made it quadratic
+    revisions.c.id.in_(sa.select(events.c.revision_id).where(events.c.path == sa.bindparam("path")))
 )
 _REPLAY = _log_rows(revisions.c.number, revisions.c.schema_version)
 _LOG = _log_rows(*_REVISION_COLUMNS[1:])
