@@ -32,22 +32,13 @@ from store._errors import (
     UnclearSchema,
     UnknownSchema,
 )
+from store._leaves import SectionList
+from store._notes import warn
 from store._reads import Reading
 from store._records import Change, Event, Revision
 from store._registry import get_schema, register_schema, schema_names
 from store._rows import RunEvent, RunSummary, Tag
-from store._schema import (
-    Add,
-    Convert,
-    Remove,
-    Rename,
-    Schema,
-    SchemaVersion,
-    SectionList,
-    Transform,
-    Upcaster,
-    warn,
-)
+from store._schema import Add, Convert, Remove, Rename, Schema, SchemaVersion, Transform, Upcaster
 from store._trainer import current, read
 
 if _typing.TYPE_CHECKING:

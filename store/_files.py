@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from store._errors import InvalidConfigFile
+from store._notes import collect_notes
 from store._paths import flatten, unflatten
-from store._schema import Flat, Schema, SchemaVersion, collect_notes
+from store._schema import Flat, Schema, SchemaVersion
 from store._values import is_reference
 from store._versions import writer_version
 

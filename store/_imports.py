@@ -10,13 +10,14 @@ from typing import Any, Literal
 
 from store._errors import InvalidChange, InvalidRunName, NoChange, RunExists, StoreError
 from store._files import config_files, file_fields, is_preset, read_config
+from store._notes import collect_notes
 from store._persistence import Recorder
 from store._reads import read
 from store._records import Event, Revision
 from store._registry import detect_schema, get_schema, installed_schemas
 from store._replay import RunState
 from store._rows import RunRow
-from store._schema import Flat, Schema, collect_notes
+from store._schema import Flat, Schema
 from store._transaction import Transaction
 from store._values import check_run_name, normalise, run_name_from
 from store._writes import Build, Loaded, Write, create_in, events_towards, write_in

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from store._errors import SchemaVersionTooNew
-from store._schema import Flat, Schema, collect_notes
+from store._notes import collect_notes
+from store._schema import Flat, Schema
 
 SNAPSHOT_FORMAT = 2
 """The layout of `RunState.dump`; snapshots of another layout are ignored, like another schema's."""

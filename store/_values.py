@@ -13,9 +13,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from store._errors import InvalidChange, InvalidRunName
+from store._leaves import Leaf
 from store._paths import flatten, sections_of, unflatten, unknown_path
 from store._records import encode, is_finite
-from store._schema import Flat, Leaf, Schema, SchemaVersion
+from store._schema import Flat, Schema, SchemaVersion
 
 RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 MAX_VALUE_BYTES = 1024 * 1024

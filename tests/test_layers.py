@@ -14,6 +14,8 @@ import store
 PACKAGE = Path(store.__file__).parent
 DOMAIN = [
     "_schema",
+    "_leaves",
+    "_notes",
     "_paths",
     "_records",
     "_replay",

@@ -346,7 +346,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from store._onetrainer._elements import concept_schema, element_schema
-from store._schema import SectionList
+from store._leaves import SectionList
 
 # OneTrainer str()s a number given for a text field (old presets: `"resolution": 512`).
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, coerce_numbers_to_str=True)

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from store._leaves import VERSION_KEY, SectionList
+from store._notes import warn
 from store._onetrainer._model import (
     CONCEPTS,
     EMBEDDINGS,
@@ -14,7 +16,6 @@ from store._onetrainer._model import (
     OptimizerConfig,
     TrainConfig,
 )
-from store._schema import VERSION_KEY, SectionList, warn
 
 CONFIG_VERSION = 11
 CREDENTIALS = ("huggingface_token", "cloud.api_key", "cloud.password")

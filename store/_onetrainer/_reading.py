@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from store._schema import Convert, warn
+from store._notes import warn
+from store._schema import Convert
 
 Reader = Callable[[Any], Any]
 _CONVERSIONS: dict[Any, Reader] = {int: int, float: float, str: str}

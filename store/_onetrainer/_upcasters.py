@@ -16,10 +16,11 @@ import copy
 import functools
 from typing import Any
 
+from store._notes import warn
 from store._onetrainer._defaults import NEWEST, dumped, paths
 from store._onetrainer._model import OptimizerConfig, TrainConfig
 from store._onetrainer._reading import fields, reading, section_entries
-from store._schema import Convert, Rename, SchemaVersion, Step, Transform, Upcaster, warn
+from store._schema import Convert, Rename, SchemaVersion, Step, Transform, Upcaster
 
 Nested = dict[str, Any]
 
