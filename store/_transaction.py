@@ -435,14 +435,10 @@ class Transaction:
             )
 
     def stored(
-        self,
-        run: RunRow,
-        after: int = 0,
-        upto: int | None = None,
-        path: str | None = None,
+        self, run: RunRow, after: int = 0, upto: int | None = None
     ) -> Iterator[StoredRevision]:
-        """The run's revisions in order, exactly as stored (only those with an event on `path`)."""
-        for rows in self._log(run, after, upto, path):
+        """The run's revisions after..upto in order, exactly as stored (for hashing them)."""
+        for rows in self._log(run, after, upto, None):
             first = rows[0]
             events = () if first[10] is None else tuple((r[10], r[11], r[12]) for r in rows)
             number, version, created_at, author, message, kind, digest = first[1:8]
