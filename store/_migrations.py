@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
 from store._errors import DatabaseTooNew
 
-if TYPE_CHECKING:  # Alembic is imported only when a database is created or migrated
+if TYPE_CHECKING:  # Alembic and SQLAlchemy are imported only when a database is created or migrated
+    import sqlalchemy as sa
     from alembic.config import Config
 
 HEAD = "0005"
@@ -43,8 +43,10 @@ def run_migrations(config: Config) -> None:
     if connection is not None:
         _migrate(connection)
         return
+    from sqlalchemy import create_engine
+
     url = os.environ.get("STORE_URL") or config.get_main_option("sqlalchemy.url")
-    engine = sa.create_engine(url or "sqlite:///store.db")
+    engine = create_engine(url or "sqlite:///store.db")
     with engine.begin() as own:
         _migrate(own)
     engine.dispose()
@@ -64,11 +66,22 @@ def _migrate(connection: sa.Connection) -> None:
         context.run_migrations()
 
 
+VERSIONS = "SELECT version_num FROM alembic_version"
+"""The migration a database is at, as Alembic records it (one row)."""
+
+
 def current_revision(connection: sa.Connection) -> str | None:
     """The migration the database is at (None for an empty database), read without Alembic."""
-    if not sa.inspect(connection).has_table("alembic_version"):
+    from sqlalchemy import inspect, text
+
+    if not inspect(connection).has_table("alembic_version"):
         return None
-    found = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+    return single_version(connection.execute(text(VERSIONS)).scalars().all())
+
+
+def single_version(found: Sequence[str]) -> str | None:
+    """The one migration `alembic_version` names (None if it names none); several heads are
+    refused."""
     if len(found) > 1:
         raise DatabaseTooNew(f"the database has several migration heads: {', '.join(found)}")
     return found[0] if found else None

@@ -6,6 +6,7 @@ records, and every SQLAlchemy error is translated into the package's own at this
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import sys
@@ -15,15 +16,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-from sqlalchemy.sql.compiler import SQLCompiler
-
 from store._errors import AppendOnlyViolation, DatabaseError, DatabaseTooNew, StoreError
 from store._migrations import HEAD, current_revision, upgrade
 from store._rows import HeadConfig
 
-if TYPE_CHECKING:  # a read of the head (`current()`) needs no transaction
+if TYPE_CHECKING:  # SQLAlchemy is imported with the engine: reading the head needs neither
+    import sqlalchemy as sa
+    from sqlalchemy.sql.compiler import SQLCompiler
+
     from store._transaction import Transaction
 
 DEFAULT_TIMEOUT = 60.0
@@ -61,8 +61,7 @@ class Recorder(ABC):
         self.url = url
         self.timeout = timeout
         self._compiled: dict[int, SQLCompiler] = {}
-        with translated(url):
-            self.engine = self.create_engine(url, create)
+        self.locate(create)
         found = self.migration()  # a read: opening takes no write lock
         if found is None and not create:
             self.close()
@@ -79,9 +78,20 @@ class Recorder(ABC):
     SINGLE_READ: typing.ClassVar[dict[str, Any]] = {}
     """Connection options for one statement read on its own, outside a transaction."""
 
+    def locate(self, create: bool) -> None:
+        """Refuse, before connecting, a database the backend cannot open or, unless `create`,
+        one that does not exist yet."""
+
+    @functools.cached_property
+    def engine(self) -> sa.Engine:
+        """The SQLAlchemy engine, made on first use: a read of an up-to-date SQLite
+        database's head goes through the driver and never imports SQLAlchemy."""
+        with translated(self.url):
+            return self.create_engine(self.url)
+
     @abstractmethod
-    def create_engine(self, url: str, create: bool) -> sa.Engine:
-        """Create the SQLAlchemy engine with the backend's settings (`create`: may make one)."""
+    def create_engine(self, url: str) -> sa.Engine:
+        """Create the SQLAlchemy engine with the backend's settings."""
 
     def migrate(self, connection: sa.Connection) -> None:
         """Bring the database schema to the newest migration (run when the store opens)."""
@@ -127,9 +137,11 @@ class Recorder(ABC):
 
         One statement, so no transaction is opened for it: the hot path of `current()`.
         """
+        from sqlalchemy import text
+
         with translated(self.url), self.engine.connect() as conn:
             conn.execution_options(**self.SINGLE_READ)
-            return [HeadConfig(*row) for row in conn.execute(sa.text(HEAD_CONFIG), {"name": name})]
+            return [HeadConfig(*row) for row in conn.execute(text(HEAD_CONFIG), {"name": name})]
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
@@ -159,11 +171,13 @@ class Recorder(ABC):
 
     def close(self) -> None:
         """Release every pooled connection."""
-        self.engine.dispose()
+        if "engine" in self.__dict__:
+            self.engine.dispose()
 
     def forget_connections(self) -> None:
         """In a forked child: drop the parent's connections without closing them."""
-        self.engine.dispose(close=False)
+        if "engine" in self.__dict__:
+            self.engine.dispose(close=False)
 
 
 SUPPORTED_URLS = (
@@ -197,9 +211,14 @@ def supported_url(url: str) -> str:
     """`url` with its driver made explicit; a backend or driver store does not use is refused."""
     if not isinstance(url, str) or not url:
         raise DatabaseError(f"not a database URL: {url!r}; {SUPPORTED_URLS}")
+    if sqlite_file_url(url):
+        return url
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url)
-    except sa.exc.ArgumentError:
+    except ArgumentError:
         raise DatabaseError(f"not a database URL: {url!r}; {SUPPORTED_URLS}") from None
     if parsed.drivername in ("postgres", "postgresql"):
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -208,10 +227,21 @@ def supported_url(url: str) -> str:
     return url
 
 
+def sqlite_file_url(url: str) -> bool:
+    """Whether `url` is `sqlite:///PATH` (no host part): SQLAlchemy reads such a URL's PATH,
+    up to any `?`, percent-decoded, so it needs no SQLAlchemy to parse or redact."""
+    return url.startswith(("sqlite:///", "sqlite+pysqlite:///"))
+
+
 def _translated() -> tuple[type[Exception], ...]:
-    """SQLAlchemy's and the drivers' error roots (psycopg's once PostgreSQL is in use)."""
+    """The drivers' and SQLAlchemy's error roots, each once it is in use."""
+    sqlalchemy = sys.modules.get("sqlalchemy.exc")
     psycopg = sys.modules.get("psycopg")
-    return (sa.exc.SQLAlchemyError, sqlite3.Error, *((psycopg.Error,) if psycopg else ()))
+    return (
+        sqlite3.Error,
+        *((sqlalchemy.SQLAlchemyError,) if sqlalchemy else ()),
+        *((psycopg.Error,) if psycopg else ()),
+    )
 
 
 @contextmanager
@@ -233,7 +263,13 @@ def translated(url: str) -> Iterator[None]:
 
 
 def _redact(url: str) -> str:
+    """`url` with any password hidden."""
+    if sqlite_file_url(url):
+        return url
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
+    except ArgumentError:
         return url

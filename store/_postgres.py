@@ -25,7 +25,7 @@ class PostgresRecorder(Recorder):
     MIGRATION_LOCK = 7231001
     """The single-key advisory lock that serialises migrations and first opens."""
 
-    def create_engine(self, url: str, create: bool) -> sa.Engine:
+    def create_engine(self, url: str) -> sa.Engine:
         """An engine with a lock timeout, so a stuck writer cannot hang others forever.
 
         No pre-ping: it costs a round trip on every call; a connection the server dropped

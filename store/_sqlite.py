@@ -7,20 +7,54 @@ import sqlite3
 import threading
 import typing
 from collections.abc import Sequence
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from store._errors import DatabaseError
-from store._persistence import HEAD_CONFIG, Recorder, translated
+from store._migrations import VERSIONS, single_version
+from store._persistence import HEAD_CONFIG, Recorder, sqlite_file_url, translated
 from store._rows import HeadConfig
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+_HAS_VERSIONS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
 
 
 class SQLiteRecorder(Recorder):
-    """SQLite in WAL mode; writers take the database lock up front (`BEGIN IMMEDIATE`)."""
+    """SQLite in WAL mode; writers take the database lock up front (`BEGIN IMMEDIATE`).
+
+    A file's migration check and `current()`'s read go through the driver on a connection
+    kept per thread, configured as every pooled one: no SQLAlchemy until a transaction.
+    """
 
     SINGLE_READ: typing.ClassVar[dict[str, Any]] = {"store_single": True}  # no BEGIN
+
+    def locate(self, create: bool) -> None:
+        """Refuse a URL without a file, a missing folder, a folder, and (unless `create`) a
+        missing file, before any connection would make one."""
+        self._forget_readers()
+        self.database = _database(self.url)
+        if not self.database:
+            raise DatabaseError(f"no database file in {self.url!r}: use sqlite:///PATH")
+        if self.database != ":memory:" and not self.database.startswith("file:"):
+            folder = os.path.dirname(os.path.abspath(self.database))
+            if not os.path.isdir(folder):
+                raise DatabaseError(
+                    f"cannot open database {self.url}: folder {folder} does not exist"
+                )
+            if os.path.isdir(self.database):
+                raise DatabaseError(f"cannot open database {self.url}: {self.database} is a folder")
+            if not create and not os.path.isfile(self.database):
+                raise DatabaseError(f"no database at {self.database}")
+
+    def migration(self) -> str | None:
+        """The migration the database is at, read through this thread's driver connection."""
+        with translated(self.url):
+            reader = self._reader()
+            if reader.execute(_HAS_VERSIONS).fetchone() is None:
+                return None
+            return single_version([row[0] for row in reader.execute(VERSIONS)])
 
     def head_configs(self, name: str) -> list[HeadConfig]:
         """`current()`'s hot path through the driver on a connection kept for this thread:
@@ -30,55 +64,71 @@ class SQLiteRecorder(Recorder):
         return [HeadConfig(*row) for row in rows]
 
     def _reader(self) -> sqlite3.Connection:
-        """This thread's connection for single reads (configured as every pooled one)."""
+        """This thread's connection for single reads: its own to a file, else (an in-memory
+        or URI database, one per pooled connection) one from the engine's pool."""
         found: sqlite3.Connection | None = getattr(self._local, "reader", None)
-        if found is None:
+        if found is not None:
+            return found
+        if self._direct():
+            found = sqlite3.connect(
+                os.path.abspath(self.database), timeout=self.timeout, check_same_thread=False
+            )
+            self._configure(found)
+            self._readers.append(found)
+        else:
             proxied = self.engine.raw_connection()
             self._readers.append(proxied)
-            found = self._local.reader = typing.cast(sqlite3.Connection, proxied.driver_connection)
+            found = typing.cast(sqlite3.Connection, proxied.driver_connection)
+        self._local.reader = found
         return found
 
+    def _direct(self) -> bool:
+        """Whether the database is a file the driver opens as SQLAlchemy would, by its path."""
+        return (
+            sqlite_file_url(self.url)
+            and "?" not in self.url
+            and self.database != ":memory:"
+            and not self.database.startswith("file:")
+        )
+
+    def _configure(self, connection: sqlite3.Connection) -> None:
+        """WAL mode, the busy timeout, foreign keys; autocommit, so BEGIN is ours to send."""
+        connection.isolation_level = None
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            f"PRAGMA busy_timeout={int(self.timeout * 1000)}",
+            "PRAGMA foreign_keys=ON",
+            "PRAGMA synchronous=NORMAL",
+            "PRAGMA cache_size=-65536",
+        ):
+            connection.execute(pragma)
+
     def close(self) -> None:
-        """Return the readers kept per thread, then release every pooled connection."""
-        while self._readers:
-            self._readers.pop().close()
-        self._local = threading.local()
+        """Close the readers kept per thread, then release every pooled connection."""
+        for reader in self._readers:
+            reader.close()
+        self._forget_readers()
         super().close()
 
     def forget_connections(self) -> None:
         """In a forked child: forget the parent's readers and pool without closing them."""
-        self._readers.clear()
-        self._local = threading.local()
+        self._forget_readers()
         super().forget_connections()
 
-    def create_engine(self, url: str, create: bool) -> sa.Engine:
-        """An engine whose connections run in WAL mode with a busy timeout and foreign keys."""
+    def _forget_readers(self) -> None:
+        """Keep no reader: each thread opens its own on its next read."""
         self._local = threading.local()
         self._readers: list[Any] = []
-        database = make_url(url).database
-        if not database:
-            raise DatabaseError(f"no database file in {url!r}: use sqlite:///PATH")
-        if database != ":memory:" and not database.startswith("file:"):
-            folder = os.path.dirname(os.path.abspath(database))
-            if not os.path.isdir(folder):
-                raise DatabaseError(f"cannot open database {url}: folder {folder} does not exist")
-            if os.path.isdir(database):
-                raise DatabaseError(f"cannot open database {url}: {database} is a folder")
-            if not create and not os.path.isfile(database):
-                raise DatabaseError(f"no database at {database}")
+
+    def create_engine(self, url: str) -> sa.Engine:
+        """An engine whose connections are configured as the readers are."""
+        import sqlalchemy as sa
+
         engine = sa.create_engine(url, connect_args={"timeout": self.timeout})
 
         @sa.event.listens_for(engine, "connect")
-        def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-            dbapi_connection.isolation_level = None
-            for pragma in (
-                "PRAGMA journal_mode=WAL",
-                f"PRAGMA busy_timeout={int(self.timeout * 1000)}",
-                "PRAGMA foreign_keys=ON",
-                "PRAGMA synchronous=NORMAL",
-                "PRAGMA cache_size=-65536",
-            ):
-                dbapi_connection.execute(pragma)
+        def _connected(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+            self._configure(dbapi_connection)
 
         @sa.event.listens_for(engine, "begin")
         def _begin(connection: sa.Connection) -> None:
@@ -100,3 +150,12 @@ class SQLiteRecorder(Recorder):
         marks = ", ".join("?" * len(columns))
         statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
         connection.exec_driver_sql(statement, rows)
+
+
+def _database(url: str) -> str | None:
+    """The database a SQLite URL names, as SQLAlchemy reads it."""
+    if sqlite_file_url(url):
+        return unquote(url.split(":///", 1)[1].split("?", 1)[0])
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).database

@@ -134,6 +134,7 @@ NOT_FOR_A_READ = {
     "click",
     "psycopg",
     "rich",
+    "sqlalchemy",
     "tomli_w",
     "tomllib",
     "yaml",
@@ -164,8 +165,9 @@ NOT_FOR_A_READ = {
     ),
 }
 """What a trainer's `import store; store.current(run)` of an up-to-date SQLite database never
-loads: the `Store` facade and the other calls' modules, the table definitions and the
-migrations, the command line, other backends and formats."""
+loads: SQLAlchemy (the driver reads the head), the `Store` facade and the other calls'
+modules, the table definitions and the migrations, the command line, other backends and
+formats."""
 
 
 def test_a_trainers_read_loads_only_what_it_needs(sqlite_url: str, tmp_path: Path) -> None:
@@ -183,6 +185,22 @@ def test_a_trainers_read_loads_only_what_it_needs(sqlite_url: str, tmp_path: Pat
     loaded = {_package(name) for name in done.stdout.split()}
     assert "store._sqlite" in loaded
     assert loaded & NOT_FOR_A_READ == set()
+
+
+def test_the_command_lines_help_loads_no_database_code(tmp_path: Path) -> None:
+    code = "import sys; from store._cli import main; sys.argv[1:] = ['--help']\n"
+    code += "try:\n    main()\nexcept SystemExit:\n    print('LOADED', *sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path,
+        check=True,
+    )
+    loaded = {_package(name) for name in done.stdout.split("LOADED")[-1].split()}
+    assert "click" in loaded
+    assert loaded & {"sqlalchemy", "alembic", "psycopg", "rich", "store._store"} == set()
 
 
 def _package(module: str) -> str:
