@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import closing
+from typing import TYPE_CHECKING
 
 from store._errors import UnknownSchema
 from store._persistence import Recorder
@@ -14,8 +15,10 @@ from store._registry import get_schema
 from store._replay import RunState
 from store._rows import RunRow
 from store._schema import Schema
-from store._transaction import Transaction
 from store._verify import Problem, RunCheck, VerifyReport, parse_expectation, verify_run
+
+if TYPE_CHECKING:  # a transaction's statements (and SQLAlchemy) load when one opens
+    from store._transaction import Transaction
 
 
 def verify(

@@ -4,13 +4,16 @@ given config hash; an index lookup, plus a replay of runs whose recorded hashes 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from store._persistence import Recorder
 from store._records import config_hash
 from store._registry import get_schema
 from store._replay import RunState
 from store._rows import RunRow
-from store._transaction import Transaction
+
+if TYPE_CHECKING:  # a transaction's statements (and SQLAlchemy) load when one opens
+    from store._transaction import Transaction
 
 
 @dataclass(frozen=True)

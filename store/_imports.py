@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from store._errors import InvalidChange, InvalidRunName, NoChange, RunExists, StoreError
 from store._files import config_files, file_fields, is_preset, read_config
@@ -18,9 +18,11 @@ from store._registry import detect_schema, get_schema, installed_schemas
 from store._replay import RunState
 from store._rows import RunRow
 from store._schema import Flat, Schema
-from store._transaction import Transaction
 from store._values import check_run_name, normalise, run_name_from
 from store._writes import Build, Loaded, Write, create_in, events_towards, write_in
+
+if TYPE_CHECKING:  # a transaction's statements (and SQLAlchemy) load when one opens
+    from store._transaction import Transaction
 
 Status = Literal["new", "updated", "unchanged"]
 

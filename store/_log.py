@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
 from store._compare import Comparison
 from store._compare import compare as compare_configs
@@ -24,8 +25,10 @@ from store._records import Revision
 from store._refs import require_time
 from store._registry import get_schema
 from store._rows import RunRow, Tag
-from store._transaction import Transaction
 from store._values import check_path
+
+if TYPE_CHECKING:  # a transaction's statements (and SQLAlchemy) load when one opens
+    from store._transaction import Transaction
 
 
 def compare(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from store._errors import AppendOnlyViolation, DatabaseError, DatabaseTooNew, StoreError
 from store._migrations import HEAD, current_revision, upgrade
-from store._rows import HeadConfig
+from store._rows import HeadConfig, HeadState
 
 if TYPE_CHECKING:  # SQLAlchemy is imported with the engine: reading the head needs neither
     import sqlalchemy as sa
@@ -29,23 +29,36 @@ if TYPE_CHECKING:  # SQLAlchemy is imported with the engine: reading the head ne
 DEFAULT_TIMEOUT = 60.0
 """Seconds a writer waits for another writer's lock before giving up."""
 
-HEAD_CONFIG = """
-SELECT runs.schema, head.number, snapshots.revision, snapshots.fingerprint, snapshots.config,
-       cached.config_hash
+_HEAD_JOINS = """
 FROM runs
 LEFT OUTER JOIN revisions AS head
   ON head.run_id = runs.id
   AND head.number = (SELECT max(number) FROM revisions WHERE revisions.run_id = runs.id)
 LEFT OUTER JOIN snapshots ON snapshots.run_id = runs.id AND snapshots.revision = head.number
-LEFT OUTER JOIN revisions AS cached
-  ON cached.run_id = runs.id AND cached.number = snapshots.revision
+"""
+
+HEAD_CONFIG = f"""
+SELECT runs.schema, head.number, snapshots.revision, snapshots.fingerprint, snapshots.config,
+       head.config_hash
+{_HEAD_JOINS}
 WHERE runs.name = :name
 """
-"""`head_configs`' one statement: a run's schema, head number, and each snapshot of its head
+"""`current()`'s one statement: a run's schema, head number, and each snapshot of its head
 (those kept for older revisions are not read) with its revision, key, config JSON and the
 config hash the chain records there. Plain SQL that every backend and driver runs as it is:
 building and compiling it as a SQLAlchemy select cost a fresh process 4-8 ms, and running it
 0.2 ms."""
+
+HEAD_STATE = f"""
+SELECT runs.id, runs.schema, runs.created_at, head.number, head.schema_version, head.hash,
+       head.config_hash, snapshots.fingerprint, snapshots.state, first.schema_version,
+       first.detail
+{_HEAD_JOINS}
+LEFT OUTER JOIN revisions AS first ON first.run_id = runs.id AND first.number = 1
+WHERE runs.name = :name
+"""
+"""`read()`'s statement for a run's head, as `HEAD_CONFIG` but with each snapshot's state and
+the first revision's schema version and detail: a reading of the head without a transaction."""
 
 
 class Recorder(ABC):
@@ -78,6 +91,7 @@ class Recorder(ABC):
     SINGLE_READ: typing.ClassVar[dict[str, Any]] = {}
     """Connection options for one statement read on its own, outside a transaction."""
 
+    @abstractmethod
     def locate(self, create: bool) -> None:
         """Refuse, before connecting, a database the backend cannot open or, unless `create`,
         one that does not exist yet."""
@@ -133,15 +147,22 @@ class Recorder(ABC):
 
     def head_configs(self, name: str) -> list[HeadConfig]:
         """For the run `name`: its schema, head number, and the key and config of each snapshot
-        of its head (older snapshots are not read).
+        of its head (older snapshots are not read). The hot path of `current()`."""
+        return [HeadConfig(*row) for row in self.read_run(HEAD_CONFIG, name)]
 
-        One statement, so no transaction is opened for it: the hot path of `current()`.
-        """
+    def head_states(self, name: str) -> list[HeadState]:
+        """For the run `name`: the run, its head, and the key and state of each snapshot of
+        its head, with its first revision's version and detail. `read()` of a head."""
+        return [HeadState(*row) for row in self.read_run(HEAD_STATE, name)]
+
+    def read_run(self, statement: str, name: str) -> Sequence[Sequence[Any]]:
+        """The rows of one plain-SQL statement about the run `name`, read on its own: one
+        statement is one consistent read, so no transaction is opened for it."""
         from sqlalchemy import text
 
         with translated(self.url), self.engine.connect() as conn:
             conn.execution_options(**self.SINGLE_READ)
-            return [HeadConfig(*row) for row in conn.execute(text(HEAD_CONFIG), {"name": name})]
+            return conn.execute(text(statement), {"name": name}).all()
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:

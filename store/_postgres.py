@@ -25,6 +25,9 @@ class PostgresRecorder(Recorder):
     MIGRATION_LOCK = 7231001
     """The single-key advisory lock that serialises migrations and first opens."""
 
+    def locate(self, create: bool) -> None:
+        """Nothing to check before connecting: the server says what is missing."""
+
     def create_engine(self, url: str) -> sa.Engine:
         """An engine with a lock timeout, so a stuck writer cannot hang others forever.
 

@@ -70,6 +70,10 @@ def read(
 ) -> Reading:
     """The effective config at a reference (or `revision` of a run), with its number and hash,
     and launch overrides applied (never written)."""
+    if revision is None:
+        found = _head_reading(recorder, ref, overrides)
+        if found is not None:
+            return found
     with recorder.read() as tx:
         return reading_in(tx, ref, revision, overrides)
 
@@ -82,24 +86,60 @@ def reading_in(
     digest = (
         head.hash if number == head.number else next(tx.revisions(row, number - 1, number)).hash
     )
+    return _reading(row, number, digest, state, tx.detail(row, 1), overrides)
+
+
+def _head_reading(recorder: Recorder, ref: str, overrides: Overrides) -> Reading | None:
+    """The reading of a run's head from its snapshot, in one statement and no transaction,
+    when `ref` names a head and the chain proves the snapshot; else None (the full read
+    decides, and says what is wrong)."""
+    if parse_ref(ref).run != ref:
+        return None
+    for row in recorder.head_states(check_run_name(ref)):
+        schema = get_schema(row.schema)
+        if not (
+            row.state is not None
+            and row.head is not None
+            and row.hash is not None
+            and row.fingerprint == snapshot_key(schema)
+            and row.base is not None
+            and row.schema_version is not None
+            and schema.knows(row.schema_version)
+        ):
+            continue
+        version, base = row.schema_version, row.base
+        state = _proven(schema, StoredSnapshot(row.head, row.state, row.config_hash, version, base))
+        if isinstance(state, RunState):
+            run = RunRow(row.id, ref, row.schema, row.created_at)
+            detail = None if row.detail is None else dict(json.loads(row.detail))
+            return _reading(run, row.head, row.hash, state, detail, overrides)
+    return None
+
+
+def _reading(
+    row: RunRow,
+    number: int,
+    digest: str,
+    state: RunState,
+    first_detail: dict[str, Any] | None,
+    overrides: Overrides,
+) -> Reading:
+    """The reading of revision `number` (hash `digest`) of a run in `state`, with `overrides`
+    applied; `first_detail` is the detail of its revision 1, which names what it forks."""
     values, applied = overridden(state.schema, state.effective(), overrides)
     config = validate(state.schema, values)
-    origin = (tx.detail(row, 1) or {}).get("forked_from")
-    notes = tuple(state.notes)
-    hashed = config_hash(values)
-    latest = state.schema.latest
     return Reading(
         row.name,
         row.schema,
         number,
         digest,
-        hashed,
+        config_hash(values),
         config,
         values,
-        notes,
-        forked_from=origin,
+        tuple(state.notes),
+        forked_from=(first_detail or {}).get("forked_from"),
         overrides=applied,
-        schema_version=latest,
+        schema_version=state.schema.latest,
     )
 
 
@@ -270,18 +310,26 @@ def load(tx: Transaction, row: RunRow, upto: int) -> tuple[RunState, int, int]:
 def _checked(run: str, schema: Schema, snapshot: StoredSnapshot) -> RunState | None:
     """The snapshot's state if the chain proves it (its config hash is the one its revision
     records), else None: reported when it fails, silent when the chain records no hash."""
+    state = _proven(schema, snapshot)
+    if isinstance(state, str):
+        report_snapshot(run, snapshot.revision, state)
+        return None
+    return state
+
+
+def _proven(schema: Schema, snapshot: StoredSnapshot) -> RunState | str | None:
+    """The snapshot's state if the chain proves it; else what failed the check, or None where
+    the chain records no config hash to check it by."""
     if snapshot.config_hash is None:
         return None
     try:
         state = RunState.load(schema, snapshot.revision, snapshot.state)
     except ValueError:
-        report_snapshot(run, snapshot.revision, "the snapshot (which cannot be decoded)")
-        return None
+        return "the snapshot (which cannot be decoded)"
     if (state.base, state.version) != (snapshot.base, snapshot.schema_version) or config_hash(
         state.values
     ) != snapshot.config_hash:
-        report_snapshot(run, snapshot.revision, "the snapshot")
-        return None
+        return "the snapshot"
     return state
 
 

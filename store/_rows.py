@@ -76,6 +76,24 @@ class HeadConfig:
 
 
 @dataclass(frozen=True)
+class HeadState:
+    """A run and its head, with one snapshot of its head (key and state) and its first
+    revision's schema version and detail: what reading the head needs, in one row."""
+
+    id: int
+    schema: str
+    created_at: str
+    head: int | None
+    schema_version: int | None
+    hash: str | None
+    config_hash: str | None
+    fingerprint: str | None
+    state: str | None
+    base: int | None
+    detail: str | None
+
+
+@dataclass(frozen=True)
 class StoredSnapshot:
     """A usable snapshot with what the chain says of its revision, to check it against."""
 

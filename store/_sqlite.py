@@ -12,8 +12,7 @@ from urllib.parse import unquote
 
 from store._errors import DatabaseError
 from store._migrations import VERSIONS, single_version
-from store._persistence import HEAD_CONFIG, Recorder, sqlite_file_url, translated
-from store._rows import HeadConfig
+from store._persistence import Recorder, sqlite_file_url, translated
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -34,9 +33,10 @@ class SQLiteRecorder(Recorder):
         """Refuse a URL without a file, a missing folder, a folder, and (unless `create`) a
         missing file, before any connection would make one."""
         self._forget_readers()
-        self.database = _database(self.url)
-        if not self.database:
+        database = _database(self.url)
+        if not database:
             raise DatabaseError(f"no database file in {self.url!r}: use sqlite:///PATH")
+        self.database = database
         if self.database != ":memory:" and not self.database.startswith("file:"):
             folder = os.path.dirname(os.path.abspath(self.database))
             if not os.path.isdir(folder):
@@ -56,12 +56,12 @@ class SQLiteRecorder(Recorder):
                 return None
             return single_version([row[0] for row in reader.execute(VERSIONS)])
 
-    def head_configs(self, name: str) -> list[HeadConfig]:
-        """`current()`'s hot path through the driver on a connection kept for this thread:
-        one SELECT in autocommit is one consistent read, at a tenth of SQLAlchemy's cost."""
+    def read_run(self, statement: str, name: str) -> Sequence[Sequence[Any]]:
+        """`current()`'s and `read()`'s statements through the driver on a connection kept for
+        this thread: one SELECT in autocommit is one consistent read, at a tenth of
+        SQLAlchemy's cost."""
         with translated(self.url):
-            rows = self._reader().execute(HEAD_CONFIG, {"name": name}).fetchall()
-        return [HeadConfig(*row) for row in rows]
+            return self._reader().execute(statement, {"name": name}).fetchall()
 
     def _reader(self) -> sqlite3.Connection:
         """This thread's connection for single reads: its own to a file, else (an in-memory

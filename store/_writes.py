@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from store._errors import Conflict, NoChange, RunArchived, RunExists, SchemaVersionTooNew
 from store._history import changes, touched_paths
@@ -36,9 +36,11 @@ from store._records import (
 from store._replay import RunState
 from store._rows import Head, RunRow, StoredRevision
 from store._schema import Flat, Schema
-from store._transaction import Transaction
 from store._values import check_path, check_run_name, check_text, from_text, normalise, validate
 from store._versions import writer_version
+
+if TYPE_CHECKING:  # a transaction's statements (and SQLAlchemy) load when one opens
+    from store._transaction import Transaction
 
 SNAPSHOT_EVERY = 1
 """A write stores a snapshot once this many revisions follow the last one (1: every write,

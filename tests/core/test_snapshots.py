@@ -127,6 +127,23 @@ def test_snapshot_plus_tail_equals_full_replay(
 
 
 @SETTINGS
+@given(history=histories(), every=st.integers(1, 3))
+def test_reading_the_head_from_its_snapshot_equals_reading_it_in_a_transaction(
+    db: store.Store,
+    monkeypatch: pytest.MonkeyPatch,
+    history: tuple[int, dict[str, Any], list[tuple[Any, ...]]],
+    every: int,
+) -> None:
+    monkeypatch.setattr("store._writes.SNAPSHOT_EVERY", every)
+    run = build(db, *history)
+    with db._recorder.read() as tx:
+        in_transaction = _reads.reading_in(tx, run)
+    from_snapshot = _reads._head_reading(db._recorder, run, None)
+    assert from_snapshot == in_transaction or (from_snapshot is None and every > 1)
+    assert db.read(run) == in_transaction
+
+
+@SETTINGS
 @given(history=histories(), points=st.lists(st.integers(1, 20), max_size=4))
 def test_snapshots_at_any_revisions_equal_full_replay(
     db: store.Store,

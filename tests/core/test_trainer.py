@@ -187,20 +187,30 @@ def test_a_trainers_read_loads_only_what_it_needs(sqlite_url: str, tmp_path: Pat
     assert loaded & NOT_FOR_A_READ == set()
 
 
-def test_the_command_lines_help_loads_no_database_code(tmp_path: Path) -> None:
-    code = "import sys; from store._cli import main; sys.argv[1:] = ['--help']\n"
+@pytest.mark.parametrize(
+    ("args", "printed"),
+    [(["--help"], "Usage:"), (["show", "r"], "epochs"), (["show", "r", "--stamp"], "config_hash")],
+)
+def test_the_command_lines_help_and_show_load_no_sqlalchemy(
+    sqlite_url: str, tmp_path: Path, args: list[str], printed: str
+) -> None:
+    with store.open(sqlite_url) as db:
+        db.create("r", {"epochs": 3})
+    code = "import sys; from store._cli import main; sys.argv[1:] = sys.argv[2:]\n"
     code += "try:\n    main()\nexcept SystemExit:\n    print('LOADED', *sys.modules)"
     done = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, "--", "--db", sqlite_url, *args],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         cwd=tmp_path,
         check=True,
     )
-    loaded = {_package(name) for name in done.stdout.split("LOADED")[-1].split()}
+    shown, modules = done.stdout.split("LOADED")
+    assert printed in shown
+    loaded = {_package(name) for name in modules.split()}
     assert "click" in loaded
-    assert loaded & {"sqlalchemy", "alembic", "psycopg", "rich", "store._store"} == set()
+    assert loaded & {"sqlalchemy", "alembic", "psycopg", "rich", "store._transaction"} == set()
 
 
 def _package(module: str) -> str:

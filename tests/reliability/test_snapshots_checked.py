@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import warnings
 from collections.abc import Callable
 
 import pytest
@@ -118,6 +119,17 @@ def test_damaged_snapshots_are_never_served_and_verify_names_them(db_url: str, c
     assert [(p["run"], p["revision"], p["kind"]) for p in report["problems"]] == [
         ("r1", revision, "snapshot")
     ], report
+
+
+@pytest.mark.parametrize("case", sorted(STATE))
+def test_a_read_of_a_damaged_head_warns_once(db_url: str, case: str) -> None:
+    seed(db_url)
+    DAMAGE[case](db_url)
+    with store.open(db_url) as db, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert db.read("r1").values["batch_size"] == 8
+        assert store.read("r1", url=db_url).values["batch_size"] == 8
+    assert [str(w.message)[:30] for w in caught] == ["run 'r1': revision 2: the snap"] * 2
 
 
 @pytest.mark.parametrize("case", sorted(STATE))
