@@ -111,7 +111,7 @@ def trainer_rows(url: str, history_url: str, folder: Path, quick: bool) -> list[
     (base, base_rss), (ours, ours_rss) = measured["base"], measured["ours"]
     show, helped = measured["show"][0], measured["help"][0]
     rows = [
-        ("B8", "fresh process: import store; store.current(run) (training, SQLite)",
+        ("B8", "fresh process: import store; store.current(run) (training schema)",
          f"{ours * 1e3:.0f} ms vs {base * 1e3:.0f} ms = {ours / base:.2f}x", "≤ 1.3x",
          ours / base <= 1.3),
         ("B8", "same, peak memory", f"{ours_rss / 1024:.0f} MiB vs {base_rss / 1024:.0f} MiB "
