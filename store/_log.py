@@ -91,17 +91,26 @@ def log(
     until: str | None,
     limit: int | None,
 ) -> list[Revision]:
-    """Every revision of every run whose name matches `pattern`, newest first, filtered."""
+    """Every revision of every run whose name matches `pattern`, newest first, filtered; with
+    a `limit`, only the newest revisions that meet the filters are read (and their ties)."""
     start = None if since is None else require_time(since)
     end = None if until is None else require_time(until)
-    found: list[Revision] = []
     with recorder.read() as tx:
-        for row in tx.all_runs():
-            if pattern is not None and not fnmatchcase(row.name, pattern):
-                continue
+        rows = [r for r in tx.all_runs() if pattern is None or fnmatchcase(r.name, pattern)]
+        for row in rows:
             require_head(tx, row)
-            revisions = with_changes(get_schema(row.schema), list(tx.revisions(row)))
-            found += with_tags(revisions, tx.current_tags(row))
+        wanted: dict[int, set[int]] | None = None
+        if limit is not None:
+            ids = None if pattern is None else [row.id for row in rows]
+            wanted = {}
+            for run_id, number in tx.newest_revisions(ids, author, start, end, limit):
+                wanted.setdefault(run_id, set()).add(number)
+        found = [
+            revision
+            for row in rows
+            if wanted is None or row.id in wanted
+            for revision in _logged(tx, row, None if wanted is None else wanted[row.id])
+        ]
     kept = [
         r
         for r in found
@@ -111,6 +120,18 @@ def log(
     ]
     kept.sort(key=lambda r: (r.created_at, r.run, r.number), reverse=True)
     return kept[:limit]
+
+
+def _logged(tx: Transaction, row: RunRow, numbers: set[int] | None) -> list[Revision]:
+    """The run's revisions (or only `numbers`) with their changes and tags; each of `numbers`
+    is read alone where the run was written only at the newest schema version."""
+    schema = get_schema(row.schema)
+    if numbers is not None and tx.base_version(row) == schema.latest:
+        revisions = [_page(tx, row, number, 1)[0] for number in sorted(numbers)]
+    else:
+        every = with_changes(schema, list(tx.revisions(row)))
+        revisions = [r for r in every if numbers is None or r.number in numbers]
+    return with_tags(revisions, tx.current_tags(row))
 
 
 def with_tags(revisions: Iterable[Revision], named: Iterable[Tag]) -> list[Revision]:

@@ -13,15 +13,7 @@ import sqlalchemy as sa
 
 from store._records import MAX_REVISION, Event, Revision
 from store._replay import Snapshot
-from store._rows import (
-    Head,
-    RunEvent,
-    RunRow,
-    RunSummary,
-    StoredRevision,
-    StoredSnapshot,
-    Tag,
-)
+from store._rows import Head, RunEvent, RunRow, RunSummary, StoredRevision, StoredSnapshot, Tag
 from store._tables import events, revisions, run_events, runs, snapshots, tags
 
 if TYPE_CHECKING:
@@ -406,6 +398,34 @@ class Transaction:
             _CONFIG_HASHES, {"run_id": run.id, "numbers": sorted(set(numbers))}
         )
         return {row.number: row.config_hash for row in rows}
+
+    def newest_revisions(
+        self,
+        run_ids: Sequence[int] | None,
+        author: str | None,
+        since: str | None,
+        until: str | None,
+        limit: int,
+    ) -> list[tuple[int, int]]:
+        """`(run_id, number)` of the `limit` newest revisions (of the runs `run_ids`, or all)
+        by `author` written between `since` and `until`, and of any other written at the very
+        time of the last of them: the caller breaks those ties."""
+        conditions = [
+            *([revisions.c.run_id.in_(run_ids)] if run_ids is not None else []),
+            *([revisions.c.author == author] if author is not None else []),
+            *([revisions.c.created_at >= since] if since is not None else []),
+            *([revisions.c.created_at <= until] if until is not None else []),
+        ]
+        newest = sa.select(revisions.c.created_at).where(*conditions)
+        cutoff = self._conn.execute(
+            newest.order_by(revisions.c.created_at.desc()).offset(limit - 1).limit(1)
+        ).scalar()
+        if cutoff is not None:
+            conditions.append(revisions.c.created_at >= cutoff)
+        found = self._conn.execute(
+            sa.select(revisions.c.run_id, revisions.c.number).where(*conditions)
+        )
+        return [(run_id, number) for run_id, number in found]
 
     def revisions(
         self,

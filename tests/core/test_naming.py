@@ -169,6 +169,31 @@ def test_the_log_lists_every_run_newest_first_filtered(runs: store.Store) -> Non
         runs.log(since="yesterday")
 
 
+def test_a_limited_log_is_the_start_of_the_whole_log_and_reads_only_that(
+    db: store.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db.create("old", {"epochs": 1}, schema_version=1, author="ana")  # read by a whole replay
+    db.create("a", author="bo")
+    db.create("b2", {"seed": 0}, author="cy")
+    for n in range(2, 6):
+        db.update("a", {"epochs": n}, author="bo")
+        db.update("old", {"epochs": n}, schema_version=1, author="ana")
+        db.update("b2", {"seed": n}, author="cy")
+    db.tag("a@3", "baseline")
+    db.rollback("a", to=1, author="ana")
+    whole = db.log()
+    middle = whole[len(whole) // 2].created_at
+    for filters in ({}, {"run": "a*"}, {"author": "ana"}, {"since": middle}, {"until": middle}):
+        everything = db.log(**filters)  # type: ignore[arg-type]
+        for limit in range(1, len(everything) + 2):
+            assert db.log(limit=limit, **filters) == everything[:limit], (filters, limit)  # type: ignore[arg-type]
+    read: list[int] = []
+    real = store._log._page
+    monkeypatch.setattr(store._log, "_page", lambda *args: read.append(args[2]) or real(*args))
+    assert db.log(run="a", limit=2) == db.log(run="a")[:2]
+    assert sorted(read) == [5, 6]  # the two newest of run a, each read alone
+
+
 @pytest.mark.parametrize(
     ("where", "expected"),
     [
