@@ -31,22 +31,25 @@ class SQLiteRecorder(Recorder):
 
     def locate(self, create: bool) -> None:
         """Refuse a URL without a file, a missing folder, a folder, and (unless `create`) a
-        missing file, before any connection would make one."""
+        missing file, before any connection would make one; fix a plain file's path."""
         self._forget_readers()
+        self._file: str | None = None
+        """The database file's absolute path where the URL names a plain file (not in memory,
+        no URI, no query): readers and engine open it by this path, fixed at open."""
         database = _database(self.url)
         if not database:
             raise DatabaseError(f"no database file in {self.url!r}: use sqlite:///PATH")
-        self.database = database
-        if self.database != ":memory:" and not self.database.startswith("file:"):
-            folder = os.path.dirname(os.path.abspath(self.database))
-            if not os.path.isdir(folder):
-                raise DatabaseError(
-                    f"cannot open database {self.url}: folder {folder} does not exist"
-                )
-            if os.path.isdir(self.database):
-                raise DatabaseError(f"cannot open database {self.url}: {self.database} is a folder")
-            if not create and not os.path.isfile(self.database):
-                raise DatabaseError(f"no database at {self.database}")
+        if database == ":memory:" or database.startswith("file:"):
+            return
+        folder = os.path.dirname(os.path.abspath(database))
+        if not os.path.isdir(folder):
+            raise DatabaseError(f"cannot open database {self.url}: folder {folder} does not exist")
+        if os.path.isdir(database):
+            raise DatabaseError(f"cannot open database {self.url}: {database} is a folder")
+        if not create and not os.path.isfile(database):
+            raise DatabaseError(f"no database at {database}")
+        if sqlite_file_url(self.url) and "?" not in self.url:
+            self._file = os.path.abspath(database)
 
     def migration(self) -> str | None:
         """The migration the database is at, read through this thread's driver connection."""
@@ -64,15 +67,13 @@ class SQLiteRecorder(Recorder):
             return self._reader().execute(statement, {"name": name}).fetchall()
 
     def _reader(self) -> sqlite3.Connection:
-        """This thread's connection for single reads: its own to a file, else (an in-memory
-        or URI database, one per pooled connection) one from the engine's pool."""
+        """This thread's connection for single reads: its own to a plain file, else (an
+        in-memory or URI database is one per pooled connection) one from the engine's pool."""
         found: sqlite3.Connection | None = getattr(self._local, "reader", None)
         if found is not None:
             return found
-        if self._direct():
-            found = sqlite3.connect(
-                os.path.abspath(self.database), timeout=self.timeout, check_same_thread=False
-            )
+        if self._file is not None:
+            found = sqlite3.connect(self._file, timeout=self.timeout, check_same_thread=False)
             self._configure(found)
             self._readers.append(found)
         else:
@@ -81,15 +82,6 @@ class SQLiteRecorder(Recorder):
             found = typing.cast(sqlite3.Connection, proxied.driver_connection)
         self._local.reader = found
         return found
-
-    def _direct(self) -> bool:
-        """Whether the database is a file the driver opens as SQLAlchemy would, by its path."""
-        return (
-            sqlite_file_url(self.url)
-            and "?" not in self.url
-            and self.database != ":memory:"
-            and not self.database.startswith("file:")
-        )
 
     def _configure(self, connection: sqlite3.Connection) -> None:
         """WAL mode, the busy timeout, foreign keys; autocommit, so BEGIN is ours to send."""
@@ -124,7 +116,8 @@ class SQLiteRecorder(Recorder):
         """An engine whose connections are configured as the readers are."""
         import sqlalchemy as sa
 
-        engine = sa.create_engine(url, connect_args={"timeout": self.timeout})
+        target = url if self._file is None else sa.make_url(url).set(database=self._file)
+        engine = sa.create_engine(target, connect_args={"timeout": self.timeout})
 
         @sa.event.listens_for(engine, "connect")
         def _connected(dbapi_connection: sqlite3.Connection, _record: object) -> None:

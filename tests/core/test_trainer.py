@@ -220,6 +220,21 @@ def _package(module: str) -> str:
     return ".".join(parts[:2]) if parts[0] == "store" else parts[0]
 
 
+def test_a_relative_database_path_is_fixed_when_the_store_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with store.open("sqlite:///runs.db") as db:
+        db.create("r", {"epochs": 3})
+    with store.open("sqlite:///runs.db") as db:  # up to date: opening connects no engine
+        monkeypatch.chdir(tmp_path / "elsewhere")
+        db.update("r", {"epochs": 4})
+        assert db.current("r").epochs == 4  # type: ignore[attr-defined]
+        assert db.read("r").revision == db.history("r")[0].number == 2
+    assert not (tmp_path / "elsewhere" / "runs.db").exists()
+
+
 def test_the_module_level_calls_refuse_a_missing_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'none.db'}"
     with pytest.raises(store.DatabaseError, match="no database at"):
