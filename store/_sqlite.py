@@ -23,8 +23,9 @@ _HAS_VERSIONS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'al
 class SQLiteRecorder(Recorder):
     """SQLite in WAL mode; writers take the database lock up front (`BEGIN IMMEDIATE`).
 
-    A file's migration check and `current()`'s read go through the driver on a connection
-    kept per thread, configured as every pooled one: no SQLAlchemy until a transaction.
+    A file's migration check and the reads of a head (`current()`, `read()`) go through the
+    driver on a connection kept per thread, configured as every pooled one: no SQLAlchemy
+    until a transaction.
     """
 
     SINGLE_READ: typing.ClassVar[dict[str, Any]] = {"store_single": True}  # no BEGIN
