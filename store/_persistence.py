@@ -10,7 +10,7 @@ import functools
 import os
 import sqlite3
 import sys
-import typing
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -74,6 +74,7 @@ class Recorder(ABC):
         self.url = url
         self.timeout = timeout
         self._compiled: dict[int, SQLCompiler] = {}
+        self._forget_readers()
         self.locate(create)
         found = self.migration()  # a read: opening takes no write lock
         if found is None and not create:
@@ -87,9 +88,6 @@ class Recorder(ABC):
             found = HEAD
         self.writable = found == HEAD
         """Writes need the newest migration: an old or newer database is only read."""
-
-    SINGLE_READ: typing.ClassVar[dict[str, Any]] = {}
-    """Connection options for one statement read on its own, outside a transaction."""
 
     @abstractmethod
     def locate(self, create: bool) -> None:
@@ -156,13 +154,34 @@ class Recorder(ABC):
         return [HeadState(*row) for row in self.read_run(HEAD_STATE, name)]
 
     def read_run(self, statement: str, name: str) -> Sequence[Sequence[Any]]:
-        """The rows of one plain-SQL statement about the run `name`, read on its own: one
-        statement is one consistent read, so no transaction is opened for it."""
-        from sqlalchemy import text
+        """The rows of one plain-SQL statement about the run `name` (`:name` in it), read on
+        its own through this thread's driver connection, in autocommit: one statement is one
+        consistent read, so no transaction is opened for it."""
+        with translated(self.url):
+            cursor = self._reader().execute(self.driver_sql(statement), {"name": name})
+            rows: Sequence[Sequence[Any]] = cursor.fetchall()
+        return rows
 
-        with translated(self.url), self.engine.connect() as conn:
-            conn.execution_options(**self.SINGLE_READ)
-            return conn.execute(text(statement), {"name": name}).all()
+    def driver_sql(self, statement: str) -> str:
+        """A plain-SQL statement written with `:name` in the driver's parameter style."""
+        return statement
+
+    def _reader(self) -> Any:
+        """This thread's driver connection for single reads, opened on first use and kept."""
+        found = getattr(self._local, "reader", None)
+        if found is None:
+            found = self._local.reader = self.open_reader()
+            self._readers.append(found)
+        return found
+
+    @abstractmethod
+    def open_reader(self) -> Any:
+        """A new driver connection in autocommit for single reads (closed with the store)."""
+
+    def _forget_readers(self) -> None:
+        """Keep no reader: each thread opens its own on its next read."""
+        self._local = threading.local()
+        self._readers: list[Any] = []
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
@@ -191,12 +210,16 @@ class Recorder(ABC):
             return current_revision(conn)
 
     def close(self) -> None:
-        """Release every pooled connection."""
+        """Close the readers kept per thread, then release every pooled connection."""
+        for reader in self._readers:
+            reader.close()
+        self._forget_readers()
         if "engine" in self.__dict__:
             self.engine.dispose()
 
     def forget_connections(self) -> None:
-        """In a forked child: drop the parent's connections without closing them."""
+        """In a forked child: forget the parent's readers and pool without closing them."""
+        self._forget_readers()
         if "engine" in self.__dict__:
             self.engine.dispose(close=False)
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
-import typing
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -28,12 +26,9 @@ class SQLiteRecorder(Recorder):
     until a transaction.
     """
 
-    SINGLE_READ: typing.ClassVar[dict[str, Any]] = {"store_single": True}  # no BEGIN
-
     def locate(self, create: bool) -> None:
         """Refuse a URL without a file, a missing folder, a folder, and (unless `create`) a
         missing file, before any connection would make one; fix a plain file's path."""
-        self._forget_readers()
         self._file: str | None = None
         """The database file's absolute path where the URL names a plain file (not in memory,
         no URI, no query): readers and engine open it by this path, fixed at open."""
@@ -60,28 +55,13 @@ class SQLiteRecorder(Recorder):
                 return None
             return single_version([row[0] for row in reader.execute(VERSIONS)])
 
-    def read_run(self, statement: str, name: str) -> Sequence[Sequence[Any]]:
-        """`current()`'s and `read()`'s statements through the driver on a connection kept for
-        this thread: one SELECT in autocommit is one consistent read, at a tenth of
-        SQLAlchemy's cost."""
-        with translated(self.url):
-            return self._reader().execute(statement, {"name": name}).fetchall()
-
-    def _reader(self) -> sqlite3.Connection:
-        """This thread's connection for single reads: its own to a plain file, else (an
-        in-memory or URI database is one per pooled connection) one from the engine's pool."""
-        found: sqlite3.Connection | None = getattr(self._local, "reader", None)
-        if found is not None:
-            return found
-        if self._file is not None:
-            found = sqlite3.connect(self._file, timeout=self.timeout, check_same_thread=False)
-            self._configure(found)
-            self._readers.append(found)
-        else:
-            proxied = self.engine.raw_connection()
-            self._readers.append(proxied)
-            found = typing.cast(sqlite3.Connection, proxied.driver_connection)
-        self._local.reader = found
+    def open_reader(self) -> Any:
+        """A connection of its own to a plain file, else (an in-memory or URI database is one
+        per pooled connection) one borrowed from the engine's pool until the store closes."""
+        if self._file is None:
+            return self.engine.raw_connection()
+        found = sqlite3.connect(self._file, timeout=self.timeout, check_same_thread=False)
+        self._configure(found)
         return found
 
     def _configure(self, connection: sqlite3.Connection) -> None:
@@ -96,23 +76,6 @@ class SQLiteRecorder(Recorder):
         ):
             connection.execute(pragma)
 
-    def close(self) -> None:
-        """Close the readers kept per thread, then release every pooled connection."""
-        for reader in self._readers:
-            reader.close()
-        self._forget_readers()
-        super().close()
-
-    def forget_connections(self) -> None:
-        """In a forked child: forget the parent's readers and pool without closing them."""
-        self._forget_readers()
-        super().forget_connections()
-
-    def _forget_readers(self) -> None:
-        """Keep no reader: each thread opens its own on its next read."""
-        self._local = threading.local()
-        self._readers: list[Any] = []
-
     def create_engine(self, url: str) -> sa.Engine:
         """An engine whose connections are configured as the readers are."""
         import sqlalchemy as sa
@@ -126,11 +89,8 @@ class SQLiteRecorder(Recorder):
 
         @sa.event.listens_for(engine, "begin")
         def _begin(connection: sa.Connection) -> None:
-            options = connection.get_execution_options()
-            if not options.get("store_single"):  # one SELECT is atomic on its own
-                connection.exec_driver_sql(
-                    "BEGIN IMMEDIATE" if options.get("store_write") else "BEGIN"
-                )
+            write = connection.get_execution_options().get("store_write")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
 

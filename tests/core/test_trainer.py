@@ -243,17 +243,19 @@ def test_the_module_level_calls_refuse_a_missing_database(tmp_path: Path) -> Non
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-def test_a_forked_child_reads_through_its_own_connections(sqlite_url: str) -> None:
-    with store.open(sqlite_url) as db:
+def test_a_forked_child_reads_through_its_own_connections(db_url: str) -> None:
+    with store.open(db_url) as db:
         db.create("r", {"epochs": 3})
-    assert store.current("r", sqlite_url).epochs == 3  # type: ignore[attr-defined]
+    assert store.current("r", db_url).epochs == 3  # type: ignore[attr-defined]
     pid = os.fork()
     if pid == 0:  # the child: exit status 0 only if the read works
-        code = 0 if store.current("r", sqlite_url).epochs == 3 else 1  # type: ignore[attr-defined]
+        code = 0 if store.current("r", db_url).epochs == 3 else 1  # type: ignore[attr-defined]
         os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    assert store.current("r", sqlite_url).epochs == 3  # type: ignore[attr-defined]
+    assert store.current("r", db_url).epochs == 3  # type: ignore[attr-defined]
+    assert store.read("r", url=db_url).revision == 1  # the parent's connections still work
+    store._trainer._close_shared()  # before the test database is dropped
 
 
 def test_the_trainer_example_runs_its_whole_loop(tmp_path: Path) -> None:
