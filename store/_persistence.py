@@ -6,6 +6,7 @@ records, and every SQLAlchemy error is translated into the package's own at this
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sqlite3
@@ -157,9 +158,15 @@ class Recorder(ABC):
         """The rows of one plain-SQL statement about the run `name` (`:name` in it), read on
         its own through this thread's driver connection, in autocommit: one statement is one
         consistent read, so no transaction is opened for it."""
+        reader = self._reader()
         with translated(self.url):
-            cursor = self._reader().execute(self.driver_sql(statement), {"name": name})
-            rows: Sequence[Sequence[Any]] = cursor.fetchall()
+            try:
+                rows: Sequence[Sequence[Any]] = reader.execute(
+                    self.driver_sql(statement), {"name": name}
+                ).fetchall()
+            except Exception:  # a reader the server dropped fails this read, not the next
+                self._drop_reader(reader)
+                raise
         return rows
 
     def driver_sql(self, statement: str) -> str:
@@ -173,6 +180,13 @@ class Recorder(ABC):
             found = self._local.reader = self.open_reader()
             self._readers.append(found)
         return found
+
+    def _drop_reader(self, reader: Any) -> None:
+        """Close and forget this thread's reader: the next read opens another."""
+        self._local.reader = None
+        self._readers.remove(reader)
+        with contextlib.suppress(Exception):
+            reader.close()
 
     @abstractmethod
     def open_reader(self) -> Any:

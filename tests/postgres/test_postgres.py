@@ -160,3 +160,20 @@ def test_the_application_role_rebuilds_snapshots_and_what_it_plants_is_never_ser
         assert db.current("team").epochs == 3  # type: ignore[attr-defined]
     with store.open(app_url) as db:
         assert [p.kind for p in db.verify().problems] == ["snapshot"]
+
+
+def test_a_reader_the_server_dropped_fails_one_read_and_is_replaced(pg_url: str) -> None:
+    with store.open(pg_url) as db:
+        db.create("r", {"epochs": 3})
+        assert db.current("r").epochs == 3  # type: ignore[attr-defined]
+        owner = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+        with owner.connect() as conn:  # end every other session on the database
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        owner.dispose()
+        with pytest.raises(store.DatabaseError):
+            db.current("r")
+        assert db.current("r").epochs == 3  # type: ignore[attr-defined]
+        assert db.read("r").revision == 1
