@@ -4,13 +4,12 @@ timeline, and where every value of a config comes from (domain; no SQL)."""
 from __future__ import annotations
 
 import itertools
-import json
 import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from store._records import Change, Event, Revision, encode
+from store._records import Change, Event, Revision, decode_all, encode
 from store._replay import RunState
 from store._schema import Flat, Schema
 
@@ -135,9 +134,10 @@ def field_steps(
         old = text
         for _, _, op, stored in found:
             text = stored if op == "set" and stored is not None else default_text
-        if any(op == "set" for _, _, op, _ in found) if number == 1 else old != text:
+        changed = old != text if number > 1 else any(op == "set" for _, _, op, _ in found)
+        if changed:
             moved.append((number, found[0][1], text))
-    new = json.loads(f"[{','.join(text for _, _, text in moved)}]")  # one decoder call
+    new = decode_all(text for _, _, text in moved)
     return [
         Step(number, time, old, value)
         for (number, time, _), old, value in zip(moved, [default, *new], new, strict=False)

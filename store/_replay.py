@@ -11,6 +11,7 @@ from typing import Any
 
 from store._errors import SchemaVersionTooNew
 from store._notes import collect_notes
+from store._records import decode_all
 from store._schema import Flat, Schema
 
 SNAPSHOT_FORMAT = 2
@@ -91,8 +92,7 @@ class RunState:
         """
         count = 0
         for batch in batches:
-            texts = [row[4] for row in batch if row[2] == "set"]
-            decoded = iter(json.loads(f"[{','.join(texts)}]"))
+            decoded = iter(decode_all(row[4] for row in batch if row[2] == "set"))
             for number, version, op, path, _ in batch:
                 if version != self.version:
                     self.upcast_to(version)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from store._records import MAX_REVISION, Event, Revision
+from store._records import MAX_REVISION, Event, Revision, decode_all
 from store._replay import Snapshot
 from store._rows import Head, RunEvent, RunRow, RunSummary, StoredRevision, StoredSnapshot, Tag
 from store._tables import events, revisions, run_events, runs, snapshots, tags
@@ -194,8 +194,7 @@ def _events(rows: Sequence[Sequence[Any]]) -> tuple[Event, ...]:
     """A revision's events from its log rows, their values decoded by one `json.loads`."""
     if rows[0][10] is None:
         return ()
-    texts = ",".join(row[12] for row in rows if row[12] is not None)
-    values = iter(json.loads(f"[{texts}]"))
+    values = iter(decode_all(row[12] for row in rows if row[12] is not None))
     return tuple(Event(row[10], row[11], None if row[12] is None else next(values)) for row in rows)
 
 

@@ -11,7 +11,14 @@ from typing import Any, Literal, NamedTuple
 
 from store._errors import StoreError
 from store._paths import flatten
-from store._records import GENESIS, CanonicalConfig, config_hash, encode, revision_hash
+from store._records import (
+    GENESIS,
+    CanonicalConfig,
+    config_hash,
+    decode_all,
+    encode,
+    revision_hash,
+)
 from store._replay import RunState, Snapshot, snapshot_key
 from store._schema import Flat, Schema
 from store._values import config_json
@@ -174,7 +181,7 @@ def _values(texts: list[str]) -> list[Any]:
     """The values of stored JSON texts: by one `json.loads` when each text is its value's
     canonical JSON, as writers store it (so it decodes alone to that value), else one by one."""
     try:
-        values: list[Any] = json.loads(f"[{','.join(texts)}]")
+        values = decode_all(texts)
         if list(map(encode, values)) == texts:
             return values
     except (ValueError, TypeError):
