@@ -19,7 +19,7 @@ from store._records import Revision, config_hash, encode
 from store._refs import Ref, parse_ref
 from store._registry import get_schema
 from store._replay import RunState, snapshot_key
-from store._rows import Head, HeadConfig, RunRow, StoredSnapshot
+from store._rows import Head, RunRow, StoredSnapshot
 from store._schema import Flat, Schema
 from store._values import Overrides, check_run_name, config_json, overridden, validate
 from store._versions import known_version
@@ -97,18 +97,10 @@ def _head_reading(recorder: Recorder, ref: str, overrides: Overrides) -> Reading
         return None
     for row in recorder.head_states(check_run_name(ref)):
         schema = get_schema(row.schema)
-        if not (
-            row.state is not None
-            and row.head is not None
-            and row.hash is not None
-            and row.fingerprint == snapshot_key(schema)
-            and row.base is not None
-            and row.schema_version is not None
-            and schema.knows(row.schema_version)
-        ):
+        if row.fingerprint != snapshot_key(schema) or not schema.knows(row.schema_version):
             continue
-        version, base = row.schema_version, row.base
-        state = _proven(schema, StoredSnapshot(row.head, row.state, row.config_hash, version, base))
+        snapshot = (row.head, row.state, row.config_hash, row.schema_version, row.base)
+        state = _proven(schema, StoredSnapshot(*snapshot))
         if isinstance(state, RunState):
             run = RunRow(row.id, ref, row.schema, row.created_at)
             detail = None if row.detail is None else dict(json.loads(row.detail))
@@ -206,7 +198,7 @@ def current(recorder: Recorder, run: str, overrides: Overrides = None) -> BaseMo
     if overrides:
         return read(recorder, run, None, overrides).config
     found = recorder.head_configs(check_run_name(run))
-    cached = [row for row in found if _cached_head(row)]
+    cached = [r for r in found if r.config and r.fingerprint == snapshot_key(get_schema(r.schema))]
     for row in cached:
         if _sha256(row.config) == row.config_hash:
             with contextlib.suppress(ValidationError):  # the replay says what is wrong
@@ -216,15 +208,6 @@ def current(recorder: Recorder, run: str, overrides: Overrides = None) -> BaseMo
         if _content_hash(row.config or "") != reading.config_hash:
             report_snapshot(run, reading.revision, "the config kept with the snapshot")
     return reading.config
-
-
-def _cached_head(row: HeadConfig) -> bool:
-    """Whether a row holds the config JSON of a snapshot of the head under today's schema."""
-    return bool(
-        row.config
-        and row.revision == row.head
-        and row.fingerprint == snapshot_key(get_schema(row.schema))
-    )
 
 
 def _sha256(text: str | None) -> str:

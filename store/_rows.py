@@ -63,16 +63,14 @@ class Head:
 
 @dataclass(frozen=True)
 class HeadConfig:
-    """A run's schema and head number, with one snapshot of its head: key, config and the config
-    hash its revision records (if any)."""
+    """A snapshot of a run's head: the run's schema, the snapshot's key and config JSON (None
+    where a secret needs resolving), and the config hash the head records (if any)."""
 
     schema: str
-    head: int | None
-    revision: int | None
-    fingerprint: str | None
+    fingerprint: str
     config: str | None
     config_hash: str | None
-    """The config hash the chain records for the snapshot's revision (None: not recorded)."""
+    """The config hash the chain records for the head (None: not recorded)."""
 
 
 @dataclass(frozen=True)
@@ -83,13 +81,13 @@ class HeadState:
     id: int
     schema: str
     created_at: str
-    head: int | None
-    schema_version: int | None
-    hash: str | None
+    head: int
+    schema_version: int
+    hash: str
     config_hash: str | None
-    fingerprint: str | None
-    state: str | None
-    base: int | None
+    fingerprint: str
+    state: str
+    base: int
     detail: str | None
 
 
