@@ -90,6 +90,23 @@ class Change(NamedTuple):
     new: Any
 
 
+class StoredRevision(NamedTuple):
+    """A revision exactly as the log stores it, event values as their JSON text: what writes
+    append, and the fields its hash covers (`verify` recomputes hashes from them)."""
+
+    number: int
+    schema_version: int
+    created_at: str
+    author: str
+    message: str
+    kind: str
+    hash: str
+    config_hash: str | None
+    detail: str | None
+    events: tuple[tuple[str, str, str | None], ...]
+    """`(op, path, JSON text or None)` in stored order."""
+
+
 @dataclass(frozen=True)
 class Revision:
     """An atomic, numbered, hash-chained changeset of one run."""

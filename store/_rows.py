@@ -100,19 +100,3 @@ class StoredSnapshot:
     config_hash: str | None
     schema_version: int
     base: int
-
-
-@dataclass(frozen=True)
-class StoredRevision:
-    """A revision exactly as stored (event values as their JSON text), for verification."""
-
-    number: int
-    schema_version: int
-    created_at: str
-    author: str
-    message: str
-    kind: str
-    hash: str
-    events: tuple[tuple[str, str, str | None], ...]
-    config_hash: str | None = None
-    detail: str | None = None

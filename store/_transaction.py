@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from store._records import MAX_REVISION, Event, Revision, decode_all
+from store._records import MAX_REVISION, Event, Revision, StoredRevision, decode_all
 from store._replay import Snapshot
-from store._rows import Head, RunEvent, RunRow, RunSummary, StoredRevision, StoredSnapshot, Tag
+from store._rows import Head, RunEvent, RunRow, RunSummary, StoredSnapshot, Tag
 from store._tables import events, revisions, run_events, runs, snapshots, tags
 
 if TYPE_CHECKING:
@@ -460,10 +460,7 @@ class Transaction:
         for rows in self._log(run, after, upto, None):
             first = rows[0]
             events = () if first[10] is None else tuple((r[10], r[11], r[12]) for r in rows)
-            number, version, created_at, author, message, kind, digest = first[1:8]
-            yield StoredRevision(
-                number, version, created_at, author, message, kind, digest, events, *first[8:10]
-            )
+            yield StoredRevision._make((*first[1:10], events))
 
     def _log(
         self, run: RunRow, after: int, upto: int | None, path: str | None

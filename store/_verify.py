@@ -14,6 +14,7 @@ from store._paths import flatten
 from store._records import (
     GENESIS,
     CanonicalConfig,
+    StoredRevision,
     config_hash,
     decode_all,
     encode,
@@ -33,20 +34,9 @@ EXPECTATION = re.compile(
 
 
 class Logged(NamedTuple):
-    """A revision as the log stores it (the fields its hash covers), with its events' values
-    decoded for the replay."""
+    """A revision as the log stores it, with its events' values decoded for the replay."""
 
-    number: int
-    schema_version: int
-    created_at: str
-    author: str
-    message: str
-    kind: str
-    hash: str
-    config_hash: str | None
-    detail: str | None
-    events: tuple[tuple[str, str, str | None], ...]
-    """`(op, path, JSON text or None)` in stored order."""
+    stored: StoredRevision
     changes: list[tuple[str, str, Any]]
     """The events with their values decoded."""
     decodable: bool
@@ -122,11 +112,12 @@ def verify_run(
     proven = replay is not None
     now: str | None = None
     drift = _Drift()
-    for revision in _logged(batches):
+    for logged in _logged(batches):
+        revision = logged.stored
         broken = chain.check(revision)
         check.problems += broken
         proven = proven and not broken
-        now = replay.step(revision) if proven and replay is not None else None
+        now = replay.step(logged) if proven and replay is not None else None
         if proven and now is None and replay is not None and replay.failure:
             check.problems.append(Problem(run, revision.number, replay.failure))
         proven = now is not None
@@ -166,7 +157,9 @@ def _logged(batches: Iterable[Sequence[tuple[Any, ...]]]) -> Iterator[Logged]:
         for row in batch:
             if not first or row[0] != first[0]:
                 if first:
-                    yield Logged._make((*first[:9], tuple(events), changes, decodable))
+                    yield Logged(
+                        StoredRevision._make((*first[:9], tuple(events))), changes, decodable
+                    )
                 first, events, changes, decodable = row, [], [], True
             value = None if row[11] is None else next(values)
             if row[9] is not None:
@@ -174,7 +167,7 @@ def _logged(batches: Iterable[Sequence[tuple[Any, ...]]]) -> Iterator[Logged]:
                 changes.append((row[9], row[10], value))
                 decodable = decodable and value is not _UNDECODABLE
     if first:
-        yield Logged._make((*first[:9], tuple(events), changes, decodable))
+        yield Logged(StoredRevision._make((*first[:9], tuple(events))), changes, decodable)
 
 
 def _values(texts: list[str]) -> list[Any]:
@@ -247,7 +240,7 @@ class _Chain:
         self.seen: set[int] = set()
         self.last_config_hash: str | None = None
 
-    def check(self, revision: Logged) -> list[Problem]:
+    def check(self, revision: StoredRevision) -> list[Problem]:
         """The problems of the next revision: numbers skipped before it, or a wrong hash."""
         problems = (
             []
@@ -299,14 +292,15 @@ class _Replay:
         self._version = 0
         self._canonical: CanonicalConfig | None = None
 
-    def step(self, revision: Logged) -> str | None:
+    def step(self, logged: Logged) -> str | None:
         """Fold one more revision; its config hash, or None where the log cannot be replayed."""
-        if not revision.decodable:
+        if not logged.decodable:
             self.failure = _UNREPLAYABLE.format("a stored value is not JSON")
             return None
+        revision = logged.stored
         try:
             self.state = self.state or RunState.new(self.schema, revision.schema_version)
-            self.state.apply(revision.number, revision.schema_version, revision.changes)
+            self.state.apply(revision.number, revision.schema_version, logged.changes)
             return self._hash(self.state, revision.events)
         except (StoreError, ValueError, KeyError, TypeError) as exc:
             newer = revision.schema_version > self.schema.latest  # a newer program's data
@@ -328,7 +322,7 @@ def _compared(
     run: str,
     state: RunState,
     now: str,
-    revision: Logged,
+    revision: StoredRevision,
     snapshots: Sequence[Snapshot],
     drift: _Drift,
 ) -> list[Problem]:

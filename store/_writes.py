@@ -28,13 +28,14 @@ from store._records import (
     Event,
     Kind,
     Revision,
+    StoredRevision,
     config_hash,
     encode,
     format_time,
     revision_hash,
 )
 from store._replay import RunState
-from store._rows import Head, RunRow, StoredRevision
+from store._rows import Head, RunRow
 from store._schema import Flat, Schema
 from store._values import check_path, check_run_name, check_text, from_text, normalise, validate
 from store._versions import writer_version
@@ -247,7 +248,7 @@ def _next(loaded: Loaded, version: int, events: list[Event], how: Write) -> Revi
     loaded.head = Head(number, version, digest)
     loaded.pending.append(
         StoredRevision(
-            number, version, created_at, who, text, how.kind, digest, tuple(encoded), made, detail
+            number, version, created_at, who, text, how.kind, digest, made, detail, tuple(encoded)
         )
     )
     return Revision(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 
@@ -169,9 +168,7 @@ def rehash(url: str, run: str, config_hashes: bool = False) -> None:
     if config_hashes:
         with store.open(url) as db:
             replayed = [db.read(run, r.number).config_hash for r in stored]
-        stored = [
-            dataclasses.replace(r, config_hash=h) for r, h in zip(stored, replayed, strict=True)
-        ]
+        stored = [r._replace(config_hash=h) for r, h in zip(stored, replayed, strict=True)]
     previous = store._records.GENESIS
     for revision in stored:
         previous = store._records.revision_hash(
