@@ -3,16 +3,16 @@ the chain records and the run's snapshots; revision hashes kept elsewhere checke
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import closing
 from typing import TYPE_CHECKING
 
+from store import _reads
 from store._errors import UnknownSchema
 from store._persistence import Recorder
-from store._reads import require_run, spaced_revisions, store_snapshot
-from store._records import MAX_REVISION, config_hash
+from store._reads import require_run, store_snapshot
+from store._records import MAX_REVISION
 from store._registry import get_schema
-from store._replay import RunState
 from store._rows import RunRow
 from store._schema import Schema
 from store._verify import Problem, RunCheck, VerifyReport, parse_expectation, verify_run
@@ -33,7 +33,7 @@ def verify(
         for row in rows:
             if rebuild:
                 tx.lock(row)
-            checked = _check(tx, row)
+            checked = _check(tx, row, _reads.SNAPSHOT_SPACING if rebuild else 0)
             problems += checked.problems
             if rebuild:
                 _rebuild(tx, row, checked)
@@ -42,39 +42,29 @@ def verify(
     return VerifyReport(not problems, problems, len(rows))
 
 
-def _check(tx: Transaction, row: RunRow) -> RunCheck:
-    """One run's chain, replay and snapshots (the chain only where its schema is unknown)."""
+def _check(tx: Transaction, row: RunRow, keep_every: int) -> RunCheck:
+    """One run's chain, replay and snapshots (the chain only where its schema is unknown),
+    keeping the proven states at the multiples of `keep_every` (0: none)."""
     schema: Schema | None
     try:
         schema = get_schema(row.schema)
     except UnknownSchema:
         schema = None
     with closing(tx.log_rows(row)) as rows:
-        return verify_run(row.name, row.schema, schema, rows, tx.snapshots(row))
+        return verify_run(row.name, row.schema, schema, rows, tx.snapshots(row), keep_every)
 
 
 def _rebuild(tx: Transaction, row: RunRow, checked: RunCheck) -> None:
     """Drop the run's snapshots; keep the replayed head if it reproduces the chain's hash,
-    and before it the states at its spaced revisions that reproduce theirs."""
+    and before it the states the replay kept at its spaced revisions."""
     tx.drop_snapshots(row)
     head = checked.state
     if head is None:
         return
-    for state in _spaced_states(tx, row, head):
-        store_snapshot(tx, row, state, state.effective())
+    for state in checked.spaced:
+        if state.revision < head.revision:
+            store_snapshot(tx, row, state, state.effective())
     store_snapshot(tx, row, head, head.effective())
-
-
-def _spaced_states(tx: Transaction, row: RunRow, head: RunState) -> Iterator[RunState]:
-    """The run replayed from the log to each revision below the head where it keeps a
-    snapshot, if its config hash is the one the chain records there (one state, moved on)."""
-    numbers = spaced_revisions(head.revision - 1)
-    recorded = tx.config_hashes(row, numbers)
-    state = RunState.new(head.schema, head.base)
-    for number in numbers:
-        state.fold(tx.replay_rows(row, state.revision, number))
-        if config_hash(state.values) == recorded.get(number):
-            yield state
 
 
 def _expectation(tx: Transaction, run: str, number: int, expected: str) -> list[Problem]:

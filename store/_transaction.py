@@ -161,10 +161,6 @@ _AUTHORS = sa.select(revisions.c.number, revisions.c.author).where(
     revisions.c.run_id == sa.bindparam("run_id"),
     revisions.c.number.in_(sa.bindparam("numbers", expanding=True)),
 )
-_CONFIG_HASHES = sa.select(revisions.c.number, revisions.c.config_hash).where(
-    revisions.c.run_id == sa.bindparam("run_id"),
-    revisions.c.number.in_(sa.bindparam("numbers", expanding=True)),
-)
 _TAG = (
     sa.select(tags.c.revision)
     .where(tags.c.run_id == sa.bindparam("run_id"), tags.c.name == sa.bindparam("name"))
@@ -390,13 +386,6 @@ class Transaction:
         """The author of each of the given revisions."""
         rows = self._conn.execute(_AUTHORS, {"run_id": run.id, "numbers": sorted(set(numbers))})
         return {row.number: row.author for row in rows}
-
-    def config_hashes(self, run: RunRow, numbers: Iterable[int]) -> dict[int, str | None]:
-        """The config hash each of the given revisions records (None: written before them)."""
-        rows = self._conn.execute(
-            _CONFIG_HASHES, {"run_id": run.id, "numbers": sorted(set(numbers))}
-        )
-        return {row.number: row.config_hash for row in rows}
 
     def newest_revisions(
         self,

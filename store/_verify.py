@@ -78,6 +78,9 @@ class RunCheck:
 
     problems: list[Problem] = field(default_factory=list)
     state: RunState | None = None
+    spaced: list[RunState] = field(default_factory=list)
+    """Copies of the replayed state at each multiple of `keep_every` whose config hash is the
+    one the chain records there (snapshots to keep besides the head's)."""
 
 
 def parse_expectation(text: str) -> tuple[str, int, str]:
@@ -96,9 +99,11 @@ def verify_run(
     schema: Schema | None,
     batches: Iterable[Sequence[tuple[Any, ...]]],
     snapshots: Sequence[Snapshot],
+    keep_every: int = 0,
 ) -> RunCheck:
     """Recompute one run's chain and replay it (`schema` None: the chain only), from its log
-    rows as `Transaction.log_rows` streams them.
+    rows as `Transaction.log_rows` streams them; `keep_every` > 0 keeps the proven states
+    at its multiples (`RunCheck.spaced`).
 
     The replay stops at the first revision the chain does not prove; up to there, each
     recorded config hash is compared with the replay (drift) and each snapshot with both.
@@ -122,9 +127,13 @@ def verify_run(
             check.problems.append(Problem(run, revision.number, replay.failure))
         proven = now is not None
         unexpected = now != revision.config_hash or revision.number in waiting  # else agreed
-        if unexpected and now is not None and replay is not None and replay.state is not None:
+        if now is None or replay is None or replay.state is None:
+            continue
+        if unexpected:
             found = waiting.pop(revision.number, ())
             check.problems += _compared(run, replay.state, now, revision, found, drift)
+        if keep_every and revision.number % keep_every == 0 and now == revision.config_hash:
+            check.spaced.append(replay.state.copy())
     for number in sorted(set(waiting) - chain.seen):
         check.problems.append(
             Problem(run, number, "a snapshot of a revision the log does not have", "snapshot")
