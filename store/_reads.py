@@ -316,9 +316,9 @@ def _proven(schema: Schema, snapshot: StoredSnapshot) -> RunState | str | None:
     return state
 
 
-def spaced_revisions(upto: int) -> range:
-    """The revisions up to `upto` where a run keeps a snapshot besides its head's."""
-    return range(SNAPSHOT_SPACING, upto + 1, SNAPSHOT_SPACING)
+def is_spaced(revision: int) -> bool:
+    """Whether a run keeps its snapshot at `revision` once the head moves past it."""
+    return revision % SNAPSHOT_SPACING == 0
 
 
 def store_snapshot(tx: Transaction, row: RunRow, state: RunState, effective: Flat) -> None:

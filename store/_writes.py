@@ -16,11 +16,11 @@ from store._history import changes, touched_paths
 from store._persistence import Recorder
 from store._reads import (
     check_revision,
+    is_spaced,
     load,
     replay,
     require_head,
     require_run,
-    spaced_revisions,
     store_snapshot,
 )
 from store._records import (
@@ -177,7 +177,7 @@ def write_in(
         if not events:
             raise NoChange(f"nothing changed: run {run!r} already has those values")
         newest = _next(loaded, version, events, how)
-        if len(loaded.pending) == BATCH or loaded.number in spaced_revisions(loaded.number):
+        if len(loaded.pending) == BATCH or is_spaced(loaded.number):
             _commit(tx, loaded)  # a full batch, or where the run keeps a snapshot
     _commit(tx, loaded)
     if newest is None:
