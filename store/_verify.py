@@ -251,14 +251,10 @@ class _Chain:
 
     def check(self, revision: StoredRevision) -> list[Problem]:
         """The problems of the next revision: numbers skipped before it, or a wrong hash."""
-        problems = (
-            []
-            if revision.number == self.next
-            else [
-                Problem(self.run, n, "revision is missing (deleted out of band)", "missing")
-                for n in range(self.next, revision.number)
-            ]
-        )
+        problems = [
+            Problem(self.run, n, "revision is missing (deleted out of band)", "missing")
+            for n in range(self.next, revision.number)
+        ]
         digest = revision_hash(
             self.run,
             self.schema,
