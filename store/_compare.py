@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from store._element_paths import matches
 from store._errors import InvalidChange
 from store._paths import unknown_path
 from store._records import encode
@@ -50,8 +51,8 @@ def compare(
     paths = list(dict.fromkeys(p for config in configs for p in config))
     if fields:
         for path in fields:
-            if path not in paths:
+            if not any(matches(p, path) for p in paths):
                 raise InvalidChange(unknown_path(path, paths))
-        paths = [p for p in paths if p in fields]
+        paths = [p for p in paths if any(matches(p, f) for f in fields)]
     rows = (ComparedField(p, tuple(c.get(p) for c in configs)) for p in paths)
     return Comparison(tuple(columns), tuple(r for r in rows if not only_changed or r.changed))

@@ -3,12 +3,15 @@ timeline, and where every value of a config comes from (domain; no SQL)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from store._element_paths import base_path, finest, matches, spread, value_at
+from store._leaves import Leaf
 from store._records import Change, Event, Revision, decode_all, encode
 from store._replay import RunState
 from store._schema import Flat, Schema
@@ -54,7 +57,12 @@ def origins(state: RunState, authors: Mapping[int, str]) -> list[Origin]:
         else:
             source, version = sources[path]
             found.append(Origin(path, value, source, version=version))
-    return found
+    leaves = schema.version(schema.latest).leaves
+    return [  # a list of sections by element, each value with the list's origin
+        dataclasses.replace(o, path=path, value=value)
+        for o in found
+        for path, value in spread({o.path: o.value}, leaves).items()
+    ]
 
 
 def with_changes(schema: Schema, revisions: Sequence[Revision]) -> list[Revision]:
@@ -76,11 +84,12 @@ def with_changes(schema: Schema, revisions: Sequence[Revision]) -> list[Revision
 
 
 def only_field(revisions: Iterable[Revision], path: str) -> list[Revision]:
-    """The revisions that changed `path`, each with only that change."""
+    """The revisions that changed `path` (or a value inside it, or the element holding it),
+    each with only those changes."""
     return [
-        r.with_changes(c for c in r.changes if c.path == path)
+        r.with_changes(c for c in r.changes if matches(c.path, path))
         for r in revisions
-        if any(c.path == path for c in r.changes)
+        if any(matches(c.path, path) for c in r.changes)
     ]
 
 
@@ -94,16 +103,19 @@ def changes(
     state: RunState, before: Flat, after: Flat, number: int, touched: set[str] | None
 ) -> tuple[Change, ...]:
     """How revision `number` moved the effective config; the first lists what it set."""
+    leaves = state.schema.version(state.schema.latest).leaves
     if number == 1:
         defaults = state.schema.run_defaults(state.base, state.schema.latest)
         explicit = _explicit_at(state)
-        return tuple(Change(p, defaults[p], after[p]) for p, n in explicit.items() if n == 1)
+        set_first = (Change(p, defaults[p], after[p]) for p, n in explicit.items() if n == 1)
+        return tuple(finest(set_first, leaves))
     paths = after if touched is None else [p for p in after if p in touched]
-    return tuple(
+    moved = (
         Change(p, before.get(p), after[p])
         for p in paths
         if encode(before.get(p)) != encode(after[p])
     )
+    return tuple(finest(moved, leaves))
 
 
 class Step(NamedTuple):
@@ -154,8 +166,9 @@ def field_timeline(schema: Schema, field: str, revisions: Sequence[Revision]) ->
         if e.path == field
     )
     by_number = {r.number: r for r in revisions}
+    leaves = schema.version(schema.latest).leaves
     return [
-        by_number[step.revision].with_changes((Change(field, step.old, step.new),))
+        by_number[step.revision].with_changes(finest([Change(field, step.old, step.new)], leaves))
         for step in field_steps(schema, field, events)
     ]
 
@@ -187,7 +200,7 @@ def newest_changes(
                 for p in sorted(old, key=order.__getitem__)
                 if encode(old[p]) != encode(values[p])
             ]
-        result.append(revision.with_changes(found))
+        result.append(revision.with_changes(finest(found, schema.version(schema.latest).leaves)))
     return result
 
 
@@ -198,11 +211,25 @@ def _explicit_at(state: RunState) -> dict[str, int]:
     return latest.explicit
 
 
-def differences(left: Flat, right: Flat) -> list[Change]:
-    """The fields whose value differs between two flat configs, as `left → right`."""
+def differences(left: Flat, right: Flat, leaves: Mapping[str, Leaf]) -> list[Change]:
+    """The fields whose value differs between two flat configs, as `left → right`, a list of
+    sections by element."""
     paths = list(dict.fromkeys([*left, *right]))
-    return [
-        Change(p, left.get(p), right.get(p))
-        for p in paths
-        if encode(left.get(p)) != encode(right.get(p))
-    ]
+    return finest(
+        (
+            Change(p, left.get(p), right.get(p))
+            for p in paths
+            if encode(left.get(p)) != encode(right.get(p))
+        ),
+        leaves,
+    )
+
+
+def element_steps(steps: Iterable[Step], path: str) -> list[Step]:
+    """A list's timeline narrowed to one element path: the steps that moved its value."""
+    field = base_path(path)
+    narrowed = (
+        Step(s.revision, s.time, value_at({field: s.old}, path), value_at({field: s.new}, path))
+        for s in steps
+    )
+    return [s for s in narrowed if encode(s.old) != encode(s.new)]

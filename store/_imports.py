@@ -147,7 +147,7 @@ def _import_into(
     version, values, skipped, notes = file_fields(found, data, schema_version, options.strict)
     with collect_notes() as upcast:
         if row is None:
-            revision = create_in(tx, run, found, version, values, how)
+            revision = create_in(tx, run, found, version, values, how, from_file=True)
             status: Status = "new"
         else:
             try:
@@ -192,7 +192,7 @@ def import_many(
     with recorder.write() as tx:
         for run, data in configs:
             version, values, skipped, notes = file_fields(found, data, None, False)
-            revision = create_in(tx, run, found, version, values, how)
+            revision = create_in(tx, run, found, version, values, how, from_file=True)
             results.append(ImportResult(revision, skipped, notes))
     return results
 
@@ -200,7 +200,7 @@ def import_many(
 def _importing(schema: Schema, version: int, values: Flat, kept: frozenset[str]) -> Build:
     """The events that make the run's config equal to a whole file read at `version`; the
     secrets in `kept` (a credential the file held, dropped) keep the run's reference."""
-    normalised = normalise(schema, version, values)
+    normalised = normalise(schema, version, values, from_file=True)
 
     def build(loaded: Loaded, target_version: int) -> list[Event]:
         state = loaded.state

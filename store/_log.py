@@ -9,9 +9,12 @@ from typing import TYPE_CHECKING
 
 from store._compare import Comparison
 from store._compare import compare as compare_configs
+from store._element_paths import base_path, check_any_path, narrowed
+from store._errors import InvalidChange
 from store._history import (
     Origin,
     Step,
+    element_steps,
     field_steps,
     field_timeline,
     newest_changes,
@@ -25,7 +28,6 @@ from store._records import Revision
 from store._refs import require_time
 from store._registry import get_schema
 from store._rows import RunRow, Tag
-from store._values import check_path
 
 if TYPE_CHECKING:  # a transaction's statements (and SQLAlchemy) load when one opens
     from store._transaction import Transaction
@@ -53,10 +55,12 @@ def history(
         named = tx.current_tags(row)
         latest_only = tx.base_version(row) == schema.latest
         if field is not None:
-            check_path(field, schema.version(schema.latest).leaves)
+            check_any_path(schema.version(schema.latest).leaves, field)
         if field is not None and latest_only:
-            touching = list(tx.revisions(row, upto=upto, path=field))
-            return with_tags(field_timeline(schema, field, touching)[::-1][:limit], named)
+            stored = base_path(field)
+            touching = list(tx.revisions(row, upto=upto, path=stored))
+            moved = field_timeline(schema, stored, touching)[::-1]
+            return with_tags(only_field(moved, field)[:limit], named)
         if field is None and latest_only and limit is not None:
             return with_tags(_page(tx, row, upto, limit), named)
         revisions = list(tx.revisions(row, upto=upto))
@@ -73,14 +77,14 @@ def timeline(recorder: Recorder, run: str, field: str) -> list[Step]:
         row = require_run(tx, run)
         require_head(tx, row)
         schema = get_schema(row.schema)
-        check_path(field, schema.version(schema.latest).leaves)
+        if check_any_path(schema.version(schema.latest).leaves, field) is None:
+            raise InvalidChange(f"{field}: a timeline follows one value; name a field inside it")
         if tx.base_version(row) == schema.latest:
-            return field_steps(schema, field, tx.path_events(row, field))
+            stored = base_path(field)
+            steps = field_steps(schema, stored, tx.path_events(row, stored))
+            return steps if stored == field else element_steps(steps, field)
     revisions = history(recorder, run, field, None)
-    return [
-        Step(r.number, r.created_at, r.changes[0].old, r.changes[0].new)
-        for r in reversed(revisions)
-    ]
+    return [Step(r.number, r.created_at, *narrowed(r.changes, field)) for r in reversed(revisions)]
 
 
 def log(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Collection, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from store._errors import InvalidChange
+
+T = TypeVar("T")
 
 
 def flatten(nested: Mapping[str, Any], leaves: Collection[str], prefix: str = "") -> dict[str, Any]:
@@ -64,3 +66,13 @@ def unknown_path(path: str, known: Iterable[str]) -> str:
     """An "unknown path" message, with the nearest known path as a hint where there is one."""
     hint = nearest(path, known)
     return f"unknown path {path!r}" + (f"; did you mean {hint}?" if hint else "")
+
+
+def check_path(path: str, leaves: Mapping[str, T]) -> T:
+    """The leaf at `path`; a section or an unknown path is refused with the nearest known path."""
+    if path in leaves:
+        return leaves[path]
+    if path in sections_of(leaves):
+        inside = sorted(p for p in leaves if p.startswith(f"{path}."))
+        raise InvalidChange(f"{path} is a section, not a field; its fields: {', '.join(inside)}")
+    raise InvalidChange(unknown_path(path, leaves))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from store._element_paths import spread
 from store._errors import InvalidReference, RevisionNotFound, RunNotFound, StoreWarning
 from store._persistence import Recorder
 from store._records import Revision, config_hash, encode
@@ -136,8 +137,10 @@ def _reading(
 
 
 def values_at(tx: Transaction, ref: str) -> Flat:
-    """The flat effective config at a reference, unvalidated: what comparing needs."""
-    return _state_at(tx, ref, None)[3].effective()
+    """The flat effective config at a reference, unvalidated, each list of sections spread
+    into element paths (`concepts[0].name`): what comparing and filtering need."""
+    state = _state_at(tx, ref, None)[3]
+    return spread(state.effective(), state.schema.version(state.schema.latest).leaves)
 
 
 def _state_at(

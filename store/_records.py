@@ -89,6 +89,11 @@ class Change(NamedTuple):
     old: Any
     new: Any
 
+    @property
+    def pinned(self) -> bool:
+        """Whether the write kept the value it had (stated, so pinned against new defaults)."""
+        return encode(self.old) == encode(self.new)
+
 
 class StoredRevision(NamedTuple):
     """A revision exactly as the log stores it, event values as their JSON text: what writes
@@ -153,6 +158,16 @@ class Revision:
             self.detail,
             tags,
         )
+
+    @property
+    def moved(self) -> tuple[Change, ...]:
+        """The changes that moved a value: all but the pinned ones."""
+        return tuple(c for c in self.changes if not c.pinned)
+
+    @property
+    def pinned(self) -> tuple[str, ...]:
+        """The paths the revision pinned at the value they had."""
+        return tuple(c.path for c in self.changes if c.pinned)
 
     @property
     def time(self) -> datetime:

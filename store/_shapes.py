@@ -42,7 +42,8 @@ def revision_data(revision: Revision) -> dict[str, Any]:
         "kind": revision.kind,
         "schema_version": revision.schema_version,
         "hash": revision.hash,
-        "changes": changes_data(revision.changes),
+        "changes": changes_data(revision.moved),
+        "pinned": list(revision.pinned),
         "tags": list(revision.tags),
         **(revision.detail or {}),
     }
@@ -60,6 +61,30 @@ def verify_data(report: VerifyReport) -> dict[str, Any]:
         for p in report.problems
     ]
     return {"ok": report.ok, "problems": problems}
+
+
+def change_line(change: Change) -> str:
+    """`path: old → new`; an element added or removed as `concepts[2]: added "name=c"`."""
+    from store._element_paths import element_label, is_element_change
+
+    if is_element_change(change):
+        what, element = ("added", change.new) if change.old is None else ("removed", change.old)
+        label = element_label(element)
+        return f"{change.path}: {what}" + (f" {label}" if label else "")
+    return f"{change.path}: {value_text(change.old)} → {value_text(change.new)}"
+
+
+def change_lines(revision: Revision, every: bool = False) -> list[str]:
+    """A revision's changes for people: what moved, then the fields it pinned at their
+    current value as one summary line (each listed with `every`)."""
+    lines = [change_line(c) for c in revision.moved]
+    pinned = [c for c in revision.changes if c.pinned]
+    if every:
+        lines += [f"{c.path}: {value_text(c.new)} (pinned)" for c in pinned]
+    elif pinned:
+        fields = "field" if len(pinned) == 1 else "fields"
+        lines.append(f"pinned {len(pinned)} {fields} at their current value")
+    return lines
 
 
 def value_text(value: Any) -> str:

@@ -382,8 +382,11 @@ class Store:
         if isinstance(a, str):
             if b is not None or other is not None:
                 raise InvalidReference("give two references, or a run and revision numbers")
-            return differences(self.read(run).values, self.read(a).values)
-        return differences(self.read(run, a).values, self.read(other or run, b).values)
+            left, right = self.read(run), self.read(a)
+        else:
+            left, right = self.read(run, a), self.read(other or run, b)
+        schema = get_schema(left.schema)
+        return differences(left.values, right.values, schema.version(schema.latest).leaves)
 
     def find(self, config_hash: str) -> list[Found]:
         """Every run and revision whose effective config, as read today, has `config_hash`

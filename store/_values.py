@@ -12,9 +12,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from store._element_paths import (
+    check_any_path,
+    check_elements,
+    element_leaves,
+    with_elements,
+)
 from store._errors import InvalidChange, InvalidRunName
 from store._leaves import Leaf
-from store._paths import flatten, sections_of, unflatten, unknown_path
+from store._paths import check_path, flatten, unflatten
 from store._records import encode, is_finite
 from store._schema import Flat, Schema, SchemaVersion
 
@@ -57,11 +63,12 @@ def _refuse_constant(name: str) -> Any:
 
 
 def from_text(shape: SchemaVersion, changes: Mapping[str, Any]) -> Flat:
-    """Values typed on a command line: text for a string field, else JSON where it parses."""
+    """Values typed on a command line: text for a string field (also inside an element),
+    else JSON where it parses."""
     parsed = {}
     for path, text in changes.items():
-        leaf = check_path(path, shape.leaves)
-        parsed[path] = text if leaf.text else parse_value(text)
+        leaf = check_any_path(shape.leaves, path)
+        parsed[path] = text if leaf is not None and leaf.text else parse_value(text)
     return parsed
 
 
@@ -77,7 +84,7 @@ def overridden(schema: Schema, values: Flat, overrides: Overrides) -> tuple[Flat
         raise InvalidChange(f"overrides are PATH=VALUE texts or a mapping, not {overrides!r}")
     else:
         given = from_text(shape, assignments(overrides))
-    applied = normalise(schema, schema.latest, given)
+    applied = normalise(schema, schema.latest, with_elements(shape.leaves, values, given))
     return {**values, **applied}, applied
 
 
@@ -94,8 +101,11 @@ def assignments(texts: Iterable[str]) -> dict[str, str]:
     return parsed
 
 
-def normalise(schema: Schema, version: int, changes: Mapping[str, Any]) -> Flat:
-    """Check paths and values of a write and bring each value to its stored JSON form."""
+def normalise(
+    schema: Schema, version: int, changes: Mapping[str, Any], *, from_file: bool = False
+) -> Flat:
+    """Check paths and values of a write and bring each value to its stored JSON form; an
+    element's unknown key is refused (a file's is dropped with a warning by its upcast)."""
     shape = schema.version(version)
     flat = flatten(changes, shape.leaves)
     result: Flat = {}
@@ -106,25 +116,17 @@ def normalise(schema: Schema, version: int, changes: Mapping[str, Any]) -> Flat:
                 f'{path} is a secret: store a reference such as "env:HF_TOKEN", never the value'
             )
         check_value(path, value)
+        if not from_file:
+            check_elements(path, leaf, value)
         if leaf.adapter is not None and not leaf.secret:
             try:  # strict, as JSON: a bool is not an int, a string is not a number
                 valid = leaf.adapter.validate_json(encode(value), strict=True)
             except ValidationError as exc:
-                raise InvalidChange(_describe_error(path, value, leaf.type_name, exc)) from None
+                raise InvalidChange(_describe_error(path, value, leaf, exc)) from None
             value = leaf.adapter.dump_python(valid, mode="json")
         check_value(path, value)
         result[path] = value
     return result
-
-
-def check_path(path: str, leaves: Mapping[str, Leaf]) -> Leaf:
-    """The leaf at `path`; a section or an unknown path is refused with the nearest known one."""
-    if path in leaves:
-        return leaves[path]
-    if path in sections_of(leaves):
-        inside = sorted(p for p in leaves if p.startswith(f"{path}."))
-        raise InvalidChange(f"{path} is a section, not a field; its fields: {', '.join(inside)}")
-    raise InvalidChange(unknown_path(path, leaves))
 
 
 def check_value(path: str, value: Any) -> None:
@@ -198,10 +200,21 @@ def is_reference(value: Any) -> bool:
     return value == "" or (isinstance(value, str) and value.startswith("env:"))
 
 
-def _describe_error(path: str, value: Any, type_name: str, exc: ValidationError) -> str:
-    detail = exc.errors()[0]["msg"]
+def _describe_error(path: str, value: Any, leaf: Leaf, exc: ValidationError) -> str:
+    """The first error, at the finest path it names (`concepts[1].balancing`)."""
+    error = exc.errors()[0]
+    parts = [p for p in error["loc"] if isinstance(p, int) or p.isidentifier()]
+    type_name = leaf.type_name
+    if parts:
+        inner = ".".join(str(p) for p in parts[1:])
+        if isinstance(parts[0], int):
+            path += f"[{parts[0]}]" + (f".{inner}" if inner else "")
+        value = error.get("input")
+        field = element_leaves(leaf).get(inner)
+        type_name = field.type_name if field is not None else ""
     shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
-    return f"{path}: {shown} is invalid: {detail} (expected {type_name})"
+    expected = f" (expected {type_name})" if type_name else ""
+    return f"{path}: {shown} is invalid: {error['msg']}{expected}"
 
 
 def validate(schema: Schema, values: Flat) -> BaseModel:

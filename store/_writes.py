@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from store._element_paths import with_elements, without_elements
 from store._errors import Conflict, NoChange, RunArchived, RunExists, SchemaVersionTooNew
 from store._history import changes, touched_paths
+from store._paths import check_path
 from store._persistence import Recorder
 from store._reads import (
     check_revision,
@@ -37,7 +39,7 @@ from store._records import (
 from store._replay import RunState
 from store._rows import Head, RunRow
 from store._schema import Flat, Schema
-from store._values import check_path, check_run_name, check_text, from_text, normalise, validate
+from store._values import check_run_name, check_text, from_text, normalise, validate
 from store._versions import writer_version
 
 if TYPE_CHECKING:  # a transaction's statements (and SQLAlchemy) load when one opens
@@ -119,11 +121,20 @@ class Write:
 
 
 def create_in(
-    tx: Transaction, run: str, schema: Schema, version: int, values: Mapping[str, Any], how: Write
+    tx: Transaction,
+    run: str,
+    schema: Schema,
+    version: int,
+    values: Mapping[str, Any],
+    how: Write,
+    from_file: bool = False,
 ) -> Revision:
     """Create a run in an open write transaction, as revision 1 holding `values`."""
     check_run_name(run)
-    events = [Event("set", p, v) for p, v in normalise(schema, version, values).items()]
+    shape = schema.version(version)
+    given = values if from_file else with_elements(shape.leaves, shape.default_values, values)
+    normalised = normalise(schema, version, given, from_file=from_file)
+    events = [Event("set", p, v) for p, v in normalised.items()]
     if tx.run(run) is not None:
         raise RunExists(f"run {run!r} already exists")
     loaded = Loaded(tx.add_run(run, schema.name, now()), None, RunState.new(schema, version))
@@ -309,8 +320,9 @@ def setting(changes_: Mapping[str, Any], text: bool) -> Build:
 
     def build(loaded: Loaded, version: int) -> list[Event]:
         schema = loaded.state.schema
-        given = from_text(schema.version(version), changes_) if text else changes_
-        wanted = normalise(schema, version, given)
+        shape = schema.version(version)
+        given = from_text(shape, changes_) if text else changes_
+        wanted = normalise(schema, version, with_elements(shape.leaves, loaded.state.values, given))
         return [
             Event("set", path, value)
             for path, value in wanted.items()
@@ -328,12 +340,18 @@ def unsetting(paths: Iterable[str]) -> Build:
         state = loaded.state
         defaults = state.schema.run_defaults(state.base, version)
         leaves = state.schema.version(version).leaves
-        for path in wanted:
+        plain, lists = without_elements(leaves, state.values, wanted)
+        for path in plain:
             check_path(path, leaves)
+        edited = normalise(state.schema, version, lists)
         return [
             Event("unset", path)
-            for path in dict.fromkeys(wanted)
+            for path in dict.fromkeys(plain)
             if encode(state.values[path]) != encode(defaults[path])
+        ] + [
+            Event("set", path, value)
+            for path, value in edited.items()
+            if encode(value) != encode(state.values[path])
         ]
 
     return build

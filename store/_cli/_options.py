@@ -59,3 +59,9 @@ format_option = click.option(
     type=click.Choice(FORMATS),
     help="File format (default: by the file's extension; JSON for - and others).",
 )
+
+
+every_option = click.option(
+    "--all", "every", is_flag=True, help="Also list each field a revision pinned unchanged."
+)
+"""`--all` of `history` and `log`: the pinned fields listed one by one, not summarised."""

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 import click
 
 from store._records import Change, Revision
-from store._shapes import changes_data, value_text
+from store._shapes import change_lines, changes_data, value_text
 
 STYLES = {"rev": "cyan", "old": "red", "new": "green", "hash": "dim", "time": "dim"}
 """Column colours on a terminal."""
@@ -153,11 +153,6 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def change_text(change: Change) -> str:
-    """`path: old → new`."""
-    return f"{change.path}: {value_text(change.old)} → {value_text(change.new)}"
-
-
 def changes_table(changes: Sequence[Change]) -> Output:
     """Changes as `path old new` rows (`diff`)."""
     return Output(
@@ -190,8 +185,8 @@ def rev_text(revision: Revision) -> str:
 def report(written: Revision) -> None:
     """Tell people which revision a write appended and what it changed."""
     click.echo(f"{written.run}: revision {written.number} ({written.kind}) {written.hash}")
-    for change in written.changes:
-        click.echo(f"  {change_text(change)}")
+    for line in change_lines(written):
+        click.echo(f"  {line}")
 
 
 def warn(message: str) -> None:

@@ -9,11 +9,10 @@ from dataclasses import asdict
 import click
 
 import store
-from store._cli._options import open_store, revision_number
+from store._cli._options import every_option, open_store, revision_number
 from store._cli._output import (
     Output,
     Table,
-    change_text,
     changes_table,
     kind_text,
     output_options,
@@ -21,6 +20,7 @@ from store._cli._output import (
     rev_text,
 )
 from store._shapes import (
+    change_lines,
     config_data,
     origins_data,
     revision_data,
@@ -116,14 +116,17 @@ def _origins(origins: list[store.Origin], title: str) -> Output:
 @click.option("--field", metavar="PATH", help="Only revisions that changed this field.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many revisions.")
 @click.option("--reverse", is_flag=True, help="Oldest first.")
+@every_option
 @output_options
-def history(run: str, field: str | None, limit: int | None, reverse: bool) -> Output:
-    """Show the revisions of RUN, newest first, each with its changes."""
+def history(run: str, field: str | None, limit: int | None, reverse: bool, every: bool) -> Output:
+    """Show the revisions of RUN, newest first, each with its changes at their finest path
+    (`concepts[1].balancing: 1.0 → 3.0`); fields a revision pinned at their current value are
+    one summary line (`--all` lists them)."""
     with open_store(create=False) as opened:
         revisions = opened.history(run, field=field, limit=limit)
     if reverse:
         revisions.reverse()
-    return revisions_table(revisions, with_run=False)
+    return revisions_table(revisions, with_run=False, every=every)
 
 
 @click.command()
@@ -134,6 +137,7 @@ def history(run: str, field: str | None, limit: int | None, reverse: bool) -> Ou
 @click.option("--since", metavar="TIME", help="Only revisions at or after this UTC time.")
 @click.option("--until", metavar="TIME", help="Only revisions at or before this UTC time.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many revisions.")
+@every_option
 @output_options
 def log(
     pattern: str | None,
@@ -141,14 +145,15 @@ def log(
     since: str | None,
     until: str | None,
     limit: int | None,
+    every: bool,
 ) -> Output:
     """Show every revision of every run, newest first, with the run's name in front."""
     with open_store(create=False) as opened:
         revisions = opened.log(run=pattern, author=author, since=since, until=until, limit=limit)
-    return revisions_table(revisions, with_run=True)
+    return revisions_table(revisions, with_run=True, every=every)
 
 
-def revisions_table(revisions: Sequence[store.Revision], with_run: bool) -> Output:
+def revisions_table(revisions: Sequence[store.Revision], with_run: bool, every: bool) -> Output:
     """Revisions with their changes (`history`; `log` puts the run in front)."""
     front = ("run",) if with_run else ()
     return Output(
@@ -163,7 +168,7 @@ def revisions_table(revisions: Sequence[store.Revision], with_run: bool) -> Outp
                     printable(r.author),
                     kind_text(r),
                     printable(r.message),
-                    "\n".join(change_text(c) for c in r.changes),
+                    "\n".join(change_lines(r, every)),
                 )
                 for r in revisions
             ],

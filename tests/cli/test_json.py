@@ -74,6 +74,7 @@ def test_history(invoke: Invoke, run: str) -> None:
         "schema_version",
         "hash",
         "changes",
+        "pinned",
         "tags",
     ]
     assert ISO_UTC.fullmatch(newest["time"])
