@@ -185,7 +185,7 @@ def _element(items: list[Any], parsed: ElementPath, path: str) -> None:
     """Refuse an element path past the end of its list."""
     if (parsed.position or 0) >= len(items):
         held = f"elements 0..{len(items) - 1}" if items else "no elements"
-        raise InvalidChange(f"{path}: {parsed.field} has {held}; there is no {parsed.element()}")
+        raise InvalidChange(f"{path}: {parsed.field} has {held}; no {parsed.element()}")
 
 
 def _insert(items: list[Any], parsed: ElementPath, path: str, value: Any) -> None:
