@@ -62,7 +62,7 @@ def test_unset_inside_an_element_returns_it_to_the_elements_default(net: store.S
         ({"layers[0].widht": 3}, "unknown path 'layers[0].widht'; did you mean layers[0].width?"),
         (
             {"layers[5].width": 3},
-            "layers[5].width: layers has elements 0..1; there is no layers[5]",
+            "layers[5].width: layers has elements 0..1; no layers[5]",
         ),
         ({"layers[+5]": {"name": "x"}}, "layers[+5]: layers has 2 elements; insert at 0..2"),
         ({"layers[0].width": True}, "layers[0].width: True is invalid"),
