@@ -176,4 +176,5 @@ def bearer(request: Request) -> str:
 def local_path(request: Request) -> str:
     """The request's path as a path of this server: one leading `/`, never `//host` or
     `/\\host` (which a browser reads as another site), every other character quoted."""
-    return "/" + quote(request.url.path.lstrip("/\\"))
+    path: str = request.scope["path"]  # decoded, as routing reads it
+    return "/" + quote(path.lstrip("/\\"))
