@@ -36,7 +36,8 @@ NOT_FOUND = (store.RunNotFound, store.RevisionNotFound, store.InvalidReference)
 """Errors that mean the address names nothing: a 404, never a traceback."""
 
 WHOLE = re.compile(r"[0-9]{1,18}")
-"""A whole-number query parameter: ASCII digits (not `²` or `١`) that fit in 64 bits."""
+"""A whole-number query parameter: ASCII digits (not `²`, not other scripts' digits) that
+fit in 64 bits."""
 
 Handler = Callable[[Request, Exception], Coroutine[Any, Any, Response]]
 
