@@ -5,9 +5,14 @@ slow one runs, `store serve` failing in one line on a busy port."""
 
 from __future__ import annotations
 
+import os
+import re
 import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +33,8 @@ from tests.cli.test_executable import run_store
 from tests.web.conftest import LOCAL
 from tests.web.test_app import API, PAGES
 
+ROOT = os.pathsep.join([str(Path(store.__file__).parent.parent), os.environ.get("PYTHONPATH", "")])
+"""This checkout first on the path of a `store` started as a subprocess."""
 EVERY = [*PAGES, *API, "/static/timeline.js", "/no/such/page"]
 """Every route, a static file and an unknown address."""
 
@@ -291,3 +298,44 @@ def test_serve_on_a_busy_port_is_one_error_line_before_any_banner(tmp_path: Path
     assert result.stderr == (
         f"Error: port {port} is in use (another store serve?); choose another with --port\n"
     )
+
+
+def test_serve_answers_its_port_and_allowed_names_only(tmp_path: Path) -> None:
+    """`store serve --port 0 --allow-host proxy.example` as a user starts it: the banner names
+    the port it got, and only that port's loopback names and the allowed name are answered."""
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    with store.open(url) as opened:
+        opened.create("demo")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": ROOT}
+    command = [sys.executable, "-m", "store", "--db", url, "serve", "--port", "0"]
+    server = subprocess.Popen(
+        [*command, "--allow-host", "proxy.example"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        banner = server.stdout.readline()
+        found = re.fullmatch(r"store serve: http://127\.0\.0\.1:(\d+)/ \(read-only; .*\)\n", banner)
+        assert found, banner
+        port = int(found[1])
+
+        def answer(host: str) -> int:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/runs", headers={"Host": host}
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return int(response.status)
+            except urllib.error.HTTPError as refused:
+                return refused.code
+
+        for host in (f"localhost:{port}", "proxy.example", "proxy.example:8443"):
+            assert answer(host) == 200, host
+        for host in (f"evil.com:{port}", f"localhost:{port + 1}", "127.0.0.1"):
+            assert answer(host) == 400, host
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
