@@ -49,7 +49,8 @@ def serve(host: str, port: int, token: str | None, allow_hosts: tuple[str, ...])
     bound = bind(host, port)
     port = bound.getsockname()[1]
     app = web.app(database_url(), token=token, hosts=served_hosts(host, port, allow_hosts))
-    click.echo(f"store serve: http://{host}:{port}/ (read-only; Ctrl-C stops it)")
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"store serve: http://{shown}:{port}/ (read-only; Ctrl-C stops it)")
     uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[bound])
 
 
