@@ -539,7 +539,7 @@ def b15_web(sizes: Sizes, url: str) -> list[Row]:
     rows = []
     with warnings.catch_warnings():  # Starlette's test client warns that it still uses httpx
         warnings.simplefilter("ignore", DeprecationWarning)
-        client = TestClient(web.app(url))
+        client = TestClient(web.app(url), base_url="http://127.0.0.1:8765")
     with client:
         for work, address in pages.items():
             assert client.get(address).status_code == 200, address

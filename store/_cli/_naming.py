@@ -39,7 +39,7 @@ def tags(run: str, moves: bool) -> Output:
         [asdict(t) for t in found],
         Table(
             ("tag", "rev", "time", "author", "message"),
-            [(t.name, str(t.revision), t.time, t.author, t.message) for t in found],
+            [(t.name, t.revision, t.time, t.author, t.message) for t in found],
             empty=f"run {run!r} has no tags",
         ),
     )

@@ -7,9 +7,11 @@ import csv
 import functools
 import io
 import json
+import math
 import os
+import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -24,24 +26,41 @@ STYLES = {"rev": "cyan", "old": "red", "new": "green", "hash": "dim", "time": "d
 
 @dataclass(frozen=True)
 class Table:
-    """What a command shows people: a title, named columns and rows of text."""
+    """What a command shows people: a title, named columns and rows of cells.
+
+    A cell is text, a number, a config value (in a column of `values`: JSON for people, so
+    that `"512"` and `512` differ) or `Lines`. Tables show every cell with its control
+    characters escaped; md and csv write plain values (`plain_cell`).
+    """
 
     columns: tuple[str, ...]
-    rows: Sequence[Sequence[str]]
+    rows: Sequence[Sequence[Any]]
     title: str = ""
     empty: str = ""
+    values: frozenset[int] = frozenset()
+    """Indexes of the columns that hold config values."""
+
+
+class Lines(tuple[str, ...]):
+    """A cell of several lines (history's changes): one per line in every format."""
 
 
 @dataclass(frozen=True)
 class Output:
-    """A read command's result: the `--json` document, the table for people, the exit status."""
+    """A read command's result: the `--json` document, the table for people, the exit status,
+    and the table md and csv write where it differs (history: tags in a column of their own)."""
 
     data: Any
     table: Table
     status: int = 0
+    plain: Table | None = None
 
 
 FORMATS = ("table", "json", "md", "csv")
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+"""How a cell a spreadsheet would read as a formula starts."""
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""Text that a spreadsheet reads as a number, not a formula: left as it is."""
 
 
 def output_options(command: Callable[..., Output]) -> Callable[..., None]:
@@ -63,9 +82,9 @@ def output_options(command: Callable[..., Output]) -> Callable[..., None]:
         if as_json or form == "json":
             click.echo(json.dumps(output.data, indent=2, ensure_ascii=False))
         elif form == "md":
-            click.echo(markdown(output.table), nl=False)
+            click.echo(markdown(output.plain or output.table), nl=False)
         elif form == "csv":
-            click.echo(comma_separated(output.table), nl=False)
+            click.echo(comma_separated(output.plain or output.table), nl=False)
         else:
             show(output.table)
         click.get_current_context().exit(output.status)
@@ -74,26 +93,57 @@ def output_options(command: Callable[..., Output]) -> Callable[..., None]:
 
 
 def markdown(table: Table) -> str:
-    """A GitHub table (for CI comments); `|` escaped, a multi-line cell joined with `<br>`."""
+    """A GitHub table (for CI comments) of plain cells; `|` escaped, a multi-line cell joined
+    with `<br>`."""
 
-    def line(cells: Sequence[str]) -> str:
-        escaped = (c.replace("|", "\\|").replace("\n", "<br>") for c in cells)
+    def line(cells: Iterable[Any]) -> str:
+        escaped = (str(c).replace("|", "\\|").replace("\n", "<br>") for c in cells)
         return "| " + " | ".join(escaped) + " |\n"
 
     title = f"**{table.title}**\n\n" if table.title else ""
     if not table.rows and table.empty:
         return title + table.empty + "\n"
     rule = "|" + "|".join("---" for _ in table.columns) + "|\n"
-    return title + line(table.columns) + rule + "".join(line(row) for row in table.rows)
+    rows = (map(plain_cell, row) for row in table.rows)
+    return title + line(table.columns) + rule + "".join(line(row) for row in rows)
 
 
 def comma_separated(table: Table) -> str:
-    """The table's columns and rows as CSV (no title: only data)."""
+    """The table's columns and rows as CSV of plain cells (no title: only data)."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(table.columns)
-    writer.writerows(table.rows)
+    writer.writerows(map(plain_cell, row) for row in table.rows)
     return text.getvalue()
+
+
+def plain_cell(cell: Any) -> str | int | float:
+    """A cell as md and csv write it: a number stays a number; anything else is text (a
+    string without JSON's quotes), each line's control characters escaped, and a leading
+    `=`, `+`, `-`, `@`, tab or carriage return neutralised with `'` (OWASP's rule against
+    formula injection) unless the text is a number."""
+    if isinstance(cell, int | float) and not isinstance(cell, bool) and math.isfinite(cell):
+        return cell
+    if isinstance(cell, Lines):
+        text = "\n".join(cell)
+    else:
+        text = cell if isinstance(cell, str) else value_text(cell)
+    if text.startswith(FORMULA) and not NUMBER.fullmatch(text):
+        text = "'" + text
+    return "\n".join(map(printable, text.split("\n")))
+
+
+def cell_text(cell: Any, value: bool) -> str:
+    """A cell as a table shows it to people: a config value (or a number) as JSON, text as
+    it is, every control character escaped (a newline too, but between `Lines`)."""
+    if isinstance(cell, Lines):
+        return "\n".join(map(printable, cell))
+    return printable(cell if isinstance(cell, str) and not value else value_text(cell))
+
+
+def people_rows(table: Table) -> list[list[str]]:
+    """The table's rows as the text a person is shown."""
+    return [[cell_text(c, i in table.values) for i, c in enumerate(row)] for row in table.rows]
 
 
 def show(table: Table) -> None:
@@ -104,10 +154,11 @@ def show(table: Table) -> None:
         if table.empty:
             click.echo(table.empty)
         return
+    rows = people_rows(table)
     if on_terminal(sys.stdout):  # rich is imported only to draw on a terminal
-        _draw(table)
+        _draw(table.columns, rows)
         return
-    for line in _plain(table):
+    for line in _plain(table.columns, rows):
         click.echo(line)
 
 
@@ -116,29 +167,29 @@ def on_terminal(stream: TextIO) -> bool:
     return stream.isatty() or bool(os.environ.get("FORCE_COLOR"))
 
 
-def _draw(table: Table) -> None:
+def _draw(columns: tuple[str, ...], rows: list[list[str]]) -> None:
     """The table drawn by rich, in colour; a long value wraps, never cut short."""
     from rich.console import Console
     from rich.table import Table as RichTable
     from rich.text import Text
 
-    rich = RichTable(*table.columns)
+    rich = RichTable(*columns)
     for column in rich.columns:
         column.style = STYLES.get(str(column.header), "")
         column.overflow = "fold"
-    for row in table.rows:
+    for row in rows:
         rich.add_row(*(Text(cell) for cell in row))
     Console(highlight=False).print(rich)
 
 
-def _plain(table: Table) -> Iterator[str]:
+def _plain(columns: tuple[str, ...], rows: list[list[str]]) -> Iterator[str]:
     """Columns padded to their widest cell; a multi-line cell continues on the next lines."""
-    lines: list[list[str]] = [list(table.columns)]
-    for row in table.rows:
+    lines: list[list[str]] = [list(columns)]
+    for row in rows:
         cells = [cell.split("\n") for cell in row]
         for i in range(max(len(c) for c in cells)):
             lines.append([c[i] if i < len(c) else "" for c in cells])
-    widths = [max(len(line[i]) for line in lines) for i in range(len(table.columns))]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
     for line in lines:
         yield "  ".join(
             cell.ljust(width) for cell, width in zip(line, widths, strict=True)
@@ -159,8 +210,9 @@ def changes_table(changes: Sequence[Change]) -> Output:
         changes_data(changes),
         Table(
             ("path", "old", "new"),
-            [(c.path, value_text(c.old), value_text(c.new)) for c in changes],
+            [(c.path, c.old, c.new) for c in changes],
             empty="no differences",
+            values=frozenset({1, 2}),
         ),
     )
 

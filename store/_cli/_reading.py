@@ -11,12 +11,12 @@ import click
 import store
 from store._cli._options import every_option, open_store, revision_number
 from store._cli._output import (
+    Lines,
     Output,
     Table,
     changes_table,
     kind_text,
     output_options,
-    printable,
     rev_text,
 )
 from store._shapes import (
@@ -25,7 +25,6 @@ from store._shapes import (
     origins_data,
     revision_data,
     runs_data,
-    value_text,
     verify_data,
 )
 
@@ -49,9 +48,9 @@ def runs(archived: bool, where: tuple[str, ...], schema: str | None) -> Output:
         (
             f"{s.name} (archived)" if s.archived else s.name,
             s.schema,
-            str(s.revisions),
+            s.revisions,
             s.last_change or "",
-            printable(s.author or ""),
+            s.author or "",
             " ".join(s.tags),
             s.forked_from or "",
         )
@@ -91,11 +90,7 @@ def show_run(ref: str, rev: int | None, explain: bool, stamp: bool) -> Output:
         return _origins(origins, title)
     return Output(
         config_data(reading),
-        Table(
-            ("path", "value"),
-            [(path, value_text(value)) for path, value in reading.values.items()],
-            title,
-        ),
+        Table(("path", "value"), list(reading.values.items()), title, values=frozenset({1})),
     )
 
 
@@ -105,8 +100,9 @@ def _origins(origins: list[store.Origin], title: str) -> Output:
         origins_data(origins),
         Table(
             ("path", "value", "origin"),
-            [(o.path, value_text(o.value), o.describe()) for o in origins],
+            [(o.path, o.value, o.describe()) for o in origins],
             title,
+            values=frozenset({1}),
         ),
     )
 
@@ -154,26 +150,35 @@ def log(
 
 
 def revisions_table(revisions: Sequence[store.Revision], with_run: bool, every: bool) -> Output:
-    """Revisions with their changes (`history`; `log` puts the run in front)."""
+    """Revisions with their changes (`history`; `log` puts the run in front): tags beside
+    the revision number for people, in a column of their own in md and csv."""
     front = ("run",) if with_run else ()
+    rows = [
+        (
+            *((r.run,) if with_run else ()),
+            r.number,
+            " ".join(r.tags),
+            r.time.strftime("%Y-%m-%d %H:%M:%S"),
+            r.author,
+            kind_text(r),
+            r.message,
+            Lines(change_lines(r, every)),
+        )
+        for r in revisions
+    ]
+    plain = Table(
+        (*front, "rev", "tags", "time", "author", "kind", "message", "changes"),
+        rows,
+        empty="no revisions",
+    )
+    at = len(front)  # where the revision number is
+    merged = [
+        (*row[:at], rev_text(r), *row[at + 2 :]) for r, row in zip(revisions, rows, strict=True)
+    ]
     return Output(
         [{**({"run": r.run} if with_run else {}), **revision_data(r)} for r in revisions],
-        Table(
-            (*front, "rev", "time", "author", "kind", "message", "changes"),
-            [
-                (
-                    *((r.run,) if with_run else ()),
-                    rev_text(r),
-                    r.time.strftime("%Y-%m-%d %H:%M:%S"),
-                    printable(r.author),
-                    kind_text(r),
-                    printable(r.message),
-                    "\n".join(change_lines(r, every)),
-                )
-                for r in revisions
-            ],
-            empty="no revisions",
-        ),
+        Table(plain.columns[: at + 1] + plain.columns[at + 2 :], merged, empty=plain.empty),
+        plain=plain,
     )
 
 
@@ -209,8 +214,9 @@ def compare(refs: tuple[str, ...], only_changed: bool, fields: tuple[str, ...]) 
         result.data(),
         Table(
             ("path", *result.columns),
-            [(r.path, *(value_text(v) for v in r.values)) for r in result.rows],
+            [(r.path, *r.values) for r in result.rows],
             empty="no differences" if only_changed else "no fields",
+            values=frozenset(range(1, len(result.columns) + 1)),
         ),
     )
 
@@ -238,7 +244,7 @@ def verify(run: str | None, expect: tuple[str, ...], rebuild_snapshots: bool) ->
         verify_data(result),
         Table(
             ("run", "rev", "kind", "problem"),
-            [(p.run, str(p.revision), p.kind, p.detail) for p in result.problems],
+            [(p.run, p.revision, p.kind, p.detail) for p in result.problems],
             empty=f"ok: {result.runs} run(s) verified, every chain holds and replays",
         ),
         status=0 if result.ok else 1,
@@ -256,7 +262,7 @@ def find(config_hash: str) -> Output:
         [asdict(f) for f in found],
         Table(
             ("run", "rev", "time", "author"),
-            [(f.run, str(f.revision), f.time, printable(f.author)) for f in found],
+            [(f.run, f.revision, f.time, f.author) for f in found],
             empty=f"no revision has config hash {config_hash}",
         ),
     )

@@ -6,7 +6,6 @@ import click
 
 import store
 from store._cli._output import Output, Table, output_options
-from store._shapes import value_text
 
 
 @click.command()
@@ -22,7 +21,7 @@ def schemas() -> Output:
         ],
         Table(
             ("name", "newest", "from", "description"),
-            [(s.schema.name, str(s.schema.latest), s.origin, s.schema.description) for s in found],
+            [(s.schema.name, s.schema.latest, s.origin, s.schema.description) for s in found],
         ),
     )  # fmt: skip
 
@@ -49,6 +48,7 @@ def schema(name: str, version: int | None, changes: bool) -> Output:
         [f._asdict() for f in fields],
         Table(
             ("path", "type", "default", "secret"),
-            [(f.path, f.type, value_text(f.default), "yes" if f.secret else "") for f in fields],
+            [(f.path, f.type, f.default, "yes" if f.secret else "") for f in fields],
+            values=frozenset({2}),
         ),
     )

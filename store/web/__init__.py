@@ -1,15 +1,16 @@
 """The web view: a read-only ASGI app over the `Store` API (`store serve`, or any ASGI server).
 
     uvicorn --factory 'store.web:app'          # $STORE_URL, else sqlite:///store.db
-    store.web.app("sqlite:///runs.db", token="s3cret")
+    store.web.app("sqlite:///runs.db", token="s3cret", hosts=["store.example.org"])
 
 Every page is server-rendered HTML with a JSON twin under `/api/` that returns what the
-command line's `--json` returns. Nothing writes; see `_security` for the token and headers.
+command line's `--json` returns. Nothing writes; see `_security` for the Host check, the
+token and the headers.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -17,13 +18,24 @@ from starlette.middleware import Middleware
 
 import store
 from store.web._routes import error_handlers, routes
-from store.web._security import SecurityHeaders, TokenGate
+from store.web._security import (
+    LOOPBACK,
+    HostCheck,
+    SecurityHeaders,
+    TokenGate,
+    allowed_hosts,
+)
 
 __all__ = ["app"]
 
 
-def app(url: str | None = None, *, token: str | None = None) -> Starlette:
-    """The web view of the store at `url`; with a `token`, every request must carry it."""
+def app(
+    url: str | None = None, *, token: str | None = None, hosts: Sequence[str] = LOOPBACK
+) -> Starlette:
+    """The web view of the store at `url`: it answers only requests whose `Host` is one of
+    `hosts` (`NAME`, any port, or `NAME:PORT`; default this machine's loopback names), and
+    with a `token`, only those that carry it."""
+    allowed = allowed_hosts(hosts)
     opened = store.open(url)
 
     @asynccontextmanager
@@ -33,7 +45,11 @@ def app(url: str | None = None, *, token: str | None = None) -> Starlette:
 
     return Starlette(
         routes=routes(opened),
-        middleware=[Middleware(SecurityHeaders), Middleware(TokenGate, token=token)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(HostCheck, allowed=allowed),
+            Middleware(TokenGate, token=token),
+        ],
         exception_handlers=error_handlers(),
         lifespan=lifespan,
     )

@@ -4,6 +4,7 @@ what the command line's `--json` returns (the shapes of `store._shapes`)."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from store._shapes import (
     value_text,
     verify_data,
 )
+from store.web._security import HEADERS
 from store.web._timeline import chart, table_page
 
 HERE = Path(__file__).parent
@@ -32,6 +34,10 @@ PAGE = 50
 """Revisions on one page of a run's history, or of a field's timeline."""
 NOT_FOUND = (store.RunNotFound, store.RevisionNotFound, store.InvalidReference)
 """Errors that mean the address names nothing: a 404, never a traceback."""
+
+WHOLE = re.compile(r"[0-9]{1,18}")
+"""A whole-number query parameter: ASCII digits (not `²`, not other scripts' digits) that
+fit in 64 bits."""
 
 Handler = Callable[[Request, Exception], Coroutine[Any, Any, Response]]
 
@@ -47,12 +53,13 @@ TEMPLATES.env.filters["json"] = value_text
 
 
 class Views:
-    """The pages and JSON routes over one open store."""
+    """The pages and JSON routes over one open store; each is a plain function, so that
+    Starlette runs it in its thread pool and a long read never holds up another request."""
 
     def __init__(self, opened: store.Store) -> None:
         self.store = opened
 
-    async def runs(self, request: Request) -> Response:
+    def runs(self, request: Request) -> Response:
         """Every run (filtered by name), with every field its summary has."""
         query = request.query_params.get("q", "")
         found = [s for s in self.store.runs() if query.lower() in s.name.lower()]
@@ -60,7 +67,7 @@ class Views:
         rows = [dataclasses.asdict(s) for s in found]
         return page(request, "runs.html", query=query, columns=columns, rows=rows)
 
-    async def run(self, request: Request) -> Response:
+    def run(self, request: Request) -> Response:
         """A run: its config with each value's origin, its hashes, a page of its history."""
         name = request.path_params["run"]
         before = number_param(request, "before")
@@ -79,7 +86,7 @@ class Views:
             older=revisions[-1].number if revisions and revisions[-1].number > 1 else None,
         )
 
-    async def revision(self, request: Request) -> Response:
+    def revision(self, request: Request) -> Response:
         """One revision: who, when, why, what it changed, and the config right after it."""
         name, number = request.path_params["run"], request.path_params["number"]
         reading = self.store.read(name, number)
@@ -87,7 +94,7 @@ class Views:
         head = self.store.resolve(name)[1]
         return page(request, "revision.html", reading=reading, revision=found, head=head)
 
-    async def timeline(self, request: Request) -> Response:
+    def timeline(self, request: Request) -> Response:
         """One field's value over the run's revisions: a step chart of every change, and a
         table of them 50 a page (newest first, as history)."""
         name, path = request.path_params["run"], request.path_params["path"]
@@ -104,53 +111,55 @@ class Views:
             older=older,
         )
 
-    async def diff(self, request: Request) -> Response:
+    def diff(self, request: Request) -> Response:
         """The fields that differ between two references (a form when none are given)."""
         a, b = request.query_params.get("a", ""), request.query_params.get("b", "")
         changes = self.store.diff(a, b) if a and b else None
         return page(request, "diff.html", a=a, b=b, changes=changes)
 
-    async def compare(self, request: Request) -> Response:
+    def compare(self, request: Request) -> Response:
         """Several configs side by side, only the fields that differ unless `all=1`."""
         refs = [r for r in request.query_params.getlist("ref") if r]
         every = request.query_params.get("all") == "1"
         found = self.store.compare(refs, only_changed=not every) if refs else None
         return page(request, "compare.html", refs=refs, every=every, comparison=found)
 
-    async def verify(self, request: Request) -> Response:
+    def verify(self, request: Request) -> Response:
         """Recompute every hash chain and show what is wrong, if anything."""
         return page(request, "verify.html", report=self.store.verify())
 
-    async def api_runs(self, _request: Request) -> Response:
+    def api_runs(self, _request: Request) -> Response:
         """`store runs --json`."""
         return JSONResponse(runs_data(self.store.runs()))
 
-    async def api_show(self, request: Request) -> Response:
+    def api_show(self, request: Request) -> Response:
         """`store show RUN --json`."""
         return JSONResponse(config_data(self.store.read(request.path_params["run"])))
 
-    async def api_history(self, request: Request) -> Response:
-        """`store history RUN --json [--field PATH] [--limit N]` (and `before=N`)."""
+    def api_history(self, request: Request) -> Response:
+        """`store history RUN --json [--field PATH] [--limit N]` (and `before=N`), newest
+        first, `PAGE` revisions unless `limit` says."""
+        limit = number_param(request, "limit")
         revisions = self.store.history(
             request.path_params["run"],
             field=request.query_params.get("field"),
-            limit=number_param(request, "limit"),
+            limit=PAGE if limit is None else limit,
             before=number_param(request, "before"),
         )
         return JSONResponse([revision_data(r) for r in revisions])
 
-    async def api_diff(self, request: Request) -> Response:
+    def api_diff(self, request: Request) -> Response:
         """`store diff A@N B@M --json`, for any two references."""
         a, b = required(request, "a"), required(request, "b")
         return JSONResponse(changes_data(self.store.diff(a, b)))
 
-    async def api_compare(self, request: Request) -> Response:
+    def api_compare(self, request: Request) -> Response:
         """`{"columns", "rows"}` of `Store.compare` (only what differs unless `all=1`)."""
         refs = request.query_params.getlist("ref")
         every = request.query_params.get("all") == "1"
         return JSONResponse(self.store.compare(refs, only_changed=not every).data())
 
-    async def api_verify(self, _request: Request) -> Response:
+    def api_verify(self, _request: Request) -> Response:
         """`store verify --json`."""
         return JSONResponse(verify_data(self.store.verify()))
 
@@ -186,7 +195,7 @@ def number_param(request: Request, name: str) -> int | None:
     text = request.query_params.get(name)
     if text is None or text == "":
         return None
-    if not text.isdigit():
+    if not WHOLE.fullmatch(text):
         raise HTTPException(400, f"{name}={text!r} is not a whole number")
     return int(text)
 
@@ -201,7 +210,7 @@ def required(request: Request, name: str) -> str:
 
 def error_handlers() -> Mapping[Any, Handler]:
     """A library error or an unknown address as a page (or JSON under `/api/`), no traceback."""
-    return {store.StoreError: store_error, HTTPException: http_error}
+    return {store.StoreError: store_error, HTTPException: http_error, Exception: server_error}
 
 
 async def store_error(request: Request, exc: Exception) -> Response:
@@ -213,6 +222,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own errors (unknown address, wrong method) in the same form."""
     assert isinstance(exc, HTTPException)
     return error(request, exc.status_code, exc.detail, exc.headers)
+
+
+async def server_error(request: Request, _exc: Exception) -> Response:
+    """Anything unforeseen: a 500 without a traceback, with the strict headers (Starlette
+    sends it from outside every middleware, so it sets them itself)."""
+    return error(request, 500, "Internal Server Error", HEADERS)
 
 
 def error(

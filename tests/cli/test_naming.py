@@ -239,7 +239,8 @@ def test_every_read_command_prints_markdown_and_csv(invoke: Invoke) -> None:
         "| path | a | b |\n|---|---|---|\n| batch_size | 8 | 4 |\n| epochs | 7 | 100 |\n"
     )
     history = invoke("history", "a", "--format", "md").stdout.splitlines()
-    assert history[0] == "| rev | time | author | kind | message | changes |"
+    assert history[0] == "| rev | tags | time | author | kind | message | changes |"
+    assert history[2].startswith("| 3 |  | ")
     assert history[2].endswith("| update |  | epochs: 100 → 7 |")
     shown = invoke("show", "a", "--format", "md").stdout
     assert shown.startswith("**a @ revision 3  ")

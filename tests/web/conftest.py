@@ -8,6 +8,8 @@ import store
 
 XSS = "<img src=x onerror=alert(1)>"
 """A message that would run script if the page did not escape it."""
+LOCAL = "http://127.0.0.1:8765"
+"""The base address of the test client: a loopback name the app answers by default."""
 
 
 @pytest.fixture(autouse=True)

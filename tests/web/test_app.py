@@ -16,7 +16,7 @@ import store
 from store import web
 from store._cli import cli
 from store.web._timeline import chart
-from tests.web.conftest import XSS
+from tests.web.conftest import LOCAL, XSS
 
 PAGES = [
     "/",
@@ -44,7 +44,7 @@ API = [
 @pytest.fixture
 def client(filled_url: str) -> Iterator[TestClient]:
     """The app over the filled database, without a token."""
-    with TestClient(web.app(filled_url)) as opened:
+    with TestClient(web.app(filled_url), base_url=LOCAL) as opened:
         yield opened
 
 
@@ -159,7 +159,7 @@ def test_history_is_paginated_fifty_a_page(db_url: str) -> None:
     with store.open(db_url) as opened:
         opened.create("long")
         opened.update_many("long", ({"epochs": i} for i in range(1, 120)))
-    with TestClient(web.app(db_url)) as client:
+    with TestClient(web.app(db_url), base_url=LOCAL) as client:
         first = client.get("/runs/long").text
         older = client.get("/runs/long?before=71").text
         last = client.get("/runs/long?before=21").text
@@ -190,7 +190,7 @@ def test_secrets_are_shown_as_references(db_url: str, monkeypatch: pytest.Monkey
     monkeypatch.setenv("STORE_WEB_SECRET", "hunter2")
     with store.open(db_url) as opened:
         opened.create("cloud", {secret: "env:STORE_WEB_SECRET"}, schema="onetrainer")
-    with TestClient(web.app(db_url)) as client:
+    with TestClient(web.app(db_url), base_url=LOCAL) as client:
         pages = [
             client.get(a).text
             for a in ("/runs/cloud", "/api/runs/cloud", "/api/runs/cloud/history")
@@ -200,7 +200,7 @@ def test_secrets_are_shown_as_references(db_url: str, monkeypatch: pytest.Monkey
 
 
 def test_with_a_token_every_request_without_it_is_refused(filled_url: str) -> None:
-    with TestClient(web.app(filled_url, token="s3cret")) as client:
+    with TestClient(web.app(filled_url, token="s3cret"), base_url=LOCAL) as client:
         for address in ("/", "/runs/demo", "/api/runs", "/static/timeline.js", "/nope"):
             assert client.get(address).status_code == 401
         assert client.get("/", headers={"Authorization": "Bearer wrong"}).status_code == 401
@@ -235,7 +235,7 @@ def test_the_timeline_pages_its_table_and_charts_every_change(db_url: str) -> No
     with store.open(db_url) as opened:
         opened.create("long")
         opened.update_many("long", ({"epochs": i} for i in range(1, 120)))
-    with TestClient(web.app(db_url)) as client:
+    with TestClient(web.app(db_url), base_url=LOCAL) as client:
         pages = [
             client.get(f"/runs/long/fields/epochs{query}").text
             for query in ("", "?before=71", "?before=21", "?before=500")

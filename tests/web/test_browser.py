@@ -155,3 +155,22 @@ def test_every_page_works_with_javascript_off(served: str, tmp_path: Path) -> No
         assert page.locator("#points tbody tr").count() == 4
         page.screenshot(path=tmp_path / "no-js.png", full_page=True)
         browser.close()
+
+
+def test_a_rebound_name_gets_one_line_and_no_page(served: str) -> None:
+    """DNS rebinding as a browser meets it: Chromium resolves `evil.example` to 127.0.0.1
+    (as an attacker's DNS would after a page loaded) and asks the server under that name."""
+    port = served.rsplit(":", 1)[1]
+    rebind = [*ARGS, "--host-resolver-rules=MAP evil.example 127.0.0.1"]
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=rebind)
+        page = browser.new_page()
+        for address in ("/", "/api/runs", "/runs/demo"):
+            response = page.goto(f"http://evil.example:{port}{address}")
+            assert response is not None and response.status == 400
+            assert page.inner_text("body").startswith("400 Bad Request: this server does not")
+            assert "demo" not in page.content()
+        response = page.goto(f"http://localhost:{port}/api/runs")
+        assert response is not None and response.status == 200
+        assert "demo" in page.inner_text("body")
+        browser.close()

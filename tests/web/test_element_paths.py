@@ -21,7 +21,7 @@ def client(db_url: str) -> Iterator[TestClient]:
         opened.create("ot", {"concepts": TWO}, schema="onetrainer")
         opened.update("ot", {"concepts[1].balancing": 3.0})
         opened.update("ot", {"concepts[1].balancing": 2.0})
-    with TestClient(web.app(db_url)) as opened_client:
+    with TestClient(web.app(db_url), base_url="http://127.0.0.1:8765") as opened_client:
         yield opened_client
 
 
