@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from store._errors import AppendOnlyViolation, DatabaseError, DatabaseTooNew, StoreError
 from store._migrations import HEAD, current_revision, upgrade
@@ -238,13 +239,13 @@ class Recorder(ABC):
 
 
 SUPPORTED_URLS = (
-    "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DATABASE "
+    "use sqlite:///PATH (or a plain PATH) or postgresql+psycopg://USER@HOST/DATABASE "
     "(postgres:// and postgresql:// mean postgresql+psycopg://)"
 )
 
 
 def default_url() -> str:
-    """`$STORE_URL`, else `store.db` in the working directory."""
+    """`$STORE_URL` (a URL or a SQLite file's path), else `store.db` in the working directory."""
     return os.environ.get("STORE_URL") or "sqlite:///store.db"
 
 
@@ -265,9 +266,12 @@ def open_recorder(
 
 
 def supported_url(url: str) -> str:
-    """`url` with its driver made explicit; a backend or driver store does not use is refused."""
+    """`url` with its driver made explicit (a plain path is a SQLite file's: `runs.db` is
+    `sqlite:///runs.db`); a backend or driver store does not use is refused."""
     if not isinstance(url, str) or not url:
         raise DatabaseError(f"not a database URL: {url!r}; {SUPPORTED_URLS}")
+    if "://" not in url:
+        url = sqlite_path_url(url)
     if sqlite_file_url(url):
         return url
     from sqlalchemy.engine import make_url
@@ -282,6 +286,12 @@ def supported_url(url: str) -> str:
     if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
         raise DatabaseError(f"unsupported database {parsed.drivername!r}: {SUPPORTED_URLS}")
     return url
+
+
+def sqlite_path_url(path: str) -> str:
+    """The `sqlite:///PATH` URL of a file's path (relative or absolute), `%`, `?` and `#`
+    escaped so that the URL names exactly that file."""
+    return "sqlite:///" + quote(path, safe="/ :@!$&'()*+,;=~")
 
 
 def sqlite_file_url(url: str) -> bool:

@@ -15,7 +15,7 @@ import click
 import store
 from store._cli._options import format_option, open_store, write_options
 from store._cli._output import on_terminal, report, warn
-from store._files import file_format, is_preset, parse_config, read_config
+from store._files import file_format, is_preset, read_config, read_unnamed
 
 
 @click.command(name="import")
@@ -118,9 +118,10 @@ def _report_many(results: Sequence[store.FileImport], quiet: bool, dry_run: bool
 
 
 def load_config(name: str, fmt: str | None) -> Any:
-    """The content of the config file `name` (`-`: standard input, JSON unless `fmt` says)."""
+    """The content of the config file `name` (`-`: standard input, its format `fmt` or the
+    one its content shows)."""
     if name == "-":
-        return parse_config(click.get_binary_stream("stdin").read(), "stdin", fmt or "json")
+        return read_unnamed(click.get_binary_stream("stdin"), "stdin", fmt)
     return read_config(Path(name), fmt)
 
 
