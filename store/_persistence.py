@@ -18,7 +18,13 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from store._errors import AppendOnlyViolation, DatabaseError, DatabaseTooNew, StoreError
+from store._errors import (
+    AppendOnlyViolation,
+    DatabaseError,
+    DatabaseTooNew,
+    NoDatabase,
+    StoreError,
+)
 from store._migrations import HEAD, current_revision, upgrade
 from store._rows import HeadConfig, HeadState
 
@@ -80,9 +86,7 @@ class Recorder(ABC):
         found = self.migration()  # a read: opening takes no write lock
         if found is None and not create:
             self.close()
-            raise DatabaseError(
-                f"no database at {_redact(url)} (a write or `db upgrade` makes one)"
-            )
+            raise NoDatabase(f"no database at {_redact(url)} (a write or `db upgrade` makes one)")
         if upgrade and found != HEAD:
             with self._connection(write=True) as conn:
                 self.migrate(conn)

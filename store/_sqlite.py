@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from store._errors import DatabaseError
+from store._errors import DatabaseError, NoDatabase
 from store._migrations import VERSIONS, single_version
 from store._persistence import Recorder, sqlite_file_url, translated
 
@@ -43,7 +43,7 @@ class SQLiteRecorder(Recorder):
         if os.path.isdir(database):
             raise DatabaseError(f"cannot open database {self.url}: {database} is a folder")
         if not create and not os.path.isfile(database):
-            raise DatabaseError(f"no database at {database}")
+            raise NoDatabase(f"no database at {database}")
         if sqlite_file_url(self.url) and "?" not in self.url:
             self._file = os.path.abspath(database)
 
