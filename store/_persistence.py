@@ -222,6 +222,13 @@ class Recorder(ABC):
         with self._connection(write=True) as conn:
             yield Transaction(conn, self)
 
+    def backup(self, path: str) -> None:
+        """Copy the database consistently to the new file `path`: SQLite's recorder does."""
+        raise DatabaseError(
+            f"store backup copies a SQLite database; back up {_redact(self.url)} with "
+            "pg_dump (pg_dump --format=custom --file=FILE DATABASE)"
+        )
+
     def migration(self) -> str | None:
         """The Alembic revision the database is at."""
         with translated(self.url), self.engine.connect() as conn:

@@ -55,6 +55,20 @@ class SQLiteRecorder(Recorder):
                 return None
             return single_version([row[0] for row in reader.execute(VERSIONS)])
 
+    def backup(self, path: str) -> None:
+        """Copy the database to the new file `path` through SQLite's online backup API: one
+        consistent state, what only the WAL holds included, while other connections write."""
+        if self._file is None:
+            raise DatabaseError(f"cannot back up {self.url}: only a database file can be")
+        if os.path.lexists(path):
+            raise DatabaseError(f"cannot back up to {path}: it exists (give a new file)")
+        with translated(self.url):
+            copy = sqlite3.connect(path)
+            try:
+                self._reader().backup(copy)
+            finally:
+                copy.close()
+
     def open_reader(self) -> Any:
         """A connection of its own to a plain file, else (an in-memory or URI database is one
         per pooled connection) one borrowed from the engine's pool until the store closes."""

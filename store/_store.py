@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from store import _audit, _describe, _find, _imports, _log, _names, _reads, _runs, _writes
+from store import _audit, _backup, _describe, _find, _imports, _log, _names, _reads, _runs, _writes
+from store._backup import Backup
 from store._compare import Comparison
 from store._describe import Field, StepChange
 from store._errors import InvalidChange, InvalidReference, RevisionNotFound
@@ -428,6 +429,11 @@ class Store:
         they record and their snapshots; check expected hashes; optionally rebuild snapshots."""
         expected = [expect] if isinstance(expect, str) else list(expect or [])
         return _audit.verify(self._recorder, run, expected, rebuild_snapshots)
+
+    def backup(self, path: str | Path) -> Backup:
+        """Copy the (SQLite) database consistently to the new file `path` and verify the copy;
+        PostgreSQL is refused (use `pg_dump`)."""
+        return _backup.backup(self._recorder, str(path))
 
     def migration(self) -> str | None:
         """The Alembic revision the database is at (it is upgraded when the store opens)."""

@@ -112,6 +112,7 @@ for command in (
     _schemas.schemas,
     _schemas.schema,
     _database.db,
+    _database.backup,
     _serve.serve,
 ):
     cli.add_command(command)
