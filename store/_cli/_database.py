@@ -38,6 +38,8 @@ def backup(path: str) -> None:
         made = opened.backup(path)
     if not made.report.ok:
         for problem in made.report.problems:
-            click.echo(f"Error: {path}: {problem.run}@{problem.revision}: {problem.detail}", err=True)
+            click.echo(
+                f"Error: {path}: {problem.run}@{problem.revision}: {problem.detail}", err=True
+            )
         raise click.exceptions.Exit(1)
     click.echo(f"{path}: {made.runs} run(s), {made.revisions} revision(s), verified")

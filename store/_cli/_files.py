@@ -143,7 +143,7 @@ def _report_many(results: Sequence[store.FileImport], quiet: bool, dry_run: bool
             warn_import(result, f"{result.path}: ")
         number = f"revision {result.revision.number}" if result.revision else ""
         click.echo(f"{result.status:<9}  {result.run:<{width}}  {number:<10}  {result.path}")
-    counts = collections.Counter(r.status for r in results)
+    counts: collections.Counter[str] = collections.Counter(r.status for r in results)
     files = ("new", "updated", "unchanged")
     parts = ", ".join(f"{counts[s]} {s}" for s in files)
     gone = _gone(results)

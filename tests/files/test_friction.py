@@ -110,8 +110,7 @@ def test_every_failing_file_is_named_in_one_run_and_nothing_is_written(
     assert done.stderr.splitlines() == [
         "Error: in/b.json: not valid JSON: Expecting property name enclosed in double quotes: "
         "line 1 column 2 (char 1)",
-        "Error: in/d.json: seed: 'many' is invalid: Input should be a valid integer "
-        "(expected int)",
+        "Error: in/d.json: seed: 'many' is invalid: Input should be a valid integer (expected int)",
         "Error: in/e.json: \"__version\" must be an integer, not '3'",
     ]
     assert sizes(db_url) == {}
@@ -133,7 +132,8 @@ def test_a_run_whose_file_was_deleted_is_listed_then_archived_on_request(
     for name in ("a", "b", "c"):
         write(folder / f"{name}.json", {"seed": 1})
     write(tmp_path / "elsewhere" / "x.json", {"seed": 2})
-    assert run_store("--db", db_url, "import", "--many", "in", "elsewhere", cwd=tmp_path).returncode == 0
+    first = run_store("--db", db_url, "import", "--many", "in", "elsewhere", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
     (folder / "b.json").unlink()
     listed = run_store("--db", db_url, "import", "--many", "in", cwd=tmp_path)
     assert (listed.returncode, listed.stderr) == (0, "")
@@ -171,13 +171,21 @@ def test_the_presets_folder_reports_a_deleted_preset(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'runs.db'}"
     first = run_store("--db", url, "import", "--many", str(folder), "-q", cwd=tmp_path)
     assert first.stdout == "60 files: 60 new, 0 updated, 0 unchanged\n"
-    (folder / "SDXL" / "#sdxl 1.0 LoRA.json").unlink()
+    (folder / "SD1.5" / "#sd 1.5 LoRA.json").unlink()  # as the README shows
     again = run_store("--db", url, "import", "--many", str(folder), "-q", cwd=tmp_path)
     assert (again.returncode, again.stdout) == (
         0,
-        "59 files: 0 new, 0 updated, 59 unchanged; without their file: sdxl_1.0_LoRA "
+        "59 files: 0 new, 0 updated, 59 unchanged; without their file: sd_1.5_LoRA "
         "(--archive-missing archives them)\n",
     )
+    gone = run_store("--db", url, "import", "--many", str(folder), "-q", "--archive-missing",
+                     "-m", "preset removed", cwd=tmp_path)  # fmt: skip
+    assert (
+        gone.stdout
+        == "59 files: 0 new, 0 updated, 59 unchanged; archived, their file gone: sd_1.5_LoRA\n"
+    )
+    with store.open(url) as opened:
+        assert len(opened.runs()) == 59 and len(opened.runs(archived=True)) == 60
 
 
 # -- 4. standard input in any format ---------------------------------------------------------
