@@ -62,12 +62,18 @@ class SQLiteRecorder(Recorder):
             raise DatabaseError(f"cannot back up {self.url}: only a database file can be")
         if os.path.lexists(path):
             raise DatabaseError(f"cannot back up to {path}: it exists (give a new file)")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise DatabaseError(f"cannot back up to {path}: folder {folder} does not exist")
         with translated(self.url):
             copy = sqlite3.connect(path)
             try:
                 self._reader().backup(copy)
-            finally:
+            except BaseException:
                 copy.close()
+                os.remove(path)  # no half-made copy is left to be mistaken for a backup
+                raise
+            copy.close()
 
     def open_reader(self) -> Any:
         """A connection of its own to a plain file, else (an in-memory or URI database is one

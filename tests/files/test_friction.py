@@ -259,6 +259,11 @@ def test_backup_of_postgresql_says_to_use_pg_dump(db_url: str, tmp_path: Path) -
     done = run_store("--db", db_url, "backup", "copy.db", cwd=tmp_path)
     if db_url.startswith("sqlite"):
         assert done.returncode == 0 and done.stdout.startswith("copy.db: 1 run(s), 1 revision")
+        nowhere = run_store("--db", db_url, "backup", "no/copy.db", cwd=tmp_path)
+        assert (nowhere.returncode, nowhere.stderr) == (
+            1,
+            f"Error: cannot back up to no/copy.db: folder {tmp_path}/no does not exist\n",
+        )
         return
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr.startswith("Error: store backup copies a SQLite database; back up ")
