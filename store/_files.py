@@ -65,10 +65,16 @@ def read_file(path: Path) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise InvalidConfigFile(f"{path}: cannot read: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InvalidConfigFile(f"{path}: cannot read: it is a folder")
+        if not stat.S_ISREG(mode):
             raise InvalidConfigFile(f"{path}: not a regular file")
-        return read_limited(file, str(path))
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            return read_limited(file, str(path))
+    finally:
+        os.close(fd)
 
 
 def read_limited(stream: Any, name: str) -> bytes:

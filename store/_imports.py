@@ -106,13 +106,7 @@ def import_files(
     `archive_missing`). `dry_run` checks everything and writes nothing.
     """
     named = _run_names(config_files(paths))
-    errors: dict[Path, StoreError] = {}
-    contents = []
-    for path, run in named:
-        try:
-            contents.append((path, run, read_config(path)))
-        except StoreError as exc:
-            errors[path] = exc
+    contents, errors = _read_all(named)
     installed = None if options.schema else [found.schema for found in installed_schemas()]
     results = []
     try:
@@ -139,6 +133,19 @@ def import_files(
     except _DryRun:
         pass
     return results
+
+
+def _read_all(
+    named: Sequence[tuple[Path, str]],
+) -> tuple[list[tuple[Path, str, Any]], dict[Path, StoreError]]:
+    """Each file read, with its run; and the error of each file that cannot be read."""
+    contents, errors = [], {}
+    for path, run in named:
+        try:
+            contents.append((path, run, read_config(path)))
+        except StoreError as exc:
+            errors[path] = exc
+    return contents, errors
 
 
 def _refuse(named: Sequence[tuple[Path, str]], errors: Mapping[Path, StoreError]) -> None:
