@@ -250,8 +250,8 @@ class Recorder(ABC):
 
 
 SUPPORTED_URLS = (
-    "use sqlite:///PATH (or a plain PATH) or postgresql+psycopg://USER@HOST/DATABASE "
-    "(postgres:// and postgresql:// mean postgresql+psycopg://)"
+    "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DATABASE "
+    "(postgres:// and postgresql:// mean postgresql+psycopg://; a plain PATH is a SQLite file)"
 )
 
 
