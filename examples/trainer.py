@@ -37,8 +37,14 @@ def which_config(checkpoint: Path) -> list[store.Found]:
         return opened.find(stamp["config_hash"])
 
 
+USAGE = "usage: python examples/trainer.py RUN [PATH=VALUE...]"
+
+
 def main(argv: list[str]) -> None:
-    """`trainer.py RUN [PATH=VALUE…]`."""
+    """`trainer.py RUN [PATH=VALUE…]`; without RUN, the usage (exit 2)."""
+    if not argv:
+        print(USAGE, file=sys.stderr)
+        sys.exit(2)
     run, overrides = argv[0], argv[1:]
     with store.open() as opened:
         if run not in {r.name for r in opened.runs()}:

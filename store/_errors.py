@@ -16,7 +16,9 @@ StoreError                   root: catch this to catch everything
 ├── Conflict                 `expected_revision` is behind the run's head
 ├── SchemaVersionTooNew      a run (or a file) was written by a newer schema version
 ├── InvalidConfigFile        a file is not a config in its format, or cannot be written in one
+├── FilesRefused             several files of one `import_files` failed: `errors`, one per file
 └── DatabaseError            the database cannot be opened, read or written
+    ├── NoDatabase           `create=False` and there is no database (or an empty one) yet
     ├── DatabaseTooNew       its schema was migrated by a newer `store`
     └── AppendOnlyViolation  something tried to update or delete the log
 
@@ -93,8 +95,21 @@ class InvalidConfigFile(StoreError):
     in the format asked (a null in TOML)."""
 
 
+class FilesRefused(StoreError):
+    """Several files of one `import_files` failed (nothing was written); `errors` holds one
+    message per file, each starting with the file's path."""
+
+    def __init__(self, errors: tuple[str, ...]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
 class DatabaseError(StoreError):
     """The database cannot be opened, read or written."""
+
+
+class NoDatabase(DatabaseError):
+    """`create=False` and there is no database there yet (no file, or no migration in it)."""
 
 
 class DatabaseTooNew(DatabaseError):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,15 @@ from store._versions import writer_version
 FORMATS = ("json", "toml", "yaml")
 """The file formats a config is read from and written to."""
 SUFFIXES = {".json": "json", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml"}
+MAX_FILE_SIZE = 16 * 2**20
+"""The largest config file read, in bytes (`$STORE_MAX_FILE_SIZE` sets another): a file
+that large is no config, and reading it whole could exhaust memory."""
+
+
+def max_file_size() -> int:
+    """`$STORE_MAX_FILE_SIZE` (bytes) where it is a whole number, else `MAX_FILE_SIZE`."""
+    given = os.environ.get("STORE_MAX_FILE_SIZE", "")
+    return int(given) if given.isdigit() else MAX_FILE_SIZE
 
 
 def file_format(name: str, given: str | None = None) -> str:
@@ -44,11 +55,84 @@ def is_preset(path: Path) -> bool:
 
 def read_config(path: Path, fmt: str | None = None) -> Any:
     """A config file's content; a file that cannot be read or parsed is an `InvalidConfigFile`."""
+    return parse_config(read_file(path), str(path), file_format(path.name, fmt))
+
+
+def read_file(path: Path) -> bytes:
+    """The bytes of a regular file (a symlink is followed) of at most `max_file_size()`
+    bytes: a device, FIFO or socket is refused before it is read (opened without blocking)."""
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise InvalidConfigFile(f"{path}: cannot read: {exc.strerror}") from None
-    return parse_config(raw, str(path), file_format(path.name, fmt))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InvalidConfigFile(f"{path}: cannot read: it is a folder")
+        if not stat.S_ISREG(mode):
+            raise InvalidConfigFile(f"{path}: not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            return read_limited(file, str(path))
+    finally:
+        os.close(fd)
+
+
+def read_limited(stream: Any, name: str) -> bytes:
+    """All of `stream`, refused (naming `name`) when it holds more than `max_file_size()`."""
+    limit = max_file_size()
+    try:
+        raw: bytes = stream.read(limit + 1)
+    except OSError as exc:
+        raise InvalidConfigFile(f"{name}: cannot read: {exc.strerror}") from None
+    if len(raw) > limit:
+        raise InvalidConfigFile(
+            f"{name}: larger than {limit} bytes, the limit for a config file "
+            "($STORE_MAX_FILE_SIZE sets another)"
+        )
+    return raw
+
+
+def read_unnamed(stream: Any, name: str, fmt: str | None) -> Any:
+    """The config in a stream without a file name (standard input): in `fmt`, else in the
+    format its content shows (an error then says so, and that `--format` decides)."""
+    raw = read_limited(stream, name)
+    if fmt is not None:
+        return parse_config(raw, name, fmt)
+    guessed = guess_format(raw)
+    try:
+        return parse_config(raw, name, guessed)
+    except InvalidConfigFile as exc:
+        raise InvalidConfigFile(
+            f"{exc} (read as {guessed.upper()}, by its content: --format json, toml or yaml "
+            "says which)"
+        ) from None
+
+
+def guess_format(raw: bytes) -> str:
+    """The format of a config without a name (standard input): JSON where it parses as JSON,
+    else TOML where it parses as TOML, else YAML where it holds a mapping; JSON otherwise
+    (YAML reads almost any text, so it is taken last and only for a mapping)."""
+    try:
+        text = raw.decode("utf-8")
+        json.loads(text)
+        return "json"
+    except (UnicodeDecodeError, RecursionError):  # the JSON parse says what is wrong
+        return "json"
+    except ValueError:
+        pass
+    import tomllib
+
+    import yaml
+
+    try:
+        tomllib.loads(text)
+        return "toml"
+    except (tomllib.TOMLDecodeError, RecursionError):
+        pass
+    try:
+        return "yaml" if isinstance(yaml.safe_load(text), dict) else "json"
+    except (yaml.YAMLError, RecursionError):
+        return "json"
 
 
 def parse_config(raw: bytes, name: str, fmt: str) -> Any:

@@ -3,12 +3,21 @@ into an existing one (one revision holding exactly the fields whose value differ
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from store._errors import InvalidChange, InvalidRunName, NoChange, RunExists, StoreError
+from store._errors import (
+    DatabaseError,
+    FilesRefused,
+    InvalidChange,
+    InvalidRunName,
+    NoChange,
+    RunExists,
+    StoreError,
+)
 from store._files import config_files, file_fields, is_preset, read_config
 from store._notes import collect_notes
 from store._persistence import Recorder
@@ -17,6 +26,7 @@ from store._records import Event, Revision
 from store._registry import detect_schema, get_schema, installed_schemas
 from store._replay import RunState
 from store._rows import RunRow
+from store._runs import archive_in
 from store._schema import Flat, Schema
 from store._values import check_run_name, normalise, run_name_from
 from store._writes import Build, Loaded, Write, create_in, events_towards, write_in
@@ -24,7 +34,7 @@ from store._writes import Build, Loaded, Write, create_in, events_towards, write
 if TYPE_CHECKING:  # a transaction's statements (and SQLAlchemy) load when one opens
     from store._transaction import Transaction
 
-Status = Literal["new", "updated", "unchanged"]
+Status = Literal["new", "updated", "unchanged", "missing", "archived"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +48,8 @@ class ImportResult:
 
 @dataclass(frozen=True)
 class FileImport:
-    """What importing one file of many did to its run: `new`, `updated` or `unchanged`."""
+    """What importing one file of many did to its run: `new`, `updated` or `unchanged`; or,
+    for a run whose file (`path`, as recorded) left a folder synced, `missing` or `archived`."""
 
     path: Path
     run: str
@@ -83,15 +94,19 @@ def import_files(
     how: Write,
     dry_run: bool = False,
     progress: Callable[[Path], None] | None = None,
+    archive_missing: bool = False,
 ) -> list[FileImport]:
     """Bring runs named after files up to date with them, in one transaction (all or nothing).
 
     A file whose config equals its run's is `unchanged`, a changed one is one new `import`
-    revision, a new one a new run. Two files naming one run are refused before anything is
-    read; every error names its file. `dry_run` checks everything and writes nothing.
+    revision (its detail records the file as `source`), a new one a new run. Two files naming
+    one run are refused before anything is read; every file that fails is named, all in one
+    `FilesRefused` (a single one raises its own error). A run whose recorded source lies in a
+    folder named but is no longer among its files is `missing` (`archived` with
+    `archive_missing`). `dry_run` checks everything and writes nothing.
     """
     named = _run_names(config_files(paths))
-    contents = [(path, run, read_config(path)) for path, run in named]
+    contents, errors = _read_all(named)
     installed = None if options.schema else [found.schema for found in installed_schemas()]
     results = []
     try:
@@ -99,18 +114,64 @@ def import_files(
             existing = {row.name: row for row in tx.all_runs()}  # one query, not one per file
             for path, run, data in contents:
                 read_as = replace(options, preset=is_preset(path))
+                made = replace(how, detail={"source": os.path.abspath(path)})
                 try:
-                    done = _import_into(tx, existing.get(run), run, data, read_as, how, installed)
-                except StoreError as exc:
-                    raise type(exc)(f"{path}: {exc}") from None
+                    done = _import_into(tx, existing.get(run), run, data, read_as, made, installed)
+                except DatabaseError:
+                    raise
+                except StoreError as exc:  # the next files are checked too; nothing is kept
+                    errors[path] = type(exc)(f"{path}: {exc}")
+                    continue
                 results.append(replace(done, path=path))
                 if progress is not None:
                     progress(path)
+            _refuse(named, errors)
+            folders = [p for p in paths if p.is_dir()]
+            results += _missing(tx, folders, {run for _, run in named}, archive_missing, how)
             if dry_run:
                 raise _DryRun
     except _DryRun:
         pass
     return results
+
+
+def _read_all(
+    named: Sequence[tuple[Path, str]],
+) -> tuple[list[tuple[Path, str, Any]], dict[Path, StoreError]]:
+    """Each file read, with its run; and the error of each file that cannot be read."""
+    contents, errors = [], {}
+    for path, run in named:
+        try:
+            contents.append((path, run, read_config(path)))
+        except StoreError as exc:
+            errors[path] = exc
+    return contents, errors
+
+
+def _refuse(named: Sequence[tuple[Path, str]], errors: Mapping[Path, StoreError]) -> None:
+    """Raise the errors (each naming its file) of the files that failed, in the files' order:
+    one as itself, several as one `FilesRefused`."""
+    found = [errors[path] for path, _ in named if path in errors]
+    if len(found) == 1:
+        raise found[0]
+    if found:
+        raise FilesRefused(tuple(str(exc) for exc in found))
+
+
+def _missing(
+    tx: Transaction, folders: Sequence[Path], present: set[str], archive: bool, how: Write
+) -> list[FileImport]:
+    """The runs whose recorded source file lies below one of `folders` and that no file there
+    names any more (archived, recorded with `how`'s author and message, when `archive`)."""
+    roots = [os.path.join(os.path.abspath(folder), "") for folder in folders]
+    found = []
+    for row, source in tx.import_sources():
+        if row.name in present or not source.startswith(tuple(roots)) or tx.archived(row):
+            continue
+        if archive:
+            archive_in(tx, row, True, how.author, how.message)
+        found.append(FileImport(Path(source), row.name, "archived" if archive else "missing"))
+    return found
 
 
 def _run_names(files: Sequence[Path]) -> list[tuple[Path, str]]:

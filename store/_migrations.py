@@ -45,8 +45,10 @@ def run_migrations(config: Config) -> None:
         return
     from sqlalchemy import create_engine
 
+    from store._persistence import supported_url  # a plain path is a SQLite file's, as there
+
     url = os.environ.get("STORE_URL") or config.get_main_option("sqlalchemy.url")
-    engine = create_engine(url or "sqlite:///store.db")
+    engine = create_engine(supported_url(url or "sqlite:///store.db"))
     with engine.begin() as own:
         _migrate(own)
     engine.dispose()

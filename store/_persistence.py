@@ -16,8 +16,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
-from store._errors import AppendOnlyViolation, DatabaseError, DatabaseTooNew, StoreError
+from store._errors import (
+    AppendOnlyViolation,
+    DatabaseError,
+    DatabaseTooNew,
+    NoDatabase,
+    StoreError,
+)
 from store._migrations import HEAD, current_revision, upgrade
 from store._rows import HeadConfig, HeadState
 
@@ -79,9 +86,7 @@ class Recorder(ABC):
         found = self.migration()  # a read: opening takes no write lock
         if found is None and not create:
             self.close()
-            raise DatabaseError(
-                f"no database at {_redact(url)} (a write or `db upgrade` makes one)"
-            )
+            raise NoDatabase(f"no database at {_redact(url)} (a write or `db upgrade` makes one)")
         if upgrade and found != HEAD:
             with self._connection(write=True) as conn:
                 self.migrate(conn)
@@ -217,6 +222,13 @@ class Recorder(ABC):
         with self._connection(write=True) as conn:
             yield Transaction(conn, self)
 
+    def backup(self, path: str) -> None:
+        """Copy the database consistently to the new file `path`: SQLite's recorder does."""
+        raise DatabaseError(
+            f"store backup copies a SQLite database; back up {_redact(self.url)} with "
+            "pg_dump (pg_dump --format=custom --file=FILE DATABASE)"
+        )
+
     def migration(self) -> str | None:
         """The Alembic revision the database is at."""
         with translated(self.url), self.engine.connect() as conn:
@@ -239,12 +251,12 @@ class Recorder(ABC):
 
 SUPPORTED_URLS = (
     "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DATABASE "
-    "(postgres:// and postgresql:// mean postgresql+psycopg://)"
+    "(postgres:// and postgresql:// mean postgresql+psycopg://; a plain PATH is a SQLite file)"
 )
 
 
 def default_url() -> str:
-    """`$STORE_URL`, else `store.db` in the working directory."""
+    """`$STORE_URL` (a URL or a SQLite file's path), else `store.db` in the working directory."""
     return os.environ.get("STORE_URL") or "sqlite:///store.db"
 
 
@@ -265,9 +277,12 @@ def open_recorder(
 
 
 def supported_url(url: str) -> str:
-    """`url` with its driver made explicit; a backend or driver store does not use is refused."""
+    """`url` with its driver made explicit (a plain path is a SQLite file's: `runs.db` is
+    `sqlite:///runs.db`); a backend or driver store does not use is refused."""
     if not isinstance(url, str) or not url:
         raise DatabaseError(f"not a database URL: {url!r}; {SUPPORTED_URLS}")
+    if "://" not in url:
+        url = sqlite_path_url(url)
     if sqlite_file_url(url):
         return url
     from sqlalchemy.engine import make_url
@@ -282,6 +297,12 @@ def supported_url(url: str) -> str:
     if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
         raise DatabaseError(f"unsupported database {parsed.drivername!r}: {SUPPORTED_URLS}")
     return url
+
+
+def sqlite_path_url(path: str) -> str:
+    """The `sqlite:///PATH` URL of a file's path (relative or absolute), `%`, `?` and `#`
+    escaped so that the URL names exactly that file."""
+    return "sqlite:///" + quote(path, safe="/ :@!$&'()*+,;=~")
 
 
 def sqlite_file_url(url: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from store._errors import NoChange
 from store._filters import Condition, matching
@@ -12,8 +13,11 @@ from store._persistence import Recorder
 from store._reads import reading_in, require_run, values_at
 from store._records import Revision, encode
 from store._registry import get_schema
-from store._rows import RunEvent, RunSummary
+from store._rows import RunEvent, RunRow, RunSummary
 from store._writes import Write, create_in, stamp
+
+if TYPE_CHECKING:
+    from store._transaction import Transaction
 
 
 def runs(
@@ -52,12 +56,18 @@ def set_archived(
 ) -> RunEvent:
     """Archive (hide, make read-only) or unarchive a run, recorded with who, when and why."""
     with recorder.write() as tx:
-        row = require_run(tx, run)
-        tx.lock(row)
-        if tx.archived(row) == archived:
-            state = "archived" if archived else "not archived"
-            raise NoChange(f"nothing changed: run {row.name!r} is {state} already")
-        action = "archive" if archived else "unarchive"
-        event = RunEvent(row.name, action, *stamp(author, message))
-        tx.add_run_event(row, event)
+        return archive_in(tx, require_run(tx, run), archived, author, message)
+
+
+def archive_in(
+    tx: Transaction, row: RunRow, archived: bool, author: str | None, message: str | None
+) -> RunEvent:
+    """`set_archived` in an open write transaction."""
+    tx.lock(row)
+    if tx.archived(row) == archived:
+        state = "archived" if archived else "not archived"
+        raise NoChange(f"nothing changed: run {row.name!r} is {state} already")
+    action = "archive" if archived else "unarchive"
+    event = RunEvent(row.name, action, *stamp(author, message))
+    tx.add_run_event(row, event)
     return event

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from store._errors import DatabaseError
+from store._errors import DatabaseError, NoDatabase
 from store._migrations import VERSIONS, single_version
 from store._persistence import Recorder, sqlite_file_url, translated
 
@@ -43,7 +43,7 @@ class SQLiteRecorder(Recorder):
         if os.path.isdir(database):
             raise DatabaseError(f"cannot open database {self.url}: {database} is a folder")
         if not create and not os.path.isfile(database):
-            raise DatabaseError(f"no database at {database}")
+            raise NoDatabase(f"no database at {database}")
         if sqlite_file_url(self.url) and "?" not in self.url:
             self._file = os.path.abspath(database)
 
@@ -54,6 +54,26 @@ class SQLiteRecorder(Recorder):
             if reader.execute(_HAS_VERSIONS).fetchone() is None:
                 return None
             return single_version([row[0] for row in reader.execute(VERSIONS)])
+
+    def backup(self, path: str) -> None:
+        """Copy the database to the new file `path` through SQLite's online backup API: one
+        consistent state, what only the WAL holds included, while other connections write."""
+        if self._file is None:
+            raise DatabaseError(f"cannot back up {self.url}: only a database file can be")
+        if os.path.lexists(path):
+            raise DatabaseError(f"cannot back up to {path}: it exists (give a new file)")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise DatabaseError(f"cannot back up to {path}: folder {folder} does not exist")
+        with translated(self.url):
+            copy = sqlite3.connect(path)
+            try:
+                self._reader().backup(copy)
+            except BaseException:
+                copy.close()
+                os.remove(path)  # no half-made copy is left to be mistaken for a backup
+                raise
+            copy.close()
 
     def open_reader(self) -> Any:
         """A connection of its own to a plain file, else (an in-memory or URI database is one

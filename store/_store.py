@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from store import _audit, _describe, _find, _imports, _log, _names, _reads, _runs, _writes
+from store import _audit, _backup, _describe, _find, _imports, _log, _names, _reads, _runs, _writes
+from store._backup import Backup
 from store._compare import Comparison
 from store._describe import Field, StepChange
 from store._errors import InvalidChange, InvalidReference, RevisionNotFound
@@ -232,6 +233,7 @@ class Store:
         message: str | None = None,
         dry_run: bool = False,
         progress: Callable[[Path], None] | None = None,
+        archive_missing: bool = False,
     ) -> list[FileImport]:
         """Bring one run per file (every config file below a folder) up to date, in one step.
 
@@ -239,13 +241,17 @@ class Store:
         naming one run are refused before anything is written. A file equal to its run is
         `unchanged`, a changed one `updated` (one `import` revision of its differences), a new
         one `new`; all in one transaction, so a failure (its error names the file) or a kill
-        leaves nothing half done and running it again resumes. `dry_run` writes nothing;
-        `progress` is called after each file.
+        leaves nothing half done and running it again resumes; every file that fails is named
+        (several in one `FilesRefused`). A run whose file (recorded as its import's `source`)
+        left a folder named is reported `missing`, or archived with `archive_missing`.
+        `dry_run` writes nothing; `progress` is called after each file.
         """
         options = FileOptions(schema, schema_version, strict)
         how = Write("import", author, message)
         files = [Path(p) for p in paths]
-        return _imports.import_files(self._recorder, files, options, how, dry_run, progress)
+        return _imports.import_files(
+            self._recorder, files, options, how, dry_run, progress, archive_missing
+        )
 
     def import_many(
         self,
@@ -426,6 +432,11 @@ class Store:
         they record and their snapshots; check expected hashes; optionally rebuild snapshots."""
         expected = [expect] if isinstance(expect, str) else list(expect or [])
         return _audit.verify(self._recorder, run, expected, rebuild_snapshots)
+
+    def backup(self, path: str | Path) -> Backup:
+        """Copy the (SQLite) database consistently to the new file `path` and verify the copy;
+        PostgreSQL is refused (use `pg_dump`)."""
+        return _backup.backup(self._recorder, str(path))
 
     def migration(self) -> str | None:
         """The Alembic revision the database is at (it is upgraded when the store opens)."""

@@ -181,6 +181,12 @@ _LAST_ACTION = (
 _DETAIL = sa.select(revisions.c.detail).where(
     revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == sa.bindparam("number")
 )
+_IMPORT_DETAILS = (
+    sa.select(runs.c.id, runs.c.name, runs.c.schema, runs.c.created_at, revisions.c.detail)
+    .join(runs, runs.c.id == revisions.c.run_id)
+    .where(revisions.c.kind == "import", revisions.c.detail.is_not(None))
+    .order_by(revisions.c.run_id, revisions.c.number)
+)
 _FIRST_DETAILS = sa.select(revisions.c.run_id, revisions.c.detail).where(
     revisions.c.number == 1, revisions.c.detail.is_not(None)
 )
@@ -354,6 +360,16 @@ class Transaction:
         """The detail a revision recorded besides its events (None when it has none)."""
         text = self._conn.execute(_DETAIL, {"run_id": run.id, "number": number}).scalar()
         return None if text is None else dict(json.loads(text))
+
+    def import_sources(self) -> list[tuple[RunRow, str]]:
+        """Every run with the `source` file its newest import revision naming one recorded
+        (what `import_files` records)."""
+        found: dict[int, tuple[RunRow, str]] = {}
+        for r in self._conn.execute(_IMPORT_DETAILS):
+            detail = json.loads(r.detail)
+            if isinstance(detail, dict) and isinstance(detail.get("source"), str):
+                found[r.id] = (RunRow(r.id, r.name, r.schema, r.created_at), detail["source"])
+        return list(found.values())
 
     def base_version(self, run: RunRow) -> int | None:
         """The schema version of the run's first revision (None for a run without revisions)."""

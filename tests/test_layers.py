@@ -54,6 +54,7 @@ API = [
     "_names",
     "_runs",
     "_shapes",
+    "_backup",
 ]
 LAYERS = [DOMAIN, PERSISTENCE, API, ["_cli", "__main__", "web"]]
 

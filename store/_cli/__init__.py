@@ -79,7 +79,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 @click.option(
     "--db",
     metavar="URL",
-    help="Database URL (default: $STORE_URL, else sqlite:///store.db).",
+    help="Database URL, or a SQLite file's path (default: $STORE_URL, else sqlite:///store.db).",
 )
 @click.pass_context
 def cli(ctx: click.Context, db: str | None) -> None:
@@ -112,6 +112,7 @@ for command in (
     _schemas.schemas,
     _schemas.schema,
     _database.db,
+    _database.backup,
     _serve.serve,
 ):
     cli.add_command(command)

@@ -1,4 +1,4 @@
-"""Commands on the database itself: `db upgrade`, `db current`."""
+"""Commands on the database itself: `db upgrade`, `db current`, `backup`."""
 
 from __future__ import annotations
 
@@ -27,3 +27,19 @@ def current_migration() -> Output:
     with open_store(create=False, upgrade=False) as opened:
         migration = opened.migration()
     return Output({"migration": migration}, Table(("migration",), [(migration or "",)]))
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup(path: str) -> None:
+    """Copy the SQLite database consistently to the new file PATH (also while it is in use),
+    then verify the copy; for PostgreSQL use pg_dump."""
+    with open_store(create=False) as opened:
+        made = opened.backup(path)
+    if not made.report.ok:
+        for problem in made.report.problems:
+            click.echo(
+                f"Error: {path}: {problem.run}@{problem.revision}: {problem.detail}", err=True
+            )
+        raise click.exceptions.Exit(1)
+    click.echo(f"{path}: {made.runs} run(s), {made.revisions} revision(s), verified")

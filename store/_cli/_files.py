@@ -15,7 +15,7 @@ import click
 import store
 from store._cli._options import format_option, open_store, write_options
 from store._cli._output import on_terminal, report, warn
-from store._files import file_format, is_preset, parse_config, read_config
+from store._files import file_format, is_preset, read_config, read_unnamed
 
 
 @click.command(name="import")
@@ -29,6 +29,11 @@ from store._files import file_format, is_preset, parse_config, read_config
 @format_option
 @click.option("--dry-run", is_flag=True, help="With --many: say what would happen, write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="With --many: print only errors and the summary.")
+@click.option(
+    "--archive-missing",
+    is_flag=True,
+    help="With --many: archive the runs whose file left the folder (else only listed).",
+)
 @write_options
 def import_(
     args: tuple[str, ...],
@@ -39,16 +44,21 @@ def import_(
     fmt: str | None,
     dry_run: bool,
     quiet: bool,
+    archive_missing: bool,
     message: str | None,
     author: str | None,
 ) -> None:
-    """Import a config file into a new or existing run (only the differences are stored)."""
-    _check_flags(many, fmt, dry_run or quiet)
+    """Import a config file into a new or existing run (only the differences are stored).
+
+    With --many, every file that fails is named (one `Error:` line each) and nothing is
+    written; a run whose file left a folder named is listed, and archived on request."""
+    _check_flags(many, fmt, dry_run or quiet or archive_missing)
     if many:
-        with open_store() as opened, _progress() as advance:
+        with _many_store(dry_run) as opened, _progress() as advance, _each_error():
             results = opened.import_files(
                 _existing(args), schema=schema, schema_version=schema_version, strict=strict,
                 message=message, author=author, dry_run=dry_run, progress=advance,
+                archive_missing=archive_missing,
             )  # fmt: skip
         _report_many(results, quiet, dry_run)
         return
@@ -70,7 +80,7 @@ def _check_flags(many: bool, fmt: str | None, many_only: bool) -> None:
             "--format goes with FILE RUN; --many reads each file by its extension"
         )
     if many_only and not many:
-        raise click.UsageError("--dry-run and --quiet go with --many")
+        raise click.UsageError("--dry-run, --quiet and --archive-missing go with --many")
 
 
 def _file_and_run(args: Sequence[str]) -> tuple[str, str]:
@@ -86,6 +96,28 @@ def _existing(paths: Sequence[str]) -> list[Path]:
         if not Path(text).exists():
             raise click.BadParameter(f"{text!r} does not exist", param_hint="FILE_OR_DIR")
     return [Path(text) for text in paths]
+
+
+def _many_store(dry_run: bool) -> store.Store:
+    """The store `--db` names; for a dry run where there is no database yet, an empty one in
+    memory, so that a dry run creates nothing."""
+    if not dry_run:
+        return open_store()
+    try:
+        return open_store(create=False)
+    except store.NoDatabase:
+        return store.open("sqlite:///:memory:")
+
+
+@contextmanager
+def _each_error() -> Iterator[None]:
+    """Several files refused: one `Error: FILE: …` line each on standard error, then exit 1."""
+    try:
+        yield
+    except store.FilesRefused as exc:
+        for line in exc.errors:
+            click.echo(f"Error: {' '.join(line.splitlines())}", err=True)
+        raise click.exceptions.Exit(1) from None
 
 
 @contextmanager
@@ -111,16 +143,30 @@ def _report_many(results: Sequence[store.FileImport], quiet: bool, dry_run: bool
             warn_import(result, f"{result.path}: ")
         number = f"revision {result.revision.number}" if result.revision else ""
         click.echo(f"{result.status:<9}  {result.run:<{width}}  {number:<10}  {result.path}")
-    counts = collections.Counter(r.status for r in results)
-    parts = ", ".join(f"{counts[s]} {s}" for s in ("new", "updated", "unchanged"))
+    counts: collections.Counter[str] = collections.Counter(r.status for r in results)
+    files = ("new", "updated", "unchanged")
+    parts = ", ".join(f"{counts[s]} {s}" for s in files)
+    gone = _gone(results)
     suffix = " (dry run: nothing written)" if dry_run else ""
-    click.echo(f"{len(results)} files: {parts}{suffix}")
+    click.echo(f"{sum(counts[s] for s in files)} files: {parts}{gone}{suffix}")
+
+
+def _gone(results: Sequence[store.FileImport]) -> str:
+    """The summary's part naming the runs whose file left the folder (or that were archived)."""
+    missing = [r.run for r in results if r.status == "missing"]
+    archived = [r.run for r in results if r.status == "archived"]
+    if missing:
+        return f"; without their file: {', '.join(missing)} (--archive-missing archives them)"
+    if archived:
+        return f"; archived, their file gone: {', '.join(archived)}"
+    return ""
 
 
 def load_config(name: str, fmt: str | None) -> Any:
-    """The content of the config file `name` (`-`: standard input, JSON unless `fmt` says)."""
+    """The content of the config file `name` (`-`: standard input, its format `fmt` or the
+    one its content shows)."""
     if name == "-":
-        return parse_config(click.get_binary_stream("stdin").read(), "stdin", fmt or "json")
+        return read_unnamed(click.get_binary_stream("stdin"), "stdin", fmt)
     return read_config(Path(name), fmt)
 
 

@@ -175,18 +175,21 @@ def test_a_file_that_is_not_a_database(invoke: Invoke, tmp_path: Path) -> None:
     [
         ("sqlite:///{tmp}/missing/store.db", "Error: cannot open database sqlite:///{tmp}/missing"),
         ("nosuchdb://x", "Error: unsupported database 'nosuchdb'"),
-        ("not a url", "Error: not a database URL: 'not a url'"),
+        ("not a url", "Error: no database at not a url"),  # a plain path: a SQLite file's
         (
             "postgresql+psycopg://u:secret@127.0.0.1:1/x",
             "Error: database postgresql+psycopg://u:***@",
         ),
     ],
 )
-def test_an_unreachable_database(tmp_path: Path, url: str, error: str) -> None:
+def test_an_unreachable_database(
+    tmp_path: Path, url: str, error: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
 
     from store._cli import cli
 
+    monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["--db", url.format(tmp=tmp_path), "runs"])
     assert result.exit_code == 1
     assert result.stderr.startswith(error.format(tmp=tmp_path))
