@@ -82,8 +82,8 @@ def change_lines(revision: Revision, every: bool = False) -> list[str]:
     if every:
         lines += [f"{c.path}: {value_text(c.new)} (pinned)" for c in pinned]
     elif pinned:
-        fields = "field" if len(pinned) == 1 else "fields"
-        lines.append(f"pinned {len(pinned)} {fields} at their current value")
+        fields = "field at its" if len(pinned) == 1 else "fields at their"
+        lines.append(f"pinned {len(pinned)} {fields} current value")
     return lines
 
 
