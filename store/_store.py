@@ -148,16 +148,24 @@ class Store:
     def rollback(
         self,
         run: str,
-        to: int,
+        to: int | str,
         *,
+        fields: Sequence[str] = (),
         expected_revision: int | None = None,
         author: str | None = None,
         message: str | None = None,
     ) -> Revision:
-        """Append one revision after which `current(run) == at(run, to)`."""
-        builds = [_writes.rolling_back(run, to)]
-        how = Write("rollback", author, message or f"rollback to revision {to}")
-        return _writes.write(self._recorder, run, builds, how, expected_revision, full=True)
+        """Append one revision after which `current(run) == at(run, to)`.
+
+        `to` is a revision number or any reference of the run as text (`"good"`, `"@good"`,
+        `"head~2"`, a time); `fields` limits the rollback to those paths (the rest stays).
+        """
+        if isinstance(to, bool) or not isinstance(to, int | str):
+            raise InvalidReference(f"to is a revision number or a reference, not {to!r}")
+        if isinstance(fields, str):
+            fields = [fields]
+        how = Write("rollback", author, message)
+        return _writes.rollback(self._recorder, run, to, list(fields), how, expected_revision)
 
     def fork(
         self, source: str, new: str, *, author: str | None = None, message: str | None = None

@@ -8,7 +8,7 @@ import click
 
 import store
 from store._cli._options import open_store, write_options
-from store._cli._output import Output, Table, output_options, report
+from store._cli._output import Output, Table, output_options, report, time_text
 
 
 @click.command()
@@ -39,7 +39,7 @@ def tags(run: str, moves: bool) -> Output:
         [asdict(t) for t in found],
         Table(
             ("tag", "rev", "time", "author", "message"),
-            [(t.name, str(t.revision), t.time, t.author, t.message) for t in found],
+            [(t.name, str(t.revision), time_text(t.time), t.author, t.message) for t in found],
             empty=f"run {run!r} has no tags",
         ),
     )

@@ -173,11 +173,19 @@ def changes_table(changes: Sequence[Change]) -> Output:
 def kind_text(revision: Revision) -> str:
     """`update`, `rollback to 3`, `create (fork of a@2)`: the kind with what it recorded."""
     detail = revision.detail or {}
+    if "rollback_fields" in detail:
+        return f"rollback of {', '.join(detail['rollback_fields'])} to {detail['rollback_to']}"
     if "rollback_to" in detail:
         return f"rollback to {detail['rollback_to']}"
     if "forked_from" in detail:
         return f"{revision.kind} (fork of {detail['forked_from']})"
     return revision.kind
+
+
+def time_text(stored: str) -> str:
+    """A stored time as tables show it, to the second with its zone (`2026-12-04T01:41:21Z`):
+    pasted into a reference (`RUN@TIME`) it names the revision shown."""
+    return stored[:19] + "Z" if len(stored) > 19 else stored
 
 
 def rev_text(revision: Revision) -> str:

@@ -19,6 +19,7 @@ from store._cli._output import (
     output_options,
     printable,
     rev_text,
+    time_text,
 )
 from store._shapes import (
     config_data,
@@ -50,7 +51,7 @@ def runs(archived: bool, where: tuple[str, ...], schema: str | None) -> Output:
             f"{s.name} (archived)" if s.archived else s.name,
             s.schema,
             str(s.revisions),
-            s.last_change or "",
+            time_text(s.last_change or ""),
             printable(s.author or ""),
             " ".join(s.tags),
             s.forked_from or "",
@@ -159,7 +160,7 @@ def revisions_table(revisions: Sequence[store.Revision], with_run: bool) -> Outp
                 (
                     *((r.run,) if with_run else ()),
                     rev_text(r),
-                    r.time.strftime("%Y-%m-%d %H:%M:%S"),
+                    time_text(r.created_at),
                     printable(r.author),
                     kind_text(r),
                     printable(r.message),
@@ -251,7 +252,7 @@ def find(config_hash: str) -> Output:
         [asdict(f) for f in found],
         Table(
             ("run", "rev", "time", "author"),
-            [(f.run, str(f.revision), f.time, printable(f.author)) for f in found],
+            [(f.run, str(f.revision), time_text(f.time), printable(f.author)) for f in found],
             empty=f"no revision has config hash {config_hash}",
         ),
     )
