@@ -16,7 +16,7 @@ from store._describe import Field, StepChange
 from store._errors import InvalidChange, InvalidReference, RevisionNotFound
 from store._files import config_text, export_data
 from store._filters import parse_condition
-from store._find import Found
+from store._find import Found, StampCheck
 from store._history import Origin, Step, differences
 from store._imports import FileImport, FileOptions, ImportResult
 from store._persistence import DEFAULT_TIMEOUT, Recorder, default_url, open_recorder
@@ -395,10 +395,20 @@ class Store:
 
     def find(self, config_hash: str) -> list[Found]:
         """Every run and revision whose effective config, as read today, has `config_hash`
-        (newest first): "which config made this checkpoint?"."""
+        (newest first): "which config made this checkpoint?". A unique prefix of 8 or more
+        hex digits stands for the whole hash, as in git."""
         if not isinstance(config_hash, str) or not CONFIG_HASH.fullmatch(config_hash):
-            raise InvalidChange(f"a config hash is 64 hex digits, not {config_hash!r}")
-        return _find.find(self._recorder, config_hash)
+            raise InvalidChange(
+                f"a config hash is 64 hex digits (or a unique prefix of 8 or more), "
+                f"not {config_hash!r}"
+            )
+        return _find.find(self._recorder, config_hash.lower())
+
+    def check_stamp(self, stamp: Mapping[str, Any]) -> StampCheck:
+        """Rebuild exactly the config a stamp names (its revision read with its overrides)
+        and compare its revision hash and config hash with the stamp's; `stamp` is what
+        `Reading.stamp()` returned, or a checkpoint's metadata holding it under `"store"`."""
+        return _find.check_stamp(self._recorder, stamp)
 
     def explain(self, run: str, revision: int | None = None) -> list[Origin]:
         """For every field of the effective config at a reference, where its value comes from."""
@@ -465,7 +475,7 @@ def open(
     return Store(url, timeout=timeout, upgrade=upgrade, create=create)
 
 
-CONFIG_HASH = re.compile(r"[0-9a-f]{64}")
+CONFIG_HASH = re.compile(r"[0-9a-fA-F]{8,64}")
 
 
 def schemas() -> list[InstalledSchema]:

@@ -121,10 +121,19 @@ _SNAPSHOT = (
     .order_by(snapshots.c.revision.desc())
     .limit(1)
 )
-_WITH_CONFIG_HASH = (
-    sa.select(runs, revisions.c.number, revisions.c.schema_version)
+_WITH_CONFIG_HASH = (  # a range of the index: every config hash that starts with a prefix
+    sa.select(runs, revisions.c.number, revisions.c.schema_version, revisions.c.config_hash)
     .join(revisions, revisions.c.run_id == runs.c.id)
-    .where(revisions.c.config_hash == sa.bindparam("config_hash"))
+    .where(
+        revisions.c.config_hash >= sa.bindparam("low"),
+        revisions.c.config_hash < sa.bindparam("high"),
+    )
+)
+_WITH_HASH = (  # no index on revision hashes: only read when a config hash is not found
+    sa.select(runs.c.name, revisions.c.number, revisions.c.hash)
+    .join(revisions, revisions.c.run_id == runs.c.id)
+    .where(revisions.c.hash >= sa.bindparam("low"), revisions.c.hash < sa.bindparam("high"))
+    .order_by(runs.c.name, revisions.c.number)
 )
 _BASES = sa.select(  # a lookup per run on (run_id, number), never a scan of the log
     runs,
@@ -206,12 +215,25 @@ class Transaction:
         row = self._conn.execute(_RUN, {"name": name}).first()
         return RunRow(row.id, row.name, row.schema, row.created_at) if row else None
 
-    def with_config_hash(self, config_hash: str) -> list[tuple[RunRow, int, int]]:
-        """Every revision recorded with `config_hash`: its run, number and schema version."""
-        rows = self._conn.execute(_WITH_CONFIG_HASH, {"config_hash": config_hash})
+    def with_config_hash(self, prefix: str) -> list[tuple[RunRow, int, int, str]]:
+        """Every revision recorded with a config hash starting with the hex digits `prefix`
+        (all 64: that hash): its run, number, schema version and config hash."""
+        rows = self._conn.execute(_WITH_CONFIG_HASH, {"low": prefix, "high": f"{prefix}g"})
         return [
-            (RunRow(r.id, r.name, r.schema, r.created_at), r.number, r.schema_version) for r in rows
+            (
+                RunRow(r.id, r.name, r.schema, r.created_at),
+                r.number,
+                r.schema_version,
+                r.config_hash,
+            )
+            for r in rows
+            if r.config_hash.startswith(prefix)
         ]
+
+    def with_hash(self, prefix: str) -> list[tuple[str, int]]:
+        """The revisions (run name, number) whose revision hash starts with `prefix`."""
+        rows = self._conn.execute(_WITH_HASH, {"low": prefix, "high": f"{prefix}g"})
+        return [(r.name, r.number) for r in rows if r.hash.startswith(prefix)]
 
     def base_versions(self) -> list[tuple[RunRow, int | None]]:
         """Every run with the schema version of its first revision (None: it has none)."""

@@ -131,14 +131,23 @@ def _draw(table: Table) -> None:
     Console(highlight=False).print(rich)
 
 
+PADDED = 80
+"""Piped, a column is padded to its widest cell up to this many characters: a longer cell
+overflows on its own line instead of padding every other line to its width."""
+
+
 def _plain(table: Table) -> Iterator[str]:
-    """Columns padded to their widest cell; a multi-line cell continues on the next lines."""
+    """Columns padded to their widest cell (up to `PADDED`); a multi-line cell continues on
+    the next lines; no line ends in spaces."""
     lines: list[list[str]] = [list(table.columns)]
     for row in table.rows:
         cells = [cell.split("\n") for cell in row]
         for i in range(max(len(c) for c in cells)):
             lines.append([c[i] if i < len(c) else "" for c in cells])
-    widths = [max(len(line[i]) for line in lines) for i in range(len(table.columns))]
+    widths = [
+        max(len(line[i]) for line in lines if len(line[i]) <= PADDED)
+        for i in range(len(table.columns))
+    ]
     for line in lines:
         yield "  ".join(
             cell.ljust(width) for cell, width in zip(line, widths, strict=True)

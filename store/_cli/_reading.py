@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict
+from typing import Any
 
 import click
 
 import store
+from store._cli._files import load_config
 from store._cli._options import open_store, revision_number
 from store._cli._output import (
     Output,
@@ -21,6 +23,9 @@ from store._cli._output import (
     rev_text,
     time_text,
 )
+from store._describe import changed_paths, pruned
+from store._history import Origin
+from store._registry import get_schema
 from store._shapes import (
     config_data,
     origins_data,
@@ -74,42 +79,85 @@ def runs(archived: bool, where: tuple[str, ...], schema: str | None) -> Output:
 @click.argument("ref", metavar="RUN[@REF]")
 @click.option("--rev", type=int, help="Show the config as it was at this revision.")
 @click.option("--explain", is_flag=True, help="Add, for every field, where its value comes from.")
+@click.option(
+    "--changed",
+    is_flag=True,
+    help="Only the values that differ from the schema's defaults (those of its newest version).",
+)
 @click.option("--stamp", is_flag=True, help="Print the stamp a checkpoint records (JSON).")
+@click.option(
+    "--override",
+    "overrides",
+    metavar="PATH=VALUE",
+    multiple=True,
+    help="Apply a launch override as a trainer does (checked, never written); repeatable. "
+    "The config hash shown is then the one the trainer's stamp records.",
+)
 @output_options
-def show_run(ref: str, rev: int | None, explain: bool, stamp: bool) -> Output:
+def show_run(
+    ref: str,
+    rev: int | None,
+    explain: bool,
+    changed: bool,
+    stamp: bool,
+    overrides: tuple[str, ...],
+) -> Output:
     """Show the effective config at RUN[@REF], headed by the revision number and hashes read."""
     with open_store(create=False) as opened:
-        reading = opened.read(ref, rev)
+        reading = opened.read(ref, rev, overrides=list(overrides))
         origins = opened.explain(reading.run, reading.revision) if explain else []
     if stamp:
         stamped = reading.stamp()  # JSON either way: it is meant for a checkpoint's metadata
         return Output(stamped, Table((), [], title=json.dumps(stamped, indent=2)))
     title = f"{reading.run} @ revision {reading.revision}  {reading.hash}"
-    title += f"  config {reading.config_hash}"
+    title += f"  config {reading.config_hash}{_with_overrides(reading.overrides)}"
     if reading.forked_from:
         title += f"  (fork of {reading.forked_from})"
+    kept = changed_paths(get_schema(reading.schema), reading.values) if changed else None
     if explain:
-        return _origins(origins, title)
+        return _origins(origins, title, reading.overrides, kept)
+    values = {p: v for p, v in reading.values.items() if kept is None or p in kept}
     return Output(
-        config_data(reading),
+        config_data(reading) if kept is None else pruned(config_data(reading), kept),
         Table(
             ("path", "value"),
-            [(path, value_text(value)) for path, value in reading.values.items()],
+            [(path, value_text(value)) for path, value in values.items()],
             title,
+            empty="every value is the schema's default",
         ),
     )
 
 
-def _origins(origins: list[store.Origin], title: str) -> Output:
-    """`show --explain`: every field with where its value comes from."""
+def _origins(
+    origins: list[store.Origin],
+    title: str,
+    overrides: Mapping[str, Any],
+    kept: Collection[str] | None,
+) -> Output:
+    """`show --explain`: every field (or only those `kept`) with where its value comes from;
+    a launch override shows as such."""
+    shown = [
+        Origin(o.path, overrides[o.path], "override") if o.path in overrides else o
+        for o in origins
+        if kept is None or o.path in kept
+    ]
     return Output(
-        origins_data(origins),
+        [
+            {**d, "description": _origin_text(o)}
+            for d, o in zip(origins_data(shown), shown, strict=True)
+        ],
         Table(
             ("path", "value", "origin"),
-            [(o.path, value_text(o.value), o.describe()) for o in origins],
+            [(o.path, value_text(o.value), _origin_text(o)) for o in shown],
             title,
+            empty="every value is the schema's default",
         ),
     )
+
+
+def _origin_text(origin: store.Origin) -> str:
+    """Where a value comes from, for people; a launch override is never written."""
+    return "launch override (not written)" if origin.source == "override" else origin.describe()
 
 
 @click.command()
@@ -242,12 +290,25 @@ def verify(run: str | None, expect: tuple[str, ...], rebuild_snapshots: bool) ->
 
 
 @click.command()
-@click.argument("config_hash")
+@click.argument("config_hash", required=False)
+@click.option(
+    "--stamp",
+    "stamp_file",
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+    help="Check a stamp (as `show --stamp` prints it, or a checkpoint's JSON metadata holding "
+    'it under "store"): rebuild the config it names, overrides and all, and compare hashes.',
+)
 @output_options
-def find(config_hash: str) -> Output:
-    """List every run and revision whose config has CONFIG_HASH (from a stamp), newest first."""
+def find(config_hash: str | None, stamp_file: str | None) -> Output:
+    """List every run and revision whose config has CONFIG_HASH (from a stamp; a unique prefix
+    of 8 or more hex digits will do), newest first; or check a stamp with --stamp FILE."""
+    if (config_hash is None) == (stamp_file is None):
+        raise click.UsageError("give CONFIG_HASH or --stamp FILE")
     with open_store(create=False) as opened:
-        found = opened.find(config_hash)
+        if stamp_file is not None:
+            return _stamp_checked(opened.check_stamp(load_config(stamp_file, "json")))
+        found = opened.find(str(config_hash))
     return Output(
         [asdict(f) for f in found],
         Table(
@@ -256,3 +317,51 @@ def find(config_hash: str) -> Output:
             empty=f"no revision has config hash {config_hash}",
         ),
     )
+
+
+def _stamp_checked(check: store.StampCheck) -> Output:
+    """`find --stamp`: the stamped revision and overrides, each hash as stamped and as
+    rebuilt today; exit 1 unless both match."""
+    reading, stamp = check.reading, check.stamp
+    title = f"{reading.run}@{reading.revision}{_with_overrides(reading.overrides)}"
+    stamped_at, read_at = stamp.get("schema_version"), reading.schema_version
+    moved = (
+        ""
+        if stamped_at in (None, read_at)
+        else f" (stamped at schema version {stamped_at}, read today at {read_at})"
+    )
+    rows = [
+        ("revision hash", str(stamp["hash"]), reading.hash, _verdict(check.hash_matches, "")),
+        (
+            "config hash",
+            str(stamp["config_hash"]),
+            reading.config_hash,
+            _verdict(check.config_hash_matches, moved),
+        ),
+    ]
+    data = {
+        "run": reading.run,
+        "revision": reading.revision,
+        "overrides": reading.overrides,
+        "hash": {"stamp": stamp["hash"], "log": reading.hash, "matches": check.hash_matches},
+        "config_hash": {
+            "stamp": stamp["config_hash"],
+            "rebuilt": reading.config_hash,
+            "matches": check.config_hash_matches,
+        },
+        "ok": check.ok,
+    }
+    table = Table(("", "stamp", "rebuilt from the log", ""), rows, title)
+    return Output(data, table, status=0 if check.ok else 1)
+
+
+def _verdict(matches: bool, why: str) -> str:
+    """`matches`, or `DIFFERS` with why it may."""
+    return "matches" if matches else f"DIFFERS{why}"
+
+
+def _with_overrides(overrides: dict[str, object]) -> str:
+    """` with overrides batch_size=8 seed=1` (nothing without overrides)."""
+    if not overrides:
+        return ""
+    return " with overrides " + " ".join(f"{p}={value_text(v)}" for p, v in overrides.items())
