@@ -202,6 +202,11 @@ class Store:
         """Undo `archive`: the run is listed and writable again."""
         return _runs.set_archived(self._recorder, run, False, author, message)
 
+    def run_events(self, run: str) -> list[RunEvent]:
+        """The run's archives and unarchives, oldest first, each with who, when and why
+        (what `store history` shows between the revisions)."""
+        return _runs.run_events(self._recorder, run)
+
     def import_config(
         self,
         run: str,

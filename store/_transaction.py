@@ -187,6 +187,13 @@ _LAST_ACTION = (
     .order_by(run_events.c.id.desc())
     .limit(1)
 )
+_RUN_EVENTS = (
+    sa.select(
+        run_events.c.action, run_events.c.created_at, run_events.c.author, run_events.c.message
+    )
+    .where(run_events.c.run_id == sa.bindparam("run_id"))
+    .order_by(run_events.c.id)
+)
 _DETAIL = sa.select(revisions.c.detail).where(
     revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == sa.bindparam("number")
 )
@@ -353,6 +360,11 @@ class Transaction:
         """Whether the run's newest run event archived it."""
         action = self._conn.execute(_LAST_ACTION, {"run_id": run.id}).scalar()
         return action == "archive"
+
+    def run_events(self, run: RunRow) -> list[RunEvent]:
+        """The run's archives and unarchives, oldest first, with who, when and why."""
+        rows = self._conn.execute(_RUN_EVENTS, {"run_id": run.id})
+        return [RunEvent(run.name, r.action, r.created_at, r.author, r.message) for r in rows]
 
     def add_run_event(self, run: RunRow, event: RunEvent) -> None:
         """Append an archive or unarchive of the run."""

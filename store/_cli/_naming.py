@@ -59,7 +59,10 @@ def fork(source: str, new: str, message: str | None, author: str | None) -> None
 @click.argument("run")
 @write_options
 def archive(run: str, message: str | None, author: str | None) -> None:
-    """Archive RUN: hidden from `runs` (but `runs --all`), refuses writes, stays readable."""
+    """Archive RUN: hidden from `runs` (but `runs --all`), refuses writes, stays readable.
+
+    Who (--author), when and why (-m) are recorded with the run, outside its revisions
+    (the config and its hashes are untouched); `store history RUN` shows them as a row."""
     with open_store() as opened:
         _done(opened.archive(run, message=message, author=author))
 
@@ -68,7 +71,9 @@ def archive(run: str, message: str | None, author: str | None) -> None:
 @click.argument("run")
 @write_options
 def unarchive(run: str, message: str | None, author: str | None) -> None:
-    """Unarchive RUN: listed by `runs` and writable again."""
+    """Unarchive RUN: listed by `runs` and writable again.
+
+    Recorded as `archive` is (who, when, why); `store history RUN` shows it as a row."""
     with open_store() as opened:
         _done(opened.unarchive(run, message=message, author=author))
 

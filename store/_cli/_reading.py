@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict
@@ -167,12 +168,23 @@ def _origin_text(origin: store.Origin) -> str:
 @click.option("--reverse", is_flag=True, help="Oldest first.")
 @output_options
 def history(run: str, field: str | None, limit: int | None, reverse: bool) -> Output:
-    """Show the revisions of RUN, newest first, each with its changes."""
+    """Show the revisions of RUN, newest first, each with its changes; archives and
+    unarchives of the run (who, when, why) are rows of their own between them (not in
+    --json, which lists revisions)."""
     with open_store(create=False) as opened:
         revisions = opened.history(run, field=field, limit=limit)
+        events = [] if field else opened.run_events(run)
+    if limit is not None and len(revisions) == limit:  # only those among the revisions shown
+        events = [e for e in events if e.time >= revisions[-1].created_at]
+    shown = revisions_table(revisions, with_run=False)
+    rows = [(r.created_at, row) for r, row in zip(revisions, shown.table.rows, strict=True)]
+    rows += [(e.time, ("", time_text(e.time), printable(e.author), e.action,
+                       printable(e.message), "")) for e in events]  # fmt: skip
+    rows.sort(key=lambda timed: timed[0], reverse=not reverse)
     if reverse:
-        revisions.reverse()
-    return revisions_table(revisions, with_run=False)
+        shown.data.reverse()
+    table = dataclasses.replace(shown.table, rows=[row for _, row in rows])
+    return dataclasses.replace(shown, table=table)
 
 
 @click.command()
