@@ -326,7 +326,8 @@ def find(config_hash: str | None, stamp_file: str | None) -> Output:
         Table(
             ("run", "rev", "time", "author"),
             [(f.run, str(f.revision), time_text(f.time), printable(f.author)) for f in found],
-            empty=f"no revision has config hash {config_hash}",
+            empty=f"no revision has config hash {config_hash} "
+            "(a stamp with overrides: store find --stamp FILE)",
         ),
     )
 
