@@ -220,7 +220,7 @@ def test_runs_filter_refuses_unknown_paths_and_ordering_non_numbers(runs: store.
         runs.runs(where=["batch_sise=8"])
     with pytest.raises(store.InvalidChange, match="compares numbers"):
         runs.runs(where=["model>abc"])
-    with pytest.raises(store.InvalidChange, match="^model is text: > compares numbers$"):
+    with pytest.raises(store.InvalidChange, match=r"^model is text: > compares numbers$"):
         runs.runs(where=["model>1"])  # issue 23: refused, not `no runs`
     with pytest.raises(store.InvalidChange, match="expected PATH=VALUE"):
         runs.runs(where=["batch_size"])
