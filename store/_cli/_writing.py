@@ -98,11 +98,9 @@ def unset(
 ) -> None:
     """Return fields of RUN to the run's own default, in one revision.
 
-    \b
     The default is the schema's (pinned where the run crossed a schema upgrade), also on a
     run created from a preset or a file: the preset's value is not a default. To return a
-    field to its value at an earlier revision instead:
-      store rollback RUN --field PATH --to REF
+    field to its value at an earlier revision instead: store rollback RUN --field PATH --to REF
     """
     with open_store() as opened:
         written = opened.unset(
