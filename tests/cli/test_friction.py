@@ -286,7 +286,7 @@ def test_unset_returns_to_the_schema_default_not_the_preset(db_url: str, tmp_pat
     assert back.stdout.splitlines()[1:] == ["  batch_size: 4 → 8"]
     with store.open(db_url) as opened:
         assert opened.current("p").batch_size == 8  # type: ignore[attr-defined]
-    helped = run_store(db_url, "unset", "--help").stdout
+    helped = " ".join(run_store(db_url, "unset", "--help").stdout.split())
     assert "also on a" in helped and "store rollback RUN --field PATH --to REF" in helped
 
 
