@@ -139,7 +139,7 @@ def rollback(
     with open_store() as opened:
         written = opened.rollback(
             run,
-            to,
+            int(to) if to.removeprefix("-").isdecimal() and to.isascii() else to,
             fields=fields,
             message=message,
             author=author,
