@@ -45,7 +45,7 @@ from store._trainer import current, read
 
 if _typing.TYPE_CHECKING:
     from store._compare import ComparedField, Comparison
-    from store._find import Found
+    from store._find import Found, StampCheck
     from store._history import Origin, Step
     from store._imports import FileImport, ImportResult
     from store._store import Store, open, schema_changes, schema_fields, schemas
@@ -59,6 +59,7 @@ _ON_FIRST_USE = {
     "ImportResult": "store._imports",
     "Origin": "store._history",
     "Problem": "store._verify",
+    "StampCheck": "store._find",
     "Step": "store._history",
     "Store": "store._store",
     "VerifyReport": "store._verify",
@@ -126,6 +127,7 @@ __all__ = [
     "SchemaVersion",
     "SchemaVersionTooNew",
     "SectionList",
+    "StampCheck",
     "Step",
     "Store",
     "StoreError",

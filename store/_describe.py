@@ -3,8 +3,16 @@ secret) and what each upcaster does (`store schema NAME [--changes]`)."""
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+import enum
+import inspect
+import types
+import typing
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, Literal, NamedTuple
 
+from pydantic import BaseModel, SecretStr
+
+from store._leaves import Leaf
 from store._records import encode
 from store._schema import Add, Convert, Remove, Rename, Schema, Step, step_paths
 
@@ -29,9 +37,69 @@ class StepChange(NamedTuple):
 
 
 def schema_fields(schema: Schema, version: int) -> list[Field]:
-    """Every leaf of `version` with its type, default and whether it is a secret."""
+    """Every leaf of `version` with its type as people read it, default and whether it is a
+    secret."""
     leaves = schema.version(version).leaves
-    return [Field(p, leaf.type_name, leaf.default, leaf.secret) for p, leaf in leaves.items()]
+    return [Field(p, leaf_type(leaf), leaf.default, leaf.secret) for p, leaf in leaves.items()]
+
+
+def leaf_type(leaf: Leaf) -> str:
+    """A field's type as people read it: `text`, `whole number`, `one of: A, B`, …"""
+    if leaf.annotation is None:  # a version known by its defaults: the default's type
+        return _PLAIN.get(type(leaf.default), "any value")
+    return type_text(leaf.annotation)
+
+
+def type_text(annotation: Any) -> str:
+    """A type as people read it (`int | None` -> `whole number or null`)."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return type_text(args[0])
+    if origin is Literal:
+        return f"one of: {', '.join(str(a) for a in args)}"
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return f"one of: {', '.join(str(m.value) for m in annotation)}"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(dict.fromkeys(type_text(a) for a in args))
+    if origin in (list, tuple, set, frozenset, Sequence):
+        return f"list of {type_text(args[0]) if args else 'any value'}"
+    if origin in (dict, Mapping):
+        return f"mapping of {' to '.join(type_text(a) for a in args) or 'any value'}"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return f"{annotation.__name__} settings"
+    return _PLAIN.get(annotation, getattr(annotation, "__name__", str(annotation)))
+
+
+_PLAIN: dict[Any, str] = {
+    str: "text",
+    SecretStr: "secret (reference)",
+    int: "whole number",
+    float: "number",
+    bool: "yes/no",
+    type(None): "null",
+    list: "list",
+    dict: "mapping",
+    Any: "any value",
+}
+
+
+def changed_paths(schema: Schema, values: Mapping[str, Any]) -> set[str]:
+    """The paths whose value differs from the default of the schema's newest version
+    (`show --changed`): what a run changed, pinned defaults included."""
+    defaults = schema.run_defaults(schema.latest, schema.latest)
+    return {p for p, v in values.items() if p not in defaults or encode(v) != encode(defaults[p])}
+
+
+def pruned(nested: Mapping[str, Any], paths: Collection[str], prefix: str = "") -> dict[str, Any]:
+    """A nested config with only the leaves at `paths` (and the sections holding them)."""
+    kept: dict[str, Any] = {}
+    for key, value in nested.items():
+        path = f"{prefix}{key}"
+        if path in paths:
+            kept[key] = value
+        elif isinstance(value, Mapping) and (inner := pruned(value, paths, f"{path}.")):
+            kept[key] = inner
+    return kept
 
 
 def schema_changes(schema: Schema) -> list[StepChange]:
@@ -84,6 +152,12 @@ def _listed(paths: tuple[str, ...], most: int = 3) -> str:
 
 
 def _purpose(fn: Any, note: str | None, fallback: str) -> str:
-    """What a function step does: its note, else its docstring's first line, else `fallback`."""
-    doc = (getattr(fn, "__doc__", None) or "").strip().splitlines()
-    return note or (doc[0] if doc else fallback)
+    """What a function step does: its note, else its docstring's first line, else `fallback`;
+    a type used as the function (`str`, `float`) says what the value becomes, never its
+    docstring (`str(object='') -> str`)."""
+    if note:
+        return note
+    if isinstance(fn, type):
+        return f"{fallback} to {type_text(fn)}"
+    doc = (fn.__doc__ or "").strip().splitlines() if inspect.isfunction(fn) else []
+    return doc[0] if doc else fallback

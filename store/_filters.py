@@ -6,11 +6,17 @@ from __future__ import annotations
 import json
 import operator
 import re
+import types
+import typing
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
+from store._describe import leaf_type
 from store._errors import InvalidChange
+from store._leaves import Leaf
 from store._paths import unknown_path
 from store._records import encode
 from store._schema import Flat
@@ -67,10 +73,55 @@ def parse_condition(text: str) -> Condition:
     return condition
 
 
-def matching(configs: Mapping[str, Flat], conditions: Sequence[Condition]) -> list[str]:
-    """The names of the configs that meet every condition; an unknown path is refused."""
+def matching(
+    configs: Mapping[str, Flat],
+    conditions: Sequence[Condition],
+    fields: Mapping[str, Mapping[str, Leaf]] | None = None,
+) -> list[str]:
+    """The names of the configs that meet every condition; an unknown path is refused, and so
+    is a condition no config's field can meet (`fields`: the leaves of each config's schema,
+    by schema name): an order on a field that is not a number, or a value it cannot hold."""
     known: Collection[str] = {path for config in configs.values() for path in config}
     for condition in conditions:
         if configs and condition.path not in known:
             raise InvalidChange(unknown_path(condition.path, known))
+        leaves = {n: f[condition.path] for n, f in (fields or {}).items() if condition.path in f}
+        problems = {n: _problem(condition, leaf) for n, leaf in leaves.items()}
+        if problems and all(problems.values()):
+            raise InvalidChange(f"{condition.path} is {_either(problems)}")
     return [name for name, config in configs.items() if all(c.holds(config) for c in conditions)]
+
+
+def _either(problems: Mapping[str, str | None]) -> str:
+    """One problem, or each schema's: `a whole number, not 'x'`, `text (schema a); or …`."""
+    texts = set(problems.values())
+    if len(texts) == 1:
+        return str(texts.pop())
+    return "; or ".join(f"{text} (schema {name})" for name, text in problems.items())
+
+
+def _problem(condition: Condition, leaf: Leaf) -> str | None:
+    """Why `condition` can never hold for the field `leaf`, after `PATH is` (None: it can)."""
+    kind = leaf_type(leaf)
+    kind = f"a {kind}" if kind.startswith(("whole", "number", "list", "mapping")) else kind
+    if condition.op in _ORDER:
+        return None if _is_number(leaf.annotation) else f"{kind}: {condition.op} compares numbers"
+    if leaf.adapter is None or leaf.secret:
+        return None
+    for candidate in (condition.value, condition.text):
+        try:
+            leaf.adapter.validate_json(encode(candidate), strict=True)
+            return None
+        except ValidationError:
+            continue
+    return f"{kind}, not {condition.text!r}"
+
+
+def _is_number(annotation: Any) -> bool:
+    """Whether a field's type is a number (int or float), optional or constrained."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _is_number(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        kinds = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return bool(kinds) and all(_is_number(a) for a in kinds)
+    return annotation in (int, float)

@@ -98,7 +98,7 @@ def log(
     """Every revision of every run whose name matches `pattern`, newest first, filtered; with
     a `limit`, only the newest revisions that meet the filters are read (and their ties)."""
     start = None if since is None else require_time(since)
-    end = None if until is None else require_time(until)
+    end = None if until is None else require_time(until, end=True)
     with recorder.read() as tx:
         rows = [r for r in tx.all_runs() if pattern is None or fnmatchcase(r.name, pattern)]
         for row in rows:

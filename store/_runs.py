@@ -4,11 +4,12 @@ unarchiving (recorded, never deleting anything)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from store._errors import NoChange
 from store._filters import Condition, matching
+from store._leaves import Leaf
 from store._persistence import Recorder
 from store._reads import reading_in, require_run, values_at
 from store._records import Revision, encode
@@ -31,8 +32,15 @@ def runs(
         if not where:
             return found
         configs = {s.name: values_at(tx, s.name) for s in found}
-    kept = set(matching(configs, where))
+    fields = {s.schema: _newest_leaves(s.schema) for s in found}
+    kept = set(matching(configs, where, fields))
     return [s for s in found if s.name in kept]
+
+
+def _newest_leaves(schema: str) -> Mapping[str, Leaf]:
+    """The fields of a schema's newest version: what a run's current config holds."""
+    found = get_schema(schema)
+    return found.version(found.latest).leaves
 
 
 def fork(recorder: Recorder, source: str, new: str, how: Write) -> Revision:
@@ -71,3 +79,9 @@ def archive_in(
     event = RunEvent(row.name, action, *stamp(author, message))
     tx.add_run_event(row, event)
     return event
+
+
+def run_events(recorder: Recorder, run: str) -> list[RunEvent]:
+    """The run's archives and unarchives, oldest first: who, when and why."""
+    with recorder.read() as tx:
+        return tx.run_events(require_run(tx, run))

@@ -17,7 +17,7 @@ from store._describe import Field, StepChange
 from store._errors import InvalidChange, InvalidReference, RevisionNotFound
 from store._files import config_text, export_data
 from store._filters import parse_condition
-from store._find import Found
+from store._find import Found, StampCheck
 from store._history import Origin, Step, differences
 from store._imports import FileImport, FileOptions, ImportResult
 from store._persistence import DEFAULT_TIMEOUT, Recorder, default_url, open_recorder
@@ -149,16 +149,24 @@ class Store:
     def rollback(
         self,
         run: str,
-        to: int,
+        to: int | str,
         *,
+        fields: Sequence[str] = (),
         expected_revision: int | None = None,
         author: str | None = None,
         message: str | None = None,
     ) -> Revision:
-        """Append one revision after which `current(run) == at(run, to)`."""
-        builds = [_writes.rolling_back(run, to)]
-        how = Write("rollback", author, message or f"rollback to revision {to}")
-        return _writes.write(self._recorder, run, builds, how, expected_revision, full=True)
+        """Append one revision after which `current(run) == at(run, to)`.
+
+        `to` is a revision number or any reference of the run as text (`"good"`, `"@good"`,
+        `"head~2"`, a time); `fields` limits the rollback to those paths (the rest stays).
+        """
+        if isinstance(to, bool) or not isinstance(to, int | str):
+            raise InvalidReference(f"to is a revision number or a reference, not {to!r}")
+        if isinstance(fields, str):
+            fields = [fields]
+        how = Write("rollback", author, message)
+        return _writes.rollback(self._recorder, run, to, list(fields), how, expected_revision)
 
     def fork(
         self, source: str, new: str, *, author: str | None = None, message: str | None = None
@@ -194,6 +202,11 @@ class Store:
     ) -> RunEvent:
         """Undo `archive`: the run is listed and writable again."""
         return _runs.set_archived(self._recorder, run, False, author, message)
+
+    def run_events(self, run: str) -> list[RunEvent]:
+        """The run's archives and unarchives, oldest first, each with who, when and why
+        (what `store history` shows between the revisions)."""
+        return _runs.run_events(self._recorder, run)
 
     def import_config(
         self,
@@ -396,10 +409,20 @@ class Store:
 
     def find(self, config_hash: str) -> list[Found]:
         """Every run and revision whose effective config, as read today, has `config_hash`
-        (newest first): "which config made this checkpoint?"."""
+        (newest first): "which config made this checkpoint?". A unique prefix of 8 or more
+        hex digits stands for the whole hash, as in git."""
         if not isinstance(config_hash, str) or not CONFIG_HASH.fullmatch(config_hash):
-            raise InvalidChange(f"a config hash is 64 hex digits, not {config_hash!r}")
-        return _find.find(self._recorder, config_hash)
+            raise InvalidChange(
+                f"a config hash is 64 hex digits (or a unique prefix of 8 or more), "
+                f"not {config_hash!r}"
+            )
+        return _find.find(self._recorder, config_hash.lower())
+
+    def check_stamp(self, stamp: Mapping[str, Any]) -> StampCheck:
+        """Rebuild exactly the config a stamp names (its revision read with its overrides)
+        and compare its revision hash and config hash with the stamp's; `stamp` is what
+        `Reading.stamp()` returned, or a checkpoint's metadata holding it under `"store"`."""
+        return _find.check_stamp(self._recorder, stamp)
 
     def explain(self, run: str, revision: int | None = None) -> list[Origin]:
         """For every field of the effective config at a reference, where its value comes from."""
@@ -471,7 +494,7 @@ def open(
     return Store(url, timeout=timeout, upgrade=upgrade, create=create)
 
 
-CONFIG_HASH = re.compile(r"[0-9a-f]{64}")
+CONFIG_HASH = re.compile(r"[0-9a-fA-F]{8,64}")
 
 
 def schemas() -> list[InstalledSchema]:

@@ -121,10 +121,19 @@ _SNAPSHOT = (
     .order_by(snapshots.c.revision.desc())
     .limit(1)
 )
-_WITH_CONFIG_HASH = (
-    sa.select(runs, revisions.c.number, revisions.c.schema_version)
+_WITH_CONFIG_HASH = (  # a range of the index: every config hash that starts with a prefix
+    sa.select(runs, revisions.c.number, revisions.c.schema_version, revisions.c.config_hash)
     .join(revisions, revisions.c.run_id == runs.c.id)
-    .where(revisions.c.config_hash == sa.bindparam("config_hash"))
+    .where(
+        revisions.c.config_hash >= sa.bindparam("low"),
+        revisions.c.config_hash < sa.bindparam("high"),
+    )
+)
+_WITH_HASH = (  # no index on revision hashes: only read when a config hash is not found
+    sa.select(runs.c.name, revisions.c.number, revisions.c.hash)
+    .join(revisions, revisions.c.run_id == runs.c.id)
+    .where(revisions.c.hash >= sa.bindparam("low"), revisions.c.hash < sa.bindparam("high"))
+    .order_by(runs.c.name, revisions.c.number)
 )
 _BASES = sa.select(  # a lookup per run on (run_id, number), never a scan of the log
     runs,
@@ -178,6 +187,13 @@ _LAST_ACTION = (
     .order_by(run_events.c.id.desc())
     .limit(1)
 )
+_RUN_EVENTS = (
+    sa.select(
+        run_events.c.action, run_events.c.created_at, run_events.c.author, run_events.c.message
+    )
+    .where(run_events.c.run_id == sa.bindparam("run_id"))
+    .order_by(run_events.c.id)
+)
 _DETAIL = sa.select(revisions.c.detail).where(
     revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == sa.bindparam("number")
 )
@@ -212,12 +228,25 @@ class Transaction:
         row = self._conn.execute(_RUN, {"name": name}).first()
         return RunRow(row.id, row.name, row.schema, row.created_at) if row else None
 
-    def with_config_hash(self, config_hash: str) -> list[tuple[RunRow, int, int]]:
-        """Every revision recorded with `config_hash`: its run, number and schema version."""
-        rows = self._conn.execute(_WITH_CONFIG_HASH, {"config_hash": config_hash})
+    def with_config_hash(self, prefix: str) -> list[tuple[RunRow, int, int, str]]:
+        """Every revision recorded with a config hash starting with the hex digits `prefix`
+        (all 64: that hash): its run, number, schema version and config hash."""
+        rows = self._conn.execute(_WITH_CONFIG_HASH, {"low": prefix, "high": f"{prefix}g"})
         return [
-            (RunRow(r.id, r.name, r.schema, r.created_at), r.number, r.schema_version) for r in rows
+            (
+                RunRow(r.id, r.name, r.schema, r.created_at),
+                r.number,
+                r.schema_version,
+                r.config_hash,
+            )
+            for r in rows
+            if r.config_hash.startswith(prefix)
         ]
+
+    def with_hash(self, prefix: str) -> list[tuple[str, int]]:
+        """The revisions (run name, number) whose revision hash starts with `prefix`."""
+        rows = self._conn.execute(_WITH_HASH, {"low": prefix, "high": f"{prefix}g"})
+        return [(r.name, r.number) for r in rows if r.hash.startswith(prefix)]
 
     def base_versions(self) -> list[tuple[RunRow, int | None]]:
         """Every run with the schema version of its first revision (None: it has none)."""
@@ -337,6 +366,11 @@ class Transaction:
         """Whether the run's newest run event archived it."""
         action = self._conn.execute(_LAST_ACTION, {"run_id": run.id}).scalar()
         return action == "archive"
+
+    def run_events(self, run: RunRow) -> list[RunEvent]:
+        """The run's archives and unarchives, oldest first, with who, when and why."""
+        rows = self._conn.execute(_RUN_EVENTS, {"run_id": run.id})
+        return [RunEvent(run.name, r.action, r.created_at, r.author, r.message) for r in rows]
 
     def add_run_event(self, run: RunRow, event: RunEvent) -> None:
         """Append an archive or unarchive of the run."""

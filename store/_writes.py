@@ -3,16 +3,24 @@ at the writer's schema version, validate, append, and keep a snapshot when one i
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from store._element_paths import with_elements, without_elements
-from store._errors import Conflict, NoChange, RunArchived, RunExists, SchemaVersionTooNew
+from store._errors import (
+    Conflict,
+    InvalidReference,
+    NoChange,
+    RunArchived,
+    RunExists,
+    SchemaVersionTooNew,
+)
 from store._history import changes, touched_paths
 from store._paths import check_path
 from store._persistence import Recorder
@@ -24,6 +32,7 @@ from store._reads import (
     require_head,
     require_run,
     store_snapshot,
+    target,
 )
 from store._records import (
     GENESIS,
@@ -357,17 +366,56 @@ def unsetting(paths: Iterable[str]) -> Build:
     return build
 
 
-def rolling_back(run: str, to: int) -> Build:
-    """The events of a rollback: whatever turns the head into revision `to`."""
+def rollback(
+    recorder: Recorder,
+    run: str,
+    to: int | str,
+    fields: Sequence[str],
+    how: Write,
+    expected_revision: int | None,
+) -> Revision:
+    """One revision after which the run (or only `fields`) is as at `to`: a revision number
+    or any reference of the run (`good`, `@good`, `head~2`, a time), resolved under the lock."""
+    with recorder.write() as tx:
+        number = to if isinstance(to, int) else _target_number(tx, run, to)
+        text = how.message or _rollback_message(number, fields)
+        made = dataclasses.replace(how, message=text)
+        build = rolling_back(run, number, fields)
+        return write_in(tx, run, [build], made, expected_revision, full=True)
+
+
+def _target_number(tx: Transaction, run: str, to: str) -> int:
+    """The revision of `run` that the reference text `to` names (`3`, `good`, `run@good`)."""
+    named, at, selector = to.rpartition("@")
+    if at and named not in ("", run):
+        raise InvalidReference(f"--to {to!r} names run {named!r}; give a reference of {run!r}")
+    require_writable(tx, run)  # the lock first: a tag cannot move while it is read
+    return target(tx, f"{run}@{selector}", None)[2]
+
+
+def _rollback_message(number: int, fields: Sequence[str]) -> str:
+    """`rollback to revision 3`, or `rollback of batch_size to revision 3`."""
+    which = f"of {', '.join(fields)} " if fields else ""
+    return f"rollback {which}to revision {number}"
+
+
+def rolling_back(run: str, to: int, fields: Sequence[str] = ()) -> Build:
+    """The events of a rollback: whatever turns the head (or only `fields`) into revision `to`."""
 
     def build(loaded: Loaded, version: int) -> list[Event]:
         if to == loaded.number:
             raise NoChange(f"nothing changed: run {run!r} is at revision {to} already")
         check_revision(run, to, loaded.number)
-        target = replay(loaded.row, loaded.revisions, upto=to)
-        target.upcast_to(version)
+        leaves = loaded.state.schema.version(version).leaves
+        for path in fields:
+            check_path(path, leaves)
+        target_state = replay(loaded.row, loaded.revisions, upto=to)
+        target_state.upcast_to(version)
         loaded.detail = {"rollback_to": to, "rollback_hash": loaded.revisions[to - 1].hash}
-        return events_towards(loaded.state, target)
+        if fields:
+            loaded.detail["rollback_fields"] = list(dict.fromkeys(fields))
+        events = events_towards(loaded.state, target_state)
+        return [e for e in events if not fields or e.path in fields]
 
     return build
 

@@ -8,7 +8,7 @@ import click
 
 import store
 from store._cli._options import open_store, write_options
-from store._cli._output import Output, Table, output_options, report
+from store._cli._output import Output, Table, output_options, report, time_text
 
 
 @click.command()
@@ -39,7 +39,7 @@ def tags(run: str, moves: bool) -> Output:
         [asdict(t) for t in found],
         Table(
             ("tag", "rev", "time", "author", "message"),
-            [(t.name, t.revision, t.time, t.author, t.message) for t in found],
+            [(t.name, t.revision, time_text(t.time), t.author, t.message) for t in found],
             empty=f"run {run!r} has no tags",
         ),
     )
@@ -59,7 +59,10 @@ def fork(source: str, new: str, message: str | None, author: str | None) -> None
 @click.argument("run")
 @write_options
 def archive(run: str, message: str | None, author: str | None) -> None:
-    """Archive RUN: hidden from `runs` (but `runs --all`), refuses writes, stays readable."""
+    """Archive RUN: hidden from `runs` (but `runs --all`), refuses writes, stays readable.
+
+    Who (--author), when and why (-m) are recorded with the run, outside its revisions
+    (the config and its hashes are untouched); `store history RUN` shows them as a row."""
     with open_store() as opened:
         _done(opened.archive(run, message=message, author=author))
 
@@ -68,7 +71,9 @@ def archive(run: str, message: str | None, author: str | None) -> None:
 @click.argument("run")
 @write_options
 def unarchive(run: str, message: str | None, author: str | None) -> None:
-    """Unarchive RUN: listed by `runs` and writable again."""
+    """Unarchive RUN: listed by `runs` and writable again.
+
+    Recorded as `archive` is (who, when, why); `store history RUN` shows it as a row."""
     with open_store() as opened:
         _done(opened.unarchive(run, message=message, author=author))
 

@@ -182,14 +182,23 @@ def _draw(columns: tuple[str, ...], rows: list[list[str]]) -> None:
     Console(highlight=False).print(rich)
 
 
+PADDED = 80
+"""Piped, a column is padded to its widest cell up to this many characters: a longer cell
+overflows on its own line instead of padding every other line to its width."""
+
+
 def _plain(columns: tuple[str, ...], rows: list[list[str]]) -> Iterator[str]:
-    """Columns padded to their widest cell; a multi-line cell continues on the next lines."""
+    """Columns padded to their widest cell (up to `PADDED`); a multi-line cell continues on
+    the next lines; no line ends in spaces."""
     lines: list[list[str]] = [list(columns)]
     for row in rows:
         cells = [cell.split("\n") for cell in row]
         for i in range(max(len(c) for c in cells)):
             lines.append([c[i] if i < len(c) else "" for c in cells])
-    widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
+    widths = [
+        max((len(line[i]) for line in lines if len(line[i]) <= PADDED), default=0)
+        for i in range(len(columns))
+    ]
     for line in lines:
         yield "  ".join(
             cell.ljust(width) for cell, width in zip(line, widths, strict=True)
@@ -220,11 +229,19 @@ def changes_table(changes: Sequence[Change]) -> Output:
 def kind_text(revision: Revision) -> str:
     """`update`, `rollback to 3`, `create (fork of a@2)`: the kind with what it recorded."""
     detail = revision.detail or {}
+    if "rollback_fields" in detail:
+        return f"rollback of {', '.join(detail['rollback_fields'])} to {detail['rollback_to']}"
     if "rollback_to" in detail:
         return f"rollback to {detail['rollback_to']}"
     if "forked_from" in detail:
         return f"{revision.kind} (fork of {detail['forked_from']})"
     return revision.kind
+
+
+def time_text(stored: str) -> str:
+    """A stored time as tables show it, to the second with its zone (`2026-12-04T01:41:21Z`):
+    pasted into a reference (`RUN@TIME`) it names the revision shown."""
+    return stored[:19] + "Z" if len(stored) > 19 else stored
 
 
 def rev_text(revision: Revision) -> str:

@@ -46,9 +46,9 @@ def schema(name: str, version: int | None, changes: bool) -> Output:
     fields = store.schema_fields(name, version)
     return Output(
         [f._asdict() for f in fields],
-        Table(
-            ("path", "type", "default", "secret"),
-            [(f.path, f.type, f.default, "yes" if f.secret else "") for f in fields],
-            values=frozenset({2}),
+        Table(  # the type last: `one of: …` can be long, and a last column is never padded
+            ("path", "default", "secret", "type"),
+            [(f.path, f.default, "yes" if f.secret else "", f.type) for f in fields],
+            values=frozenset({1}),
         ),
     )

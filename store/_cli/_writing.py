@@ -96,7 +96,12 @@ def unset(
     author: str | None,
     expect_revision: int | None,
 ) -> None:
-    """Return fields of RUN to the run's own default, in one revision."""
+    """Return fields of RUN to the run's own default, in one revision.
+
+    The default is the schema's (pinned where the run crossed a schema upgrade), also on a
+    run created from a preset or a file: the preset's value is not a default. To return a
+    field to its value at an earlier revision instead: store rollback RUN --field PATH --to REF
+    """
     with open_store() as opened:
         written = opened.unset(
             run, paths, message=message, author=author, expected_revision=expect_revision
@@ -106,15 +111,38 @@ def unset(
 
 @click.command()
 @click.argument("run")
-@click.option("--to", "to", type=int, required=True, help="The revision to go back to.")
+@click.option(
+    "--to",
+    "to",
+    metavar="REF",
+    required=True,
+    help="The revision to go back to: a number, a tag, head~K or a UTC time.",
+)
+@click.option(
+    "--field",
+    "fields",
+    metavar="PATH",
+    multiple=True,
+    help="Only return this field to its value at REF (repeatable); the rest stays.",
+)
 @write_options
 @expect_option
 def rollback(
-    run: str, to: int, message: str | None, author: str | None, expect_revision: int | None
+    run: str,
+    to: str,
+    fields: tuple[str, ...],
+    message: str | None,
+    author: str | None,
+    expect_revision: int | None,
 ) -> None:
-    """Append one revision that brings RUN back to an earlier revision."""
+    """Append one revision that brings RUN (or only the --field paths) back to REF."""
     with open_store() as opened:
         written = opened.rollback(
-            run, to, message=message, author=author, expected_revision=expect_revision
+            run,
+            int(to) if to.removeprefix("-").isdecimal() and to.isascii() else to,
+            fields=fields,
+            message=message,
+            author=author,
+            expected_revision=expect_revision,
         )
         report(written)

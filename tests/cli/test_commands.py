@@ -137,7 +137,8 @@ def test_history(invoke: Invoke, run: str) -> None:
     rows = [line.split() for line in result.stdout.splitlines()]
     assert rows[0] == ["rev", "time", "author", "kind", "message", "changes"]
     assert [r[0] for r in rows[1:]] == ["3", "2", "batch_size:", "1"]
-    assert rows[1][3:] == ["ana", "update", "ema", "on", "ema:", "false", "→", "true"]
+    assert rows[1][2:] == ["ana", "update", "ema", "on", "ema:", "false", "→", "true"]
+    assert rows[1][1].endswith("Z") and "T" in rows[1][1]  # pastes back as RUN@TIME
     assert rows[3] == ["batch_size:", "4", "→", "8"]
 
 
@@ -197,8 +198,8 @@ def test_runs(invoke: Invoke, db_url: str, run: str) -> None:
     with store.open(db_url) as opened:
         summary = opened.runs()[0]
     assert result.stdout.splitlines() == [
-        "name  schema    revisions  last change                  author",
-        f"r     training  2          {summary.last_change}  ana",
+        "name  schema    revisions  last change           author",
+        f"r     training  2          {summary.last_change[:19]}Z  ana",
     ]
 
 

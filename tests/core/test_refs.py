@@ -44,7 +44,6 @@ def test_a_time_names_the_revision_in_force_then(runs: store.Store) -> None:
         ("a@0", "there is no revision 0"),
         ("a@head~4", "nothing 4 before the head"),
         ("a@nosuchtag", "has no tag 'nosuchtag'"),
-        ("a@2026-11-30T12:00:00", "needs a UTC offset"),
         ("a@2026-13-45T12:00:00Z", "is not a valid time"),
         ("a@x y", "cannot read reference"),
         ("nobody@1", "no run named 'nobody'"),
@@ -102,5 +101,18 @@ def test_parse_ref_reads_each_form() -> None:
     assert parse_ref("r@12").number == 12
     assert parse_ref("r@head~2").back == 2
     assert parse_ref("r@baseline").tag == "baseline"
-    assert parse_ref("r@2026-11-30T12:00:00Z").time == "2026-11-30T12:00:00.000000Z"
-    assert parse_ref("r@2026-11-30T13:00:00+01:00").time == "2026-11-30T12:00:00.000000Z"
+    assert parse_ref("r@2026-11-30T12:00:00.5Z").time == "2026-11-30T12:00:00.500000Z"
+    assert parse_ref("r@2026-11-30T13:00:00.25+01:00").time == "2026-11-30T12:00:00.250000Z"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-30T12:00:00Z",
+        "2026-11-30 12:00:00",
+        "2026-11-30T12:00:00",
+        "2026-11-30 13:00:00+01:00",
+    ],
+)
+def test_a_time_to_the_second_without_a_zone_is_utc_and_covers_its_second(text: str) -> None:
+    assert parse_ref(f"r@{text}").time == "2026-11-30T12:00:00.999999Z"

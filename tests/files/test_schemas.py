@@ -37,10 +37,12 @@ def test_schema_shows_fields_with_type_default_and_secret() -> None:
     code, out, _ = invoke("schema", "training")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["path", "type", "default", "secret"]
-    assert lines[3].split() == ["optimizer.learning_rate", "float", "0.0001"]
+    assert lines[0].split() == ["path", "default", "secret", "type"]
+    assert lines[3].split() == ["optimizer.learning_rate", "0.0001", "number"]
     code, out, _ = invoke("schema", "training", "--version", "1", "--json")
-    assert {"path": "save_after", "type": "int", "default": 0, "secret": False} in json.loads(out)
+    assert {
+        "path": "save_after", "type": "whole number", "default": 0, "secret": False
+    } in json.loads(out)  # fmt: skip
     secrets = [f.path for f in store.schema_fields("onetrainer") if f.secret]
     assert secrets == [
         "secrets.huggingface_token",
