@@ -17,6 +17,7 @@ DOMAIN = [
     "_leaves",
     "_notes",
     "_paths",
+    "_element_paths",
     "_records",
     "_replay",
     "_verify",
