@@ -3,10 +3,10 @@ what the command line's `--json` returns (the shapes of `store._shapes`)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from starlette.exceptions import HTTPException
@@ -20,11 +20,12 @@ import store
 from store._shapes import (
     changes_data,
     config_data,
+    origins_data,
     revision_data,
     runs_data,
-    value_text,
     verify_data,
 )
+from store.web._present import FILTERS, changed_from_defaults
 from store.web._timeline import chart, table_page
 
 HERE = Path(__file__).parent
@@ -43,7 +44,7 @@ TEMPLATES = Jinja2Templates(
         undefined=jinja2.StrictUndefined,
     )
 )
-TEMPLATES.env.filters["json"] = value_text
+TEMPLATES.env.filters.update(FILTERS)
 
 
 class Views:
@@ -53,19 +54,27 @@ class Views:
         self.store = opened
 
     async def runs(self, request: Request) -> Response:
-        """Every run (filtered by name), with every field its summary has."""
+        """Every run (filtered by name) with its summary; archived ones behind `archived=1`."""
         query = request.query_params.get("q", "")
-        found = [s for s in self.store.runs() if query.lower() in s.name.lower()]
-        columns = [f.name for f in dataclasses.fields(store.RunSummary)]
-        rows = [dataclasses.asdict(s) for s in found]
-        return page(request, "runs.html", query=query, columns=columns, rows=rows)
+        archived = request.query_params.get("archived") == "1"
+        named = [s for s in self.store.runs(archived=True) if query.lower() in s.name.lower()]
+        hidden = sum(s.archived for s in named)
+        rows = [s for s in named if archived or not s.archived]
+        toggle = archived_toggle(query, archived, hidden)
+        return page(
+            request, "runs.html", query=query, archived=archived, rows=rows, toggle=toggle
+        )
 
     async def run(self, request: Request) -> Response:
-        """A run: its config with each value's origin, its hashes, a page of its history."""
+        """A run: its tags, origin and state, the values that differ from the schema's
+        defaults, a page of its history, its whole config (filtered by `field`) with each
+        value's origin."""
         name = request.path_params["run"]
         before = number_param(request, "before")
+        field = request.query_params.get("field", "")
         reading = self.store.read(name)
         origins = self.store.explain(name, reading.revision)
+        defaults = {f.path: f.default for f in store.schema_fields(reading.schema)}
         revisions = self.store.history(name, limit=PAGE, before=before)
         top = revisions[0].number if revisions else reading.revision
         return page(
@@ -73,8 +82,15 @@ class Views:
             "run.html",
             reading=reading,
             config_hash=getattr(reading, "config_hash", None),
+            archived=any(s.archived for s in self.store.runs(archived=True) if s.name == name),
+            tags={t.name: t.revision for t in self.store.tags(name)},
+            changed=changed_from_defaults(origins, defaults),
+            defaults=defaults,
+            field=field,
             origins=origins,
+            hidden={o.path for o in origins if field.lower() not in o.path.lower()},
             revisions=revisions,
+            before=before,
             newer=top + PAGE + 1 if top < reading.revision else None,
             older=revisions[-1].number if revisions and revisions[-1].number > 1 else None,
         )
@@ -121,13 +137,17 @@ class Views:
         """Recompute every hash chain and show what is wrong, if anything."""
         return page(request, "verify.html", report=self.store.verify())
 
-    async def api_runs(self, _request: Request) -> Response:
-        """`store runs --json`."""
-        return JSONResponse(runs_data(self.store.runs()))
+    async def api_runs(self, request: Request) -> Response:
+        """`store runs --json` (`archived=1`: `--all`)."""
+        archived = request.query_params.get("archived") == "1"
+        return JSONResponse(runs_data(self.store.runs(archived=archived)))
 
     async def api_show(self, request: Request) -> Response:
-        """`store show RUN --json`."""
-        return JSONResponse(config_data(self.store.read(request.path_params["run"])))
+        """`store show RUN --json` (`explain=1`: `--explain --json`)."""
+        name = request.path_params["run"]
+        if request.query_params.get("explain") == "1":
+            return JSONResponse(origins_data(self.store.explain(name)))
+        return JSONResponse(config_data(self.store.read(name)))
 
     async def api_history(self, request: Request) -> Response:
         """`store history RUN --json [--field PATH] [--limit N]` (and `before=N`)."""
@@ -179,6 +199,17 @@ def routes(opened: store.Store) -> list[BaseRoute]:
 def page(request: Request, template: str, **context: Any) -> Response:
     """A server-rendered page (autoescaped: every value, message and name shows as text)."""
     return TEMPLATES.TemplateResponse(request, template, context)
+
+
+def archived_toggle(query: str, archived: bool, hidden: int) -> tuple[str, str] | None:
+    """The link that shows or hides archived runs, and its text (None: there are none)."""
+    if not hidden:
+        return None
+    params = {"q": query} if query else {}
+    if archived:
+        return "?" + urlencode(params), "hide archived runs"
+    plural = "s" if hidden != 1 else ""
+    return "?" + urlencode({**params, "archived": "1"}), f"show {hidden} archived run{plural}"
 
 
 def number_param(request: Request, name: str) -> int | None:

@@ -1,0 +1,63 @@
+"""Values as the pages show them to people: JSON text folded when long, times in UTC, a
+revision's changes split from the fields it only pinned, and a run's values that differ from
+its schema's defaults."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from store import Change, Origin
+from store._shapes import value_text
+
+FOLD = 80
+"""Characters of a value shown before it is folded behind a summary."""
+
+
+def pretty(value: Any) -> str:
+    """A value as indented JSON: what a folded value shows when opened."""
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def utc(moment: str | None) -> str:
+    """A stored ISO 8601 UTC time for people: `2026-11-30 07:08:18 UTC`."""
+    return f"{moment[:19].replace('T', ' ')} UTC" if moment else ""
+
+
+def split_pinned(changes: Iterable[Change]) -> tuple[list[Change], list[Change]]:
+    """The changes that moved a value, and those that only pinned it where it was (old and
+    new the same JSON: an import or an upgrade recording a field at its current value)."""
+    moved: list[Change] = []
+    pinned: list[Change] = []
+    for change in changes:
+        same = value_text(change.old) == value_text(change.new)
+        (pinned if same else moved).append(change)
+    return moved, pinned
+
+
+def changed_from_defaults(origins: Sequence[Origin], defaults: Mapping[str, Any]) -> list[Origin]:
+    """The values that are not a default (set, derived, pinned or legacy) and differ from the
+    schema's own default: what a person reading someone else's run wants first."""
+    return [
+        o
+        for o in origins
+        if o.source != "default" and value_text(o.value) != value_text(defaults.get(o.path))
+    ]
+
+
+def revision_link(ref: str) -> str | None:
+    """The address of the revision a `RUN@N` reference names (None if it is not that form)."""
+    run, _, number = ref.rpartition("@")
+    return f"/runs/{quote(run, safe='')}/revisions/{number}" if run and number.isdigit() else None
+
+
+FILTERS = {
+    "json": value_text,
+    "pretty": pretty,
+    "utc": utc,
+    "revision_link": revision_link,
+    "split_pinned": split_pinned,
+}
+"""The template filters the pages use, by name."""
