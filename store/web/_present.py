@@ -5,15 +5,18 @@ its schema's defaults."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from store import Change, Origin
+from store import Change, Origin, Step
 from store._shapes import value_text
 
 FOLD = 80
 """Characters of a value shown before it is folded behind a summary."""
+CONTEXT = 24
+"""Characters before the first difference that a folded change's summary keeps."""
 
 
 def pretty(value: Any) -> str:
@@ -24,6 +27,16 @@ def pretty(value: Any) -> str:
 def utc(moment: str | None) -> str:
     """A stored ISO 8601 UTC time for people: `2026-11-30 07:08:18 UTC`."""
     return f"{moment[:19].replace('T', ' ')} UTC" if moment else ""
+
+
+def divergence(change: Change | Step) -> int:
+    """Where the JSON texts of a change's old and new values part, less some context: long
+    values are shown from there, so two long lists differing deep inside do not look equal."""
+    old, new = value_text(change.old), value_text(change.new)
+    if len(old) <= FOLD and len(new) <= FOLD:
+        return 0
+    same = len(os.path.commonprefix([old, new]))
+    return same - CONTEXT if same > FOLD - CONTEXT else 0
 
 
 def split_pinned(changes: Iterable[Change]) -> tuple[list[Change], list[Change]]:
@@ -59,5 +72,6 @@ FILTERS = {
     "utc": utc,
     "revision_link": revision_link,
     "split_pinned": split_pinned,
+    "divergence": divergence,
 }
 """The template filters the pages use, by name."""

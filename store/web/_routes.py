@@ -109,12 +109,15 @@ class Views:
         name, path = request.path_params["run"], request.path_params["path"]
         steps = self.store.timeline(name, path)
         rows, newer, older = table_page(steps, number_param(request, "before"), PAGE)
+        head = self.store.head(name)
+        later = steps and steps[0].revision > 1  # the chart starts with the value at revision 1
+        first = self.store.history(name, limit=1, before=2)[0] if later else head
         return page(
             request,
             "timeline.html",
             run=name,
             path=path,
-            points=chart(steps),
+            points=chart(steps, (1, first.created_at), (head.number, head.created_at)),
             rows=rows,
             newer=newer,
             older=older,
