@@ -76,3 +76,10 @@ def fill_onetrainer(url: str) -> None:
         opened.fork(f"{run}@1", "abandoned")
         opened.archive("abandoned", message="superseded")
         opened.import_config("old_preset", json.loads(OLD_PRESET.read_text()), schema="onetrainer")
+
+
+@pytest.fixture
+def onetrainer_url(db_url: str) -> str:
+    """The URL of a database holding the OneTrainer runs of `fill_onetrainer`."""
+    fill_onetrainer(db_url)
+    return db_url

@@ -180,7 +180,8 @@ def test_the_timeline_carries_one_point_per_change(client: TestClient) -> None:
     assert points["y"] == [3e-4, 1e-3, 5e-4, 3e-4]
     text = client.get("/runs/demo/fields/gradient_checkpointing").text
     categories = json.loads(re.search(r"data-chart='([^']*)'", text).group(1))  # type: ignore[union-attr]
-    assert categories["categories"] == ['"OFF"', '"ON"'] and categories["y"] == [0, 1]
+    assert categories["revisions"] == [1, 3, 5]  # the value it started with, then each change
+    assert categories["categories"] == ['"ON"', '"OFF"'] and categories["y"] == [0, 1, 0]
     assert "has its default" in client.get("/runs/demo/fields/seed").text
 
 
@@ -248,11 +249,46 @@ def test_the_timeline_pages_its_table_and_charts_every_change(db_url: str) -> No
     assert [sorted(set(found)) for found in links[:3]] == [["71"], ["121", "21"], ["71"]]
     for page in pages:
         points = json.loads(re.search(r"data-chart='([^']*)'", page).group(1))  # type: ignore[union-attr]
-        assert points["revisions"] == list(range(2, 121)) and points["y"] == list(range(1, 120))
+        assert points["revisions"] == list(range(1, 121)) and points["y"] == [100, *range(1, 120)]
 
 
 def test_booleans_chart_as_categories_and_numbers_on_an_axis() -> None:
-    flags = chart([store.Step(1, "t", False, True), store.Step(2, "t", True, False)])
+    flags = chart([store.Step(1, "t", False, True), store.Step(2, "t", True, False)], START, (2, "t"))
     assert (flags["numeric"], flags["categories"], flags["y"]) == (False, ["true", "false"], [0, 1])
-    numbers = chart([store.Step(1, "t", 0, 3), store.Step(2, "t", 3, 0.5)])
+    numbers = chart([store.Step(1, "t", 0, 3), store.Step(2, "t", 3, 0.5)], START, (2, "t"))
     assert (numbers["numeric"], numbers["y"], numbers["labels"]) == (True, [3, 0.5], ["3", "0.5"])
+    assert numbers["log_offered"] and not numbers["log"]  # 3 and 0.5: within two decades
+
+
+START = (1, "2026-01-01T00:00:00.000000Z")
+"""Revision 1 and its time, where every chart below starts."""
+
+
+def test_a_text_changed_once_charts_both_states_until_the_head() -> None:
+    steps = [store.Step(4, "t4", "ADAMW", "PRODIGY")]
+    points = chart(steps, START, (9, "t9"))
+    assert points["revisions"] == [1, 4, 9] and points["times"] == [START[1], "t4", "t9"]
+    assert points["labels"] == ['"ADAMW"', '"PRODIGY"', '"PRODIGY"']
+    assert (points["categories"], points["y"], points["changes"]) == (
+        ['"ADAMW"', '"PRODIGY"'],
+        [0, 1, 1],
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "offered", "chosen"),
+    [
+        ([1e-4, 1e-6], True, True),  # two decades and more: a log axis first
+        ([1e-4, 2e-6], True, False),  # fifty-fold: offered, linear first
+        ([3, 0.5, 4], True, False),
+        ([0.1, 0, 10], False, False),  # zero has no logarithm
+        ([-1e-4, 1e-6], False, False),
+    ],
+)
+def test_a_log_axis_is_offered_for_positive_numbers_and_chosen_past_two_decades(
+    values: list[float], offered: bool, chosen: bool
+) -> None:
+    steps = [store.Step(n, "t", 1.0 if n == 1 else values[n - 2], v) for n, v in enumerate(values, 1)]
+    points = chart(steps, START, (len(values), "t"))
+    assert (points["log_offered"], points["log"]) == (offered, chosen)
