@@ -60,6 +60,12 @@ def changed_from_defaults(origins: Sequence[Origin], defaults: Mapping[str, Any]
     ]
 
 
+def filtered_out(paths: Iterable[str], text: str) -> set[str]:
+    """The paths a config filter hides: those not containing `text`, ignoring case."""
+    needle = text.lower()
+    return {p for p in paths if needle not in p.lower()}
+
+
 def revision_link(ref: str) -> str | None:
     """The address of the revision a `RUN@N` reference names (None if it is not that form)."""
     run, _, number = ref.rpartition("@")

@@ -25,7 +25,7 @@ from store._shapes import (
     runs_data,
     verify_data,
 )
-from store.web._present import FILTERS, changed_from_defaults
+from store.web._present import FILTERS, changed_from_defaults, filtered_out
 from store.web._timeline import chart, table_page
 
 HERE = Path(__file__).parent
@@ -88,7 +88,7 @@ class Views:
             defaults=defaults,
             field=field,
             origins=origins,
-            hidden={o.path for o in origins if field.lower() not in o.path.lower()},
+            hidden=filtered_out((o.path for o in origins), field),
             revisions=revisions,
             before=before,
             newer=top + PAGE + 1 if top < reading.revision else None,
@@ -96,12 +96,22 @@ class Views:
         )
 
     async def revision(self, request: Request) -> Response:
-        """One revision: who, when, why, what it changed, and the config right after it."""
+        """One revision: who, when, why, what it changed, and the config right after it
+        (filtered by `field`)."""
         name, number = request.path_params["run"], request.path_params["number"]
+        field = request.query_params.get("field", "")
         reading = self.store.read(name, number)
         found = self.store.history(name, limit=1, before=number + 1)[0]
         head = self.store.resolve(name)[1]
-        return page(request, "revision.html", reading=reading, revision=found, head=head)
+        return page(
+            request,
+            "revision.html",
+            reading=reading,
+            revision=found,
+            head=head,
+            field=field,
+            hidden=filtered_out(reading.values, field),
+        )
 
     async def timeline(self, request: Request) -> Response:
         """One field's value over the run's revisions: a step chart of every change, and a

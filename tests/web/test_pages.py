@@ -178,3 +178,10 @@ def test_text_and_numbers_over_decades_chart_as_states_and_on_a_log_axis(
     rate = points("learning_rate")
     assert rate["y"] == [3e-4, 1e-4, 1e-6, 1.0] and rate["log"] and rate["log_offered"]
     assert len(rate["times"]) == 4  # type: ignore[arg-type]
+
+
+def test_the_revision_page_filters_its_config_too(client: TestClient) -> None:
+    page = client.get(f"/runs/{RUN}/revisions/3?field=EPOCHS").text
+    shown = [r for r in rows(page, "config") if " hidden>" not in r.split("\n", 1)[0]]
+    assert [re.search(r'data-path="([^"]+)"', r).group(1) for r in shown] == ["epochs"]  # type: ignore[union-attr]
+    assert "1 of 480 fields" in page and len(rows(page, "config")) == 480

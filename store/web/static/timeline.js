@@ -18,9 +18,12 @@ function xAxis(byTime) {
   return { label: "revision", incrs: INTEGER_STEPS, values: (_u, ticks) => ticks.map((t) => String(t)) };
 }
 
-function yAxis(points) {
+function yAxis(points, log) {
   if (points.numeric) {
-    return { size: 70, values: (_u, ticks) => ticks.map(number) };
+    // a log axis marks and labels its decades only (1e-6, 1e-5, …)
+    const decades = (_u, splits) => splits.map((s) => (Number.isInteger(Math.round(Math.log10(s) * 1e6) / 1e6) ? s : null));
+    const marks = log ? { filter: decades, grid: { filter: decades }, ticks: { filter: decades } } : {};
+    return { size: 70, values: (_u, ticks) => ticks.map(number), ...marks };
   }
   const longest = Math.max(...points.categories.map((c) => Math.min(c.length, 24)));
   return {
@@ -84,7 +87,7 @@ function drawTimeline(element, byTime, log) {
     height: 320,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
     scales: { x: { time: byTime }, y: yScale(points, log) },
-    axes: [xAxis(byTime), yAxis(points)],
+    axes: [xAxis(byTime), yAxis(points, log)],
     series: [
       { label: byTime ? "time" : "revision", value: (_u, _v, _s, index) => (index == null ? "" : `revision ${points.revisions[index]}`) },
       {
