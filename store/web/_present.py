@@ -5,7 +5,6 @@ its schema's defaults."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -35,7 +34,8 @@ def divergence(change: Change | Step) -> int:
     old, new = value_text(change.old), value_text(change.new)
     if len(old) <= FOLD and len(new) <= FOLD:
         return 0
-    same = len(os.path.commonprefix([old, new]))
+    pairs = enumerate(zip(old, new, strict=False))  # up to the shorter text's end
+    same = next((i for i, (a, b) in pairs if a != b), min(len(old), len(new)))
     return same - CONTEXT if same > FOLD - CONTEXT else 0
 
 

@@ -61,9 +61,7 @@ class Views:
         hidden = sum(s.archived for s in named)
         rows = [s for s in named if archived or not s.archived]
         toggle = archived_toggle(query, archived, hidden)
-        return page(
-            request, "runs.html", query=query, archived=archived, rows=rows, toggle=toggle
-        )
+        return page(request, "runs.html", query=query, archived=archived, rows=rows, toggle=toggle)
 
     async def run(self, request: Request) -> Response:
         """A run: its tags, origin and state, the values that differ from the schema's

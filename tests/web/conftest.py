@@ -46,7 +46,9 @@ def filled_url(db_url: str) -> str:
 
 PRESET = Path(__file__).parent.parent / "data/onetrainer/training_presets/SD1.5/#sd 1.5 LoRA.json"
 """OneTrainer's own SD 1.5 LoRA preset (AGPL-3.0, see tests/data/onetrainer/NOTICE.md)."""
-OLD_PRESET = Path(__file__).parent.parent / "data/onetrainer/historical/sd_1.5_LoRA@v0@5ab53e74.json"
+OLD_PRESET = (
+    Path(__file__).parent.parent / "data/onetrainer/historical/sd_1.5_LoRA@v0@5ab53e74.json"
+)
 """The same preset as it was before OneTrainer versioned its configs: its import pins fields."""
 
 

@@ -253,7 +253,9 @@ def test_the_timeline_pages_its_table_and_charts_every_change(db_url: str) -> No
 
 
 def test_booleans_chart_as_categories_and_numbers_on_an_axis() -> None:
-    flags = chart([store.Step(1, "t", False, True), store.Step(2, "t", True, False)], START, (2, "t"))
+    flags = chart(
+        [store.Step(1, "t", False, True), store.Step(2, "t", True, False)], START, (2, "t")
+    )
     assert (flags["numeric"], flags["categories"], flags["y"]) == (False, ["true", "false"], [0, 1])
     numbers = chart([store.Step(1, "t", 0, 3), store.Step(2, "t", 3, 0.5)], START, (2, "t"))
     assert (numbers["numeric"], numbers["y"], numbers["labels"]) == (True, [3, 0.5], ["3", "0.5"])
@@ -289,6 +291,8 @@ def test_a_text_changed_once_charts_both_states_until_the_head() -> None:
 def test_a_log_axis_is_offered_for_positive_numbers_and_chosen_past_two_decades(
     values: list[float], offered: bool, chosen: bool
 ) -> None:
-    steps = [store.Step(n, "t", 1.0 if n == 1 else values[n - 2], v) for n, v in enumerate(values, 1)]
+    steps = [
+        store.Step(n, "t", 1.0 if n == 1 else values[n - 2], v) for n, v in enumerate(values, 1)
+    ]
     points = chart(steps, START, (len(values), "t"))
     assert (points["log_offered"], points["log"]) == (offered, chosen)

@@ -121,8 +121,8 @@ def test_a_revision_that_pins_fields_shows_them_as_one_line_that_opens(
     head, folded = page.split('<li class="pinned">', 1)
     summary = f"<summary>pinned {len(pinned)} fields at their current value</summary>"
     assert folded.lstrip().startswith(f"<details>{summary}")
-    assert all(f"/fields/{c.path}\"" in folded for c in pinned)
-    assert all(f"/fields/{c.path}\"" in head for c in moved)
+    assert all(f'/fields/{c.path}"' in folded for c in pinned)
+    assert all(f'/fields/{c.path}"' in head for c in moved)
     run_page = client.get("/runs/old_preset").text
     assert f"pinned {len(pinned)} fields at their current value" in run_page
 
