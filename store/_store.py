@@ -194,6 +194,10 @@ class Store:
         """Undo `archive`: the run is listed and writable again."""
         return _runs.set_archived(self._recorder, run, False, author, message)
 
+    def archived(self, run: str) -> bool:
+        """Whether the run is archived now (one run's state, without listing every run)."""
+        return _runs.archived(self._recorder, run)
+
     def import_config(
         self,
         run: str,

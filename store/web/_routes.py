@@ -80,7 +80,7 @@ class Views:
             "run.html",
             reading=reading,
             config_hash=getattr(reading, "config_hash", None),
-            archived=any(s.archived for s in self.store.runs(archived=True) if s.name == name),
+            archived=self.store.archived(name),
             tags={t.name: t.revision for t in self.store.tags(name)},
             changed=changed_from_defaults(origins, defaults),
             defaults=defaults,
