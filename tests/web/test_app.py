@@ -21,7 +21,10 @@ from tests.web.conftest import XSS
 PAGES = [
     "/",
     "/?q=dem",
+    "/?archived=1",
     "/runs/demo",
+    "/runs/demo?field=learning",
+    "/runs/demo/revisions/3?field=rate",
     "/runs/demo/revisions/3",
     "/runs/demo/fields/optimizer.learning_rate",
     "/runs/demo/fields/gradient_checkpointing",
@@ -33,7 +36,9 @@ PAGES = [
 ]
 API = [
     "/api/runs",
+    "/api/runs?archived=1",
     "/api/runs/demo",
+    "/api/runs/demo?explain=1",
     "/api/runs/demo/history",
     "/api/diff?a=demo@1&b=other",
     "/api/compare?ref=demo&ref=other",
@@ -202,7 +207,8 @@ def test_secrets_are_shown_as_references(db_url: str, monkeypatch: pytest.Monkey
 
 def test_with_a_token_every_request_without_it_is_refused(filled_url: str) -> None:
     with TestClient(web.app(filled_url, token="s3cret")) as client:
-        for address in ("/", "/runs/demo", "/api/runs", "/static/timeline.js", "/nope"):
+        guarded = ("/", "/runs/demo", "/api/runs", "/static/timeline.js", "/static/filter.js")
+        for address in (*guarded, "/nope"):
             assert client.get(address).status_code == 401
         assert client.get("/", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert client.get("/?token=wrong").status_code == 401
