@@ -185,3 +185,10 @@ def test_the_revision_page_filters_its_config_too(client: TestClient) -> None:
     shown = [r for r in rows(page, "config") if " hidden>" not in r.split("\n", 1)[0]]
     assert [re.search(r'data-path="([^"]+)"', r).group(1) for r in shown] == ["epochs"]  # type: ignore[union-attr]
     assert "1 of 480 fields" in page and len(rows(page, "config")) == 480
+
+
+def test_values_pinned_away_from_the_default_count_as_changed(client: TestClient) -> None:
+    page = client.get("/runs/old_preset").text
+    changed = rows(page, "changed")
+    assert any("default pinned when the run crossed to version" in r for r in changed)
+    assert not any("default of schema version" in r for r in changed)
