@@ -58,9 +58,8 @@ class Views:
         query = request.query_params.get("q", "")
         archived = request.query_params.get("archived") == "1"
         named = [s for s in self.store.runs(archived=True) if query.lower() in s.name.lower()]
-        hidden = sum(s.archived for s in named)
         rows = [s for s in named if archived or not s.archived]
-        toggle = archived_toggle(query, archived, hidden)
+        toggle = archived_toggle(query, archived, sum(s.archived for s in named))
         return page(request, "runs.html", query=query, archived=archived, rows=rows, toggle=toggle)
 
     async def run(self, request: Request) -> Response:
@@ -118,7 +117,8 @@ class Views:
         steps = self.store.timeline(name, path)
         rows, newer, older = table_page(steps, number_param(request, "before"), PAGE)
         head = self.store.head(name)
-        later = steps and steps[0].revision > 1  # the chart starts with the value at revision 1
+        # the chart starts at revision 1: its time is read only when no change is there
+        later = steps and steps[0].revision > 1
         first = self.store.history(name, limit=1, before=2)[0] if later else head
         return page(
             request,
@@ -212,15 +212,15 @@ def page(request: Request, template: str, **context: Any) -> Response:
     return TEMPLATES.TemplateResponse(request, template, context)
 
 
-def archived_toggle(query: str, archived: bool, hidden: int) -> tuple[str, str] | None:
-    """The link that shows or hides archived runs, and its text (None: there are none)."""
-    if not hidden:
+def archived_toggle(query: str, shown: bool, count: int) -> tuple[str, str] | None:
+    """The link that shows or hides the `count` archived runs, and its text (None: none)."""
+    if not count:
         return None
     params = {"q": query} if query else {}
-    if archived:
+    if shown:
         return "?" + urlencode(params), "hide archived runs"
-    plural = "s" if hidden != 1 else ""
-    return "?" + urlencode({**params, "archived": "1"}), f"show {hidden} archived run{plural}"
+    plural = "s" if count != 1 else ""
+    return "?" + urlencode({**params, "archived": "1"}), f"show {count} archived run{plural}"
 
 
 def number_param(request: Request, name: str) -> int | None:
