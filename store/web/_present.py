@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import quote
 
 from store import Change, Origin, Step
-from store._shapes import value_text
 
 FOLD = 80
 """Characters of a value shown before it is folded behind a summary."""
@@ -18,9 +17,15 @@ CONTEXT = 24
 """Characters before the first difference that a folded change's summary keeps."""
 
 
+def text(value: Any) -> str:
+    """A value as JSON text, keys sorted (as the log stores values): `"512"` and `512` read
+    differently, and two equal objects read alike whatever order their keys came in."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
 def pretty(value: Any) -> str:
     """A value as indented JSON: what a folded value shows when opened."""
-    return json.dumps(value, ensure_ascii=False, indent=2)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
 
 
 def utc(moment: str | None) -> str:
@@ -31,7 +36,7 @@ def utc(moment: str | None) -> str:
 def divergence(change: Change | Step) -> int:
     """Where the JSON texts of a change's old and new values part, less some context: long
     values are shown from there, so two long lists differing deep inside do not look equal."""
-    old, new = value_text(change.old), value_text(change.new)
+    old, new = text(change.old), text(change.new)
     if len(old) <= FOLD and len(new) <= FOLD:
         return 0
     pairs = enumerate(zip(old, new, strict=False))  # up to the shorter text's end
@@ -45,7 +50,7 @@ def split_pinned(changes: Iterable[Change]) -> tuple[list[Change], list[Change]]
     moved: list[Change] = []
     pinned: list[Change] = []
     for change in changes:
-        same = value_text(change.old) == value_text(change.new)
+        same = text(change.old) == text(change.new)
         (pinned if same else moved).append(change)
     return moved, pinned
 
@@ -56,7 +61,7 @@ def changed_from_defaults(origins: Sequence[Origin], defaults: Mapping[str, Any]
     return [
         o
         for o in origins
-        if o.source != "default" and value_text(o.value) != value_text(defaults.get(o.path))
+        if o.source != "default" and text(o.value) != text(defaults.get(o.path))
     ]
 
 
@@ -73,7 +78,7 @@ def revision_link(ref: str) -> str | None:
 
 
 FILTERS = {
-    "json": value_text,
+    "json": text,
     "pretty": pretty,
     "utc": utc,
     "revision_link": revision_link,
