@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -168,12 +169,15 @@ def test_every_page_works_with_javascript_off(served: str, tmp_path: Path) -> No
         page.goto(served + "/")
         page.fill("input[name=q]", "oth")
         page.click("button[type=submit]")
+        page.wait_for_url("**/?q=oth")  # loaded: counting before then races the navigation
         assert page.locator("#runs tbody tr").count() == 1
         page.goto(served + "/compare")
         page.fill("input[name=ref]", "demo")
         page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r"/compare\?ref=demo$"))
         page.fill("input[name=ref] >> nth=1", "other")
         page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r"/compare\?ref=demo&ref=other"))
         assert page.locator("#compare thead th").count() == 3
         page.goto(served + "/runs/demo/fields/optimizer.learning_rate")
         assert page.locator("#points tbody tr").count() == 4
