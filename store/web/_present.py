@@ -59,9 +59,7 @@ def changed_from_defaults(origins: Sequence[Origin], defaults: Mapping[str, Any]
     """The values that are not a default (set, derived, pinned or legacy) and differ from the
     schema's own default: what a person reading someone else's run wants first."""
     return [
-        o
-        for o in origins
-        if o.source != "default" and text(o.value) != text(defaults.get(o.path))
+        o for o in origins if o.source != "default" and text(o.value) != text(defaults.get(o.path))
     ]
 
 
