@@ -59,6 +59,12 @@ def fork(recorder: Recorder, source: str, new: str, how: Write) -> Revision:
         return create_in(tx, new, schema, schema.latest, values, made)
 
 
+def archived(recorder: Recorder, run: str) -> bool:
+    """Whether the run is archived now (its newest run event archived it)."""
+    with recorder.read() as tx:
+        return tx.archived(require_run(tx, run))
+
+
 def set_archived(
     recorder: Recorder, run: str, archived: bool, author: str | None, message: str | None
 ) -> RunEvent:

@@ -208,6 +208,10 @@ class Store:
         (what `store history` shows between the revisions)."""
         return _runs.run_events(self._recorder, run)
 
+    def archived(self, run: str) -> bool:
+        """Whether the run is archived now (one run's state, without listing every run)."""
+        return _runs.archived(self._recorder, run)
+
     def import_config(
         self,
         run: str,

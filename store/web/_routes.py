@@ -3,11 +3,11 @@ what the command line's `--json` returns (the shapes of `store._shapes`)."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from starlette.exceptions import HTTPException
@@ -21,11 +21,12 @@ import store
 from store._shapes import (
     changes_data,
     config_data,
+    origins_data,
     revision_data,
     runs_data,
-    value_text,
     verify_data,
 )
+from store.web._present import FILTERS, changed_from_defaults, filtered_out
 from store.web._security import HEADERS
 from store.web._timeline import chart, table_page
 
@@ -49,7 +50,7 @@ TEMPLATES = Jinja2Templates(
         undefined=jinja2.StrictUndefined,
     )
 )
-TEMPLATES.env.filters["json"] = value_text
+TEMPLATES.env.filters.update(FILTERS)
 
 
 class Views:
@@ -60,19 +61,24 @@ class Views:
         self.store = opened
 
     def runs(self, request: Request) -> Response:
-        """Every run (filtered by name), with every field its summary has."""
+        """Every run (filtered by name) with its summary; archived ones behind `archived=1`."""
         query = request.query_params.get("q", "")
-        found = [s for s in self.store.runs() if query.lower() in s.name.lower()]
-        columns = [f.name for f in dataclasses.fields(store.RunSummary)]
-        rows = [dataclasses.asdict(s) for s in found]
-        return page(request, "runs.html", query=query, columns=columns, rows=rows)
+        archived = request.query_params.get("archived") == "1"
+        named = [s for s in self.store.runs(archived=True) if query.lower() in s.name.lower()]
+        rows = [s for s in named if archived or not s.archived]
+        toggle = archived_toggle(query, archived, sum(s.archived for s in named))
+        return page(request, "runs.html", query=query, archived=archived, rows=rows, toggle=toggle)
 
     def run(self, request: Request) -> Response:
-        """A run: its config with each value's origin, its hashes, a page of its history."""
+        """A run: its tags, origin and state, the values that differ from the schema's
+        defaults, a page of its history, its whole config (filtered by `field`) with each
+        value's origin."""
         name = request.path_params["run"]
         before = number_param(request, "before")
+        field = request.query_params.get("field", "")
         reading = self.store.read(name)
         origins = self.store.explain(name, reading.revision)
+        defaults = {f.path: f.default for f in store.schema_fields(reading.schema)}
         revisions = self.store.history(name, limit=PAGE, before=before)
         top = revisions[0].number if revisions else reading.revision
         return page(
@@ -80,19 +86,36 @@ class Views:
             "run.html",
             reading=reading,
             config_hash=getattr(reading, "config_hash", None),
+            archived=self.store.archived(name),
+            tags={t.name: t.revision for t in self.store.tags(name)},
+            changed=changed_from_defaults(origins, defaults),
+            defaults=defaults,
+            field=field,
             origins=origins,
+            hidden=filtered_out((o.path for o in origins), field),
             revisions=revisions,
+            before=before,
             newer=top + PAGE + 1 if top < reading.revision else None,
             older=revisions[-1].number if revisions and revisions[-1].number > 1 else None,
         )
 
     def revision(self, request: Request) -> Response:
-        """One revision: who, when, why, what it changed, and the config right after it."""
+        """One revision: who, when, why, what it changed, and the config right after it
+        (filtered by `field`)."""
         name, number = request.path_params["run"], request.path_params["number"]
+        field = request.query_params.get("field", "")
         reading = self.store.read(name, number)
         found = self.store.history(name, limit=1, before=number + 1)[0]
         head = self.store.resolve(name)[1]
-        return page(request, "revision.html", reading=reading, revision=found, head=head)
+        return page(
+            request,
+            "revision.html",
+            reading=reading,
+            revision=found,
+            head=head,
+            field=field,
+            hidden=filtered_out(reading.values, field),
+        )
 
     def timeline(self, request: Request) -> Response:
         """One field's value over the run's revisions: a step chart of every change, and a
@@ -100,12 +123,16 @@ class Views:
         name, path = request.path_params["run"], request.path_params["path"]
         steps = self.store.timeline(name, path)
         rows, newer, older = table_page(steps, number_param(request, "before"), PAGE)
+        head = self.store.head(name)
+        # the chart starts at revision 1: its time is read only when no change is there
+        later = steps and steps[0].revision > 1
+        first = self.store.history(name, limit=1, before=2)[0] if later else head
         return page(
             request,
             "timeline.html",
             run=name,
             path=path,
-            points=chart(steps),
+            points=chart(steps, (1, first.created_at), (head.number, head.created_at)),
             rows=rows,
             newer=newer,
             older=older,
@@ -128,13 +155,17 @@ class Views:
         """Recompute every hash chain and show what is wrong, if anything."""
         return page(request, "verify.html", report=self.store.verify())
 
-    def api_runs(self, _request: Request) -> Response:
-        """`store runs --json`."""
-        return JSONResponse(runs_data(self.store.runs()))
+    def api_runs(self, request: Request) -> Response:
+        """`store runs --json` (`archived=1`: `--all`)."""
+        archived = request.query_params.get("archived") == "1"
+        return JSONResponse(runs_data(self.store.runs(archived=archived)))
 
     def api_show(self, request: Request) -> Response:
-        """`store show RUN --json`."""
-        return JSONResponse(config_data(self.store.read(request.path_params["run"])))
+        """`store show RUN --json` (`explain=1`: `--explain --json`)."""
+        name = request.path_params["run"]
+        if request.query_params.get("explain") == "1":
+            return JSONResponse(origins_data(self.store.explain(name)))
+        return JSONResponse(config_data(self.store.read(name)))
 
     def api_history(self, request: Request) -> Response:
         """`store history RUN --json [--field PATH] [--limit N]` (and `before=N`), newest
@@ -188,6 +219,17 @@ def routes(opened: store.Store) -> list[BaseRoute]:
 def page(request: Request, template: str, **context: Any) -> Response:
     """A server-rendered page (autoescaped: every value, message and name shows as text)."""
     return TEMPLATES.TemplateResponse(request, template, context)
+
+
+def archived_toggle(query: str, shown: bool, count: int) -> tuple[str, str] | None:
+    """The link that shows or hides the `count` archived runs, and its text (None: none)."""
+    if not count:
+        return None
+    params = {"q": query} if query else {}
+    if shown:
+        return "?" + urlencode(params), "hide archived runs"
+    plural = "s" if count != 1 else ""
+    return "?" + urlencode({**params, "archived": "1"}), f"show {count} archived run{plural}"
 
 
 def number_param(request: Request, name: str) -> int | None:

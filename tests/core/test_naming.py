@@ -155,6 +155,16 @@ def test_an_archived_run_is_hidden_read_only_readable_and_verifiable(
     assert run_events(db_url) == [("archive", "bo"), ("unarchive", "ana")]
 
 
+def test_archived_says_whether_one_run_is_archived_now(runs: store.Store) -> None:
+    assert (runs.archived("a"), runs.archived("b")) == (False, False)
+    runs.archive("b")
+    assert (runs.archived("a"), runs.archived("b")) == (False, True)
+    runs.unarchive("b")
+    assert runs.archived("b") is False
+    with pytest.raises(store.RunNotFound):
+        runs.archived("nope")
+
+
 def test_the_log_lists_every_run_newest_first_filtered(runs: store.Store) -> None:
     everything = runs.log()
     assert [(r.run, r.number) for r in everything] == [("b", 1), ("a", 3), ("a", 2), ("a", 1)]

@@ -21,7 +21,10 @@ from tests.web.conftest import LOCAL, XSS
 PAGES = [
     "/",
     "/?q=dem",
+    "/?archived=1",
     "/runs/demo",
+    "/runs/demo?field=learning",
+    "/runs/demo/revisions/3?field=rate",
     "/runs/demo/revisions/3",
     "/runs/demo/fields/optimizer.learning_rate",
     "/runs/demo/fields/gradient_checkpointing",
@@ -33,7 +36,9 @@ PAGES = [
 ]
 API = [
     "/api/runs",
+    "/api/runs?archived=1",
     "/api/runs/demo",
+    "/api/runs/demo?explain=1",
     "/api/runs/demo/history",
     "/api/diff?a=demo@1&b=other",
     "/api/compare?ref=demo&ref=other",
@@ -170,7 +175,7 @@ def test_history_is_paginated_fifty_a_page(db_url: str) -> None:
     assert [int(n) for n in shown[2]] == list(range(20, 0, -1))
     assert 'href="?before=71"' in first and "newer" not in first
     assert 'href="?before=121"' in older and 'href="?before=21"' in older
-    assert "older" not in last
+    assert "older →" not in last
 
 
 def test_the_timeline_carries_one_point_per_change(client: TestClient) -> None:
@@ -180,7 +185,8 @@ def test_the_timeline_carries_one_point_per_change(client: TestClient) -> None:
     assert points["y"] == [3e-4, 1e-3, 5e-4, 3e-4]
     text = client.get("/runs/demo/fields/gradient_checkpointing").text
     categories = json.loads(re.search(r"data-chart='([^']*)'", text).group(1))  # type: ignore[union-attr]
-    assert categories["categories"] == ['"OFF"', '"ON"'] and categories["y"] == [0, 1]
+    assert categories["revisions"] == [1, 3, 5]  # the value it started with, then each change
+    assert categories["categories"] == ['"ON"', '"OFF"'] and categories["y"] == [0, 1, 0]
     assert "has its default" in client.get("/runs/demo/fields/seed").text
 
 
@@ -201,7 +207,8 @@ def test_secrets_are_shown_as_references(db_url: str, monkeypatch: pytest.Monkey
 
 def test_with_a_token_every_request_without_it_is_refused(filled_url: str) -> None:
     with TestClient(web.app(filled_url, token="s3cret"), base_url=LOCAL) as client:
-        for address in ("/", "/runs/demo", "/api/runs", "/static/timeline.js", "/nope"):
+        guarded = ("/", "/runs/demo", "/api/runs", "/static/timeline.js", "/static/filter.js")
+        for address in (*guarded, "/nope"):
             assert client.get(address).status_code == 401
         assert client.get("/", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert client.get("/?token=wrong").status_code == 401
@@ -248,11 +255,50 @@ def test_the_timeline_pages_its_table_and_charts_every_change(db_url: str) -> No
     assert [sorted(set(found)) for found in links[:3]] == [["71"], ["121", "21"], ["71"]]
     for page in pages:
         points = json.loads(re.search(r"data-chart='([^']*)'", page).group(1))  # type: ignore[union-attr]
-        assert points["revisions"] == list(range(2, 121)) and points["y"] == list(range(1, 120))
+        assert points["revisions"] == list(range(1, 121)) and points["y"] == [100, *range(1, 120)]
 
 
 def test_booleans_chart_as_categories_and_numbers_on_an_axis() -> None:
-    flags = chart([store.Step(1, "t", False, True), store.Step(2, "t", True, False)])
+    flags = chart(
+        [store.Step(1, "t", False, True), store.Step(2, "t", True, False)], START, (2, "t")
+    )
     assert (flags["numeric"], flags["categories"], flags["y"]) == (False, ["true", "false"], [0, 1])
-    numbers = chart([store.Step(1, "t", 0, 3), store.Step(2, "t", 3, 0.5)])
+    numbers = chart([store.Step(1, "t", 0, 3), store.Step(2, "t", 3, 0.5)], START, (2, "t"))
     assert (numbers["numeric"], numbers["y"], numbers["labels"]) == (True, [3, 0.5], ["3", "0.5"])
+    assert numbers["log_offered"] and not numbers["log"]  # 3 and 0.5: within two decades
+
+
+START = (1, "2026-01-01T00:00:00.000000Z")
+"""Revision 1 and its time, where every chart below starts."""
+
+
+def test_a_text_changed_once_charts_both_states_until_the_head() -> None:
+    steps = [store.Step(4, "t4", "ADAMW", "PRODIGY")]
+    points = chart(steps, START, (9, "t9"))
+    assert points["revisions"] == [1, 4, 9] and points["times"] == [START[1], "t4", "t9"]
+    assert points["labels"] == ['"ADAMW"', '"PRODIGY"', '"PRODIGY"']
+    assert (points["categories"], points["y"], points["changes"]) == (
+        ['"ADAMW"', '"PRODIGY"'],
+        [0, 1, 1],
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "offered", "chosen"),
+    [
+        ([1e-4, 1e-6], True, True),  # two decades and more: a log axis first
+        ([1e-4, 2e-6], True, False),  # fifty-fold: offered, linear first
+        ([3, 0.5, 4], True, False),
+        ([0.1, 0, 10], False, False),  # zero has no logarithm
+        ([-1e-4, 1e-6], False, False),
+    ],
+)
+def test_a_log_axis_is_offered_for_positive_numbers_and_chosen_past_two_decades(
+    values: list[float], offered: bool, chosen: bool
+) -> None:
+    steps = [
+        store.Step(n, "t", 1.0 if n == 1 else values[n - 2], v) for n, v in enumerate(values, 1)
+    ]
+    points = chart(steps, START, (len(values), "t"))
+    assert (points["log_offered"], points["log"]) == (offered, chosen)

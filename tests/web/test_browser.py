@@ -1,9 +1,13 @@
 """The web view in a real browser: Debian's Chromium driven by Playwright, against `store
-serve` started as a subprocess on a free port. Screenshots land in the test's folder."""
+serve` started as a subprocess on a free port. Screenshots land in the test's folder, and
+in docs/ with `$STORE_WEB_DOCS` set (see `shoot`)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,9 +19,11 @@ from pathlib import Path
 import pytest
 
 import store
-from tests.web.conftest import fill
+from tests.web.conftest import fill, fill_onetrainer
 
 CHROMIUM = Path("/usr/bin/chromium")
+DOCS = Path(__file__).parent.parent.parent / "docs"
+RUN = "sd_1.5_LoRA"
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -43,15 +49,14 @@ def free_port() -> int:
     return port
 
 
-@pytest.fixture
-def served(sqlite_url: str) -> Iterator[str]:
-    """`store serve` on a filled database, as a user starts it; its base address."""
-    fill(sqlite_url)
+@contextlib.contextmanager
+def serving(url: str) -> Iterator[str]:
+    """`store serve` on a database, as a user starts it; its base address."""
     port = free_port()
     root = str(Path(store.__file__).parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
     server = subprocess.Popen(
-        [sys.executable, "-m", "store", "--db", sqlite_url, "serve", "--port", str(port)],
+        [sys.executable, "-m", "store", "--db", url, "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -72,8 +77,16 @@ def served(sqlite_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(served: str) -> Iterator[playwright.Page]:
-    """A fresh browser page; any JavaScript dialog fails the test."""
+def served(sqlite_url: str) -> Iterator[str]:
+    """`store serve` on a database holding `demo` and `other`."""
+    fill(sqlite_url)
+    with serving(sqlite_url) as base:
+        yield base
+
+
+@pytest.fixture
+def page() -> Iterator[playwright.Page]:
+    """A fresh browser page; any JavaScript dialog or error fails the test."""
     with playwright.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         opened = browser.new_page(viewport={"width": 1200, "height": 900})
@@ -85,6 +98,18 @@ def page(served: str) -> Iterator[playwright.Page]:
         browser.close()
         assert dialogs == [], "a page ran script it was given as data"
         assert errors == []
+
+
+def shoot(page: playwright.Page, folder: Path, name: str, height: int = 1500) -> None:
+    """A screenshot of the page's top `height` pixels into the test's folder; also into
+    `docs/web-NAME.png` when `$STORE_WEB_DOCS` is set (how the README's pictures are made:
+    `STORE_WEB_DOCS=1 python -m pytest tests/web/test_browser.py`)."""
+    path = folder / f"{name}.png"
+    tall = page.evaluate("document.documentElement.scrollHeight")
+    clip = {"x": 0, "y": 0, "width": 1200, "height": min(tall, height)}
+    page.screenshot(path=path, full_page=True, clip=clip)
+    if os.environ.get("STORE_WEB_DOCS"):
+        shutil.copyfile(path, DOCS / f"web-{name}.png")
 
 
 def test_a_person_browses_runs_history_a_diff_and_a_timeline(
@@ -116,7 +141,7 @@ def test_a_person_browses_runs_history_a_diff_and_a_timeline(
     page.screenshot(path=tmp_path / "revision.png", full_page=True)
 
     page.goto(served + "/runs/demo/fields/gradient_checkpointing")
-    page.wait_for_selector("#chart[data-points='2'] canvas")
+    page.wait_for_selector("#chart[data-points='3'] canvas")  # ON, OFF, back to ON
     for name in ("runs", "run", "diff", "timeline", "revision"):
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
 
@@ -128,11 +153,11 @@ def test_a_long_timeline_charts_every_change_and_pages_its_table(
         opened.create("long")
         opened.update_many("long", ({"epochs": i} for i in range(1, 121)))
     page.goto(served + "/runs/long/fields/epochs")
-    page.wait_for_selector("#chart[data-points='120'] canvas")
+    page.wait_for_selector("#chart[data-points='121'] canvas")  # the default, then 120 changes
     assert page.locator("#points tbody tr").count() == 50
     page.click("a[rel=next]")
     page.wait_for_url("**/runs/long/fields/epochs?before=72")
-    page.wait_for_selector("#chart[data-points='120'] canvas")
+    page.wait_for_selector("#chart[data-points='121'] canvas")
     assert page.locator("#points td a").first.inner_text() == "71"
     page.screenshot(path=tmp_path / "long-timeline.png", full_page=True)
 
@@ -144,15 +169,24 @@ def test_every_page_works_with_javascript_off(served: str, tmp_path: Path) -> No
         page.goto(served + "/")
         page.fill("input[name=q]", "oth")
         page.click("button[type=submit]")
+        page.wait_for_url("**/?q=oth")  # loaded: counting before then races the navigation
         assert page.locator("#runs tbody tr").count() == 1
         page.goto(served + "/compare")
         page.fill("input[name=ref]", "demo")
         page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r"/compare\?ref=demo$"))
         page.fill("input[name=ref] >> nth=1", "other")
         page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r"/compare\?ref=demo&ref=other"))
         assert page.locator("#compare thead th").count() == 3
         page.goto(served + "/runs/demo/fields/optimizer.learning_rate")
         assert page.locator("#points tbody tr").count() == 4
+        page.goto(served + "/runs/demo")
+        page.fill("input[name=field]", "learning")
+        page.click("#filter button")
+        page.wait_for_url("**/runs/demo?field=learning#config-title")
+        assert page.locator("#config tbody tr:visible").count() == 1
+        assert page.inner_text("#shown") == "1 of 11 fields"
         page.screenshot(path=tmp_path / "no-js.png", full_page=True)
         browser.close()
 
@@ -174,3 +208,75 @@ def test_a_rebound_name_gets_one_line_and_no_page(served: str) -> None:
         assert response is not None and response.status == 200
         assert "demo" in page.inner_text("body")
         browser.close()
+
+
+@pytest.fixture
+def served_onetrainer(sqlite_url: str) -> Iterator[str]:
+    """`store serve` on OneTrainer runs: two concepts, a tag, a fork, an archived run."""
+    fill_onetrainer(sqlite_url)
+    with serving(sqlite_url) as base:
+        yield base
+
+
+def test_a_person_reads_a_onetrainer_run(
+    page: playwright.Page, served_onetrainer: str, tmp_path: Path
+) -> None:
+    base = served_onetrainer
+    page.goto(base + "/")
+    assert page.locator("#runs tbody tr").count() == 3
+    page.click("#archived")
+    page.wait_for_url("**/?archived=1")
+    assert page.locator("#runs tr.archived .badge").inner_text() == "archived"
+    assert page.locator("#runs .chip").inner_text() == "baseline"
+    shoot(page, tmp_path, "runs")
+
+    page.click(f"#runs a[href='/runs/{RUN}']")
+    page.wait_for_url(f"**/runs/{RUN}")
+    assert page.locator("#changed tbody tr").count() == 12
+    assert page.locator("#tags .chip").inner_text() == "baseline"
+    shoot(page, tmp_path, "run")
+    page.fill("input[name=field]", "learning_rate")
+    visible = page.locator("#config tbody tr:visible")
+    paths = [row.get_attribute("data-path") or "" for row in visible.all()]
+    assert 1 < len(paths) < 480 and all("learning_rate" in path for path in paths)
+    assert page.inner_text("#shown") == f"{visible.count()} of 480 fields"
+    page.locator("section:has(#config)").screenshot(path=tmp_path / "filter.png")
+
+    page.goto(base + "/runs/sd15_prodigy")
+    page.click("#forked-from a")
+    page.wait_for_url(f"**/runs/{RUN}/revisions/3")
+    assert page.locator("h1 .chip").inner_text() == "baseline"
+
+    page.goto(base + "/runs/old_preset/revisions/1")
+    pinned = page.locator("li.pinned")
+    assert "pinned 44 fields at their current value" in pinned.inner_text()
+    assert not pinned.locator("ul.changes li").first.is_visible()
+    pinned.locator("summary").click()
+    assert pinned.locator("ul.changes li").first.is_visible()
+    shoot(page, tmp_path, "revision", height=1100)
+
+    page.goto(base + f"/diff?a={RUN}@3&b={RUN}@4")
+    fold = page.locator("#diff details.fold.new")
+    assert '"balancing": 3.0' in fold.locator("summary").inner_text()
+    assert not fold.locator("pre").is_visible()
+    fold.locator("summary").click()
+    assert '"name": "dog"' in fold.locator("pre").inner_text()
+    shoot(page, tmp_path, "diff", height=1100)
+
+
+def test_timelines_chart_states_and_decades(
+    page: playwright.Page, served_onetrainer: str, tmp_path: Path
+) -> None:
+    page.goto(served_onetrainer + f"/runs/{RUN}/fields/learning_rate")
+    page.wait_for_selector("#chart[data-axis='revision log'][data-points='4'] canvas")
+    shoot(page, tmp_path, "timeline", height=620)
+    page.select_option("select[name=x]", "time")
+    page.wait_for_selector("#chart[data-axis='time log'] canvas")
+    page.select_option("select[name=y]", "linear")
+    page.wait_for_selector("#chart[data-axis='time linear'] canvas")
+    assert page.locator("#chart canvas").count() == 1
+
+    page.goto(served_onetrainer + f"/runs/{RUN}/fields/optimizer.optimizer")
+    page.wait_for_selector("#chart[data-axis='revision linear'][data-points='3'] canvas")
+    assert not page.locator("select[name=y]").is_visible()  # no log axis for text
+    shoot(page, tmp_path, "timeline-states", height=620)
