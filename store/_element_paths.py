@@ -302,6 +302,18 @@ def value_at(values: Mapping[str, Any], path: str) -> Any:
     return _dig(items[index], parsed.rest)
 
 
+def default_at(leaves: Mapping[str, Leaf], path: str) -> Any:
+    """The schema's default at a plain path, or the element's own default at an element
+    path (None where there is none)."""
+    parsed = parse(path)
+    if parsed is None:
+        leaf = leaves.get(path)
+    else:
+        holder = leaves.get(parsed.field)
+        leaf = element_leaves(holder).get(parsed.rest) if holder is not None else None
+    return None if leaf is None else leaf.default
+
+
 def matches(change_path: str, path: str) -> bool:
     """Whether a change at `change_path` concerns `path`: the same, inside it, or the element
     or list that holds it."""

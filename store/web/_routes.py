@@ -18,6 +18,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 import store
+from store._element_paths import default_at
+from store._registry import get_schema
 from store._shapes import (
     changes_data,
     config_data,
@@ -78,7 +80,9 @@ class Views:
         field = request.query_params.get("field", "")
         reading = self.store.read(name)
         origins = self.store.explain(name, reading.revision)
-        defaults = {f.path: f.default for f in store.schema_fields(reading.schema)}
+        schema = get_schema(reading.schema)
+        leaves = schema.version(schema.latest).leaves
+        defaults = {o.path: default_at(leaves, o.path) for o in origins}
         revisions = self.store.history(name, limit=PAGE, before=before)
         top = revisions[0].number if revisions else reading.revision
         return page(
