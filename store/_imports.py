@@ -141,10 +141,9 @@ def _import_into(
     if row is not None and options.exclusive:
         raise RunExists(f"run {run!r} already exists")
     found = _schema_for(row, run, data, options, installed)
-    schema_version = options.schema_version
-    if options.preset and schema_version is None:
-        schema_version = found.latest
-    version, values, skipped, notes = file_fields(found, data, schema_version, options.strict)
+    version, values, skipped, notes = file_fields(
+        found, data, options.schema_version, options.strict, options.preset
+    )
     with collect_notes() as upcast:
         if row is None:
             revision = create_in(tx, run, found, version, values, how)

@@ -16,6 +16,7 @@ from store._onetrainer._model import (
     OptimizerConfig,
     TrainConfig,
 )
+from store._values import is_reference
 
 CONFIG_VERSION = 11
 CREDENTIALS = ("huggingface_token", "cloud.api_key", "cloud.password")
@@ -33,14 +34,15 @@ def _strip_versions(value: Any) -> Any:
 
 
 def _drop_credentials(data: dict[str, Any]) -> None:
-    """Remove plain credentials from a file's `secrets`: they never enter the log."""
+    """Remove plain credentials from a file's `secrets`: they never enter the log (a reference
+    such as `env:HF_TOKEN` is not a credential and stays)."""
     secrets = data.get("secrets")
     for path in CREDENTIALS:
         *sections, name = path.split(".")
         node = secrets
         for section in sections:
             node = node.get(section) if isinstance(node, dict) else None
-        if isinstance(node, dict) and node.get(name):
+        if isinstance(node, dict) and node.get(name) and not is_reference(node[name]):
             del node[name]
             warn(f"secrets.{path}: a credential is never stored; dropped from the file")
 
