@@ -13,7 +13,6 @@ from store._onetrainer._model import (
     CONCEPTS,
     EMBEDDINGS,
     SAMPLES,
-    OptimizerConfig,
     TrainConfig,
 )
 from store._values import is_reference
@@ -61,6 +60,14 @@ def _port_as_text(data: dict[str, Any]) -> None:
         cloud["port"] = str(cloud["port"])
 
 
+def _untouched_port_left_out(out: dict[str, Any]) -> None:
+    """The int `0` port (the default no file gave) is left out of an export: OneTrainer and
+    the store then both keep the int, while a port a file holds becomes text."""
+    cloud = out.get("secrets", {}).get("cloud") if isinstance(out.get("secrets"), dict) else None
+    if isinstance(cloud, dict) and type(cloud.get("port")) is int and cloud["port"] == 0:
+        del cloud["port"]
+
+
 def import_hook(data: dict[str, Any]) -> dict[str, Any]:
     """OneTrainer file -> store shape: `__version` only where the store reads it, no credentials."""
     stripped = _strip_versions({k: v for k, v in data.items() if k != VERSION_KEY})
@@ -99,23 +106,13 @@ def _element_out(elements: SectionList, item: Any) -> Any:
     return _versioned(schema.model, item, schema.latest) if isinstance(item, dict) else item
 
 
-def _complete_optimizer(settings: Any) -> Any:
-    """An `optimizer_defaults` entry as OneTrainer saves it: every v11 optimizer field."""
-    if not isinstance(settings, dict):
-        return settings
-    defaults = OptimizerConfig().model_dump(mode="json")
-    return {"__version": 0, **{k: settings.get(k, v) for k, v in defaults.items()}}
-
-
 def export_hook(data: dict[str, Any]) -> dict[str, Any]:
-    """Effective config -> the file OneTrainer 11 loads (`__version` keys where it writes them)."""
+    """Effective config -> the file OneTrainer 11 loads as this config (`__version` keys where
+    it writes them). What OneTrainer fills in on load is left as the store holds it: the
+    untouched port, and `optimizer_defaults` entries without the settings a file lacked."""
     out = _versioned(TrainConfig, data, CONFIG_VERSION)
     for key, elements in ELEMENT_LISTS.items():
         if isinstance(out.get(key), list):
             out[key] = [_element_out(elements, item) for item in out[key]]
-    if isinstance(out.get("optimizer_defaults"), dict):
-        out["optimizer_defaults"] = {
-            name: _complete_optimizer(settings)
-            for name, settings in out["optimizer_defaults"].items()
-        }
+    _untouched_port_left_out(out)
     return out
