@@ -266,8 +266,10 @@ def _unversioned(
     schema: Schema, version: int, content: Mapping[str, Any]
 ) -> tuple[int, tuple[str, ...]]:
     """The version a file without `"__version"` is read at: the schema's default if that
-    holds all its fields; else, where the schema says so, the newest of the one run of
-    versions that does (with a note); anything else is refused, naming the fields."""
+    holds all its fields. Else, where the schema says so, the newest of the one run of
+    versions that does (with a note), any other file refused naming the fields; for other
+    schemas a file a later version holds is refused naming it, and one no version holds is
+    read at the default (its unknown keys skipped with a warning)."""
     misfits = _misfits(schema, version, content)
     if not misfits:
         return version, ()
@@ -283,6 +285,8 @@ def _unversioned(
             f'the file has no "__version" and version {version} cannot hold {_some(misfits)}, '
             f"but {_fit_text(runs)}: {SAY_WHICH}"
         )
+    if not schema.unversioned_reads_fit:
+        return version, ()
     raise InvalidConfigFile(
         f'the file has no "__version", version {version} cannot hold {_some(misfits)}, and '
         f"{_misfit_text(schema, content)}: {SAY_WHICH_SKIPPING}"

@@ -14,7 +14,13 @@ from store._notes import collect_notes
 from store._persistence import Recorder
 from store._reads import read
 from store._records import Event, Revision
-from store._registry import detect_schema, get_schema, installed_schemas
+from store._registry import (
+    check_share,
+    claiming,
+    detect_schema,
+    get_schema,
+    installed_schemas,
+)
 from store._replay import RunState
 from store._rows import RunRow
 from store._schema import Flat, Schema
@@ -166,17 +172,28 @@ def _schema_for(
     options: FileOptions,
     installed: list[Schema] | None,
 ) -> Schema:
-    """An existing run's schema, else the one named, else the one the file is detected as."""
-    if row is not None:
-        if options.schema is not None and options.schema != row.schema:
-            raise InvalidChange(f"run {run!r} uses schema {row.schema!r}, not {options.schema!r}")
-        return get_schema(row.schema)
+    """An existing run's schema, else the one named, else the one the file is detected as;
+    a file another schema claims, or one the run's schema knows almost nothing of, is
+    refused for an existing run unless `--schema` names its schema."""
+    if options.schema is not None and row is not None and options.schema != row.schema:
+        raise InvalidChange(f"run {run!r} uses schema {row.schema!r}, not {options.schema!r}")
     if options.schema is not None:
         return get_schema(options.schema)
     if not isinstance(data, Mapping):
-        return get_schema("training")  # file_fields says what is wrong with it
+        return get_schema(row.schema if row else "training")  # file_fields says what is wrong
     found = installed if installed is not None else [s.schema for s in installed_schemas()]
-    return detect_schema(data, found)
+    if row is None:
+        return detect_schema(data, found)
+    schema = get_schema(row.schema)
+    others = [s for s in claiming(data, found) if s is not schema]
+    if others:
+        raise InvalidChange(
+            f"the file is a config of schema {others[0].name!r} and run {run!r} uses schema "
+            f"{schema.name!r}: import it into a run of schema {others[0].name!r}"
+        )
+    if schema.detect is None or not schema.detect(data):
+        check_share(schema, data)
+    return schema
 
 
 def import_many(

@@ -11,11 +11,11 @@ import pytest
 import store
 from store._files import parse_config
 from tests.onetrainer.conftest import (
+    _STORE,
     DATA,
     FULLDUMPS,
-    _STORE,
-    imported,
     implicit_version,
+    imported,
     load,
 )
 
