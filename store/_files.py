@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import math
+import types
+import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -385,8 +387,7 @@ def _refuse_unreadable(
     for a file without `"__version"`, saying which versions hold it all."""
     leaf = shape.leaves[path]
     shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
-    expected = leaf.type_name if leaf.adapter is not None else type(leaf.default).__name__
-    message = f"{path}: {shown} is not a value version {shape.number} holds (expected {expected})"
+    message = f"{path}: {shown} is not a value version {shape.number} holds ({_expected(leaf)})"
     if unversioned:
         runs = _fitting(schema, content)
         if runs:
@@ -396,6 +397,20 @@ def _refuse_unreadable(
             message += f'; the file has no "__version" and {why}: {SAY_WHICH_SKIPPING}'
 
     raise InvalidConfigFile(message)
+
+
+def _expected(leaf: Leaf) -> str:
+    """What a field holds, for people: its members where it is a choice, else its type."""
+    if leaf.annotation is None:
+        return f"expected {type(leaf.default).__name__}"
+    union = typing.get_origin(leaf.annotation) in (typing.Union, types.UnionType)
+    kinds = typing.get_args(leaf.annotation) if union else (leaf.annotation,)
+    members = [v for k in kinds if typing.get_origin(k) is Literal for v in typing.get_args(k)]
+    if not members or len(members) + (type(None) in kinds) < len(kinds):
+        return f"expected {leaf.type_name}"
+    return f"expected one of: {', '.join(map(str, members))}" + (
+        ", or null" if type(None) in kinds else ""
+    )
 
 
 def known_share(schema: Schema, data: Mapping[str, Any]) -> float:
