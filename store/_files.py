@@ -301,10 +301,11 @@ def _refuse_unreadable_everywhere(
     """A known field whose value no version can read is refused as that value."""
     shape = schema.version(version)
     values = flatten(content, shape.leaves)
+    everywhere = set.intersection(
+        *(set(_misfits(schema, s.number, content)) for s in schema.versions)
+    )
     for path in misfits:
-        if path in shape.leaves and all(
-            path in _misfits(schema, s.number, content) for s in schema.versions
-        ):
+        if path in shape.leaves and path in everywhere:
             _refuse_unreadable(schema, shape, values[path], path, content, False)
 
 
@@ -395,7 +396,6 @@ def _refuse_unreadable(
         else:
             why = _misfit_text(schema, content)
             message += f'; the file has no "__version" and {why}: {SAY_WHICH_SKIPPING}'
-
     raise InvalidConfigFile(message)
 
 
@@ -405,9 +405,10 @@ def _expected(leaf: Leaf) -> str:
         return f"expected {type(leaf.default).__name__}"
     union = typing.get_origin(leaf.annotation) in (typing.Union, types.UnionType)
     kinds = typing.get_args(leaf.annotation) if union else (leaf.annotation,)
-    members = [v for k in kinds if typing.get_origin(k) is Literal for v in typing.get_args(k)]
-    if not members or len(members) + (type(None) in kinds) < len(kinds):
+    literals = [k for k in kinds if typing.get_origin(k) is Literal]
+    if not literals or len(literals) + (type(None) in kinds) < len(kinds):
         return f"expected {leaf.type_name}"
+    members = [value for literal in literals for value in typing.get_args(literal)]
     return f"expected one of: {', '.join(map(str, members))}" + (
         ", or null" if type(None) in kinds else ""
     )
