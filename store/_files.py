@@ -415,10 +415,11 @@ def _expected(leaf: Leaf) -> str:
 
 
 def known_share(schema: Schema, data: Mapping[str, Any]) -> float:
-    """The share of a file's fields that the schema knows at its best-fitting version (0..1)."""
+    """The share of a file's fields that the schema knows at its best-fitting version (0..1;
+    1 for a file without fields, which any schema holds)."""
     content = _content(schema, data)[0]
     content.pop("__version", None)
-    best = 0.0
+    best = 0.0 if content else 1.0
     for shape in schema.versions:
         flat = flatten(content, shape.leaves)
         if flat:

@@ -126,15 +126,14 @@ def detect_schema(data: Mapping[str, Any], installed: list[Schema]) -> Schema:
     return default
 
 
-def check_share(schema: Schema, data: Mapping[str, Any]) -> float:
-    """The share of a file's keys `schema` knows; almost none is refused (`UnclearSchema`)."""
+def check_share(schema: Schema, data: Mapping[str, Any]) -> None:
+    """A file of whose keys `schema` knows almost none is refused (`UnclearSchema`)."""
     share = known_share(schema, data)
     if share < ALMOST_NONE:
         raise UnclearSchema(
             f"no schema claims the file and schema {schema.name!r} knows {share:.0%} of its "
             f"keys: is it a config? Name the schema with --schema {schema.name} to import it"
         )
-    return share
 
 
 def known_share(schema: Schema, data: Mapping[str, Any]) -> float:
