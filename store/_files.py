@@ -18,7 +18,7 @@ from store._leaves import Leaf
 from store._notes import collect_notes
 from store._paths import flatten, unflatten
 from store._schema import Flat, Schema, SchemaVersion
-from store._values import is_reference
+from store._values import check_value, is_reference
 from store._versions import writer_version
 
 FORMATS = ("json", "toml", "yaml")
@@ -217,6 +217,8 @@ def file_fields(
     without `"__version"` is at the newest version, as a trainer reads its own presets."""
     content, notes = _content(schema, data)
     found = content.pop("__version", None)
+    for path, value in flatten(content, ()).items():
+        check_value(path, value)  # storable at all (Unicode, nesting, size) before its type
     unversioned = found is None and (override is None or preset)
     if found is None and preset and override is None:
         override = schema.latest
