@@ -7,15 +7,20 @@ import json
 import math
 import os
 import stat
+import types
+import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import ValidationError
 
 from store._errors import InvalidConfigFile
+from store._leaves import Leaf
 from store._notes import collect_notes
 from store._paths import flatten, unflatten
 from store._schema import Flat, Schema, SchemaVersion
-from store._values import is_reference
+from store._values import check_value, is_reference
 from store._versions import writer_version
 
 FORMATS = ("json", "toml", "yaml")
@@ -285,16 +290,31 @@ def _finite_float(text: str) -> float:
 
 
 def file_fields(
-    schema: Schema, data: Mapping[str, Any], override: int | None, strict: bool
+    schema: Schema,
+    data: Mapping[str, Any],
+    override: int | None,
+    strict: bool,
+    preset: bool = False,
 ) -> tuple[int, Flat, tuple[str, ...], tuple[str, ...]]:
-    """A config file's version and fields to store, the keys skipped, and the hook's notes."""
+    """A config file's version and fields to store, the keys skipped, and the notes (the
+    hook's, and for a file without `"__version"` the version it was read at). A `preset`
+    without `"__version"` is at the newest version, as a trainer reads its own presets."""
     content, notes = _content(schema, data)
     found = content.pop("__version", None)
+    for path, value in flatten(content, ()).items():
+        check_value(path, value)  # storable at all (Unicode, nesting, size) before its type
+    unversioned = found is None and (override is None or preset)
+    if found is None and preset and override is None:
+        override = schema.latest
     version = _file_version(schema, found, override)
+    if found is None and override is None:
+        version, read_at = _unversioned(schema, version, content)
+        notes += read_at
     shape = schema.version(version)
     values, skipped = _known_fields(shape, content, strict)
-    if skipped and found is None and override is None:
-        _refuse_misfit(schema, version, content, skipped)
+    odd = [p for p in values if not _readable(shape.leaves[p], values[p])]
+    if odd:
+        _refuse_unreadable(schema, shape, values[odd[0]], odd[0], content, unversioned)
     secrets = tuple(p for p, v in values.items() if p in shape.secrets and not is_reference(v))
     for path in secrets:
         del values[path]
@@ -310,36 +330,182 @@ def _content(schema: Schema, data: Mapping[str, Any]) -> tuple[dict[str, Any], t
     return content, tuple(notes)
 
 
-def _refuse_misfit(
-    schema: Schema, version: int, content: Mapping[str, Any], unknown: Sequence[str]
-) -> None:
-    """A file without `"__version"` whose keys only later versions know is refused, naming them."""
-    fits = [k for k in range(version + 1, schema.latest + 1) if _knows_all(schema, k, content)]
-    if not fits:
-        return
-    if len(fits) == 1:
-        which = f"version {fits[0]} knows"
-    elif fits == list(range(fits[0], fits[-1] + 1)):
-        which = f"versions {fits[0]} to {fits[-1]} know"
-    else:
-        which = f"versions {', '.join(map(str, fits))} know"
+def _misfits(schema: Schema, version: int, content: Mapping[str, Any]) -> list[str]:
+    """The fields of `content` that `version` cannot hold: unknown, or not of their type."""
+    leaves = schema.version(version).leaves
+    flat = flatten(content, leaves)
+    return [p for p, v in flat.items() if p not in leaves or not _readable(leaves[p], v)]
+
+
+def _fitting(schema: Schema, content: Mapping[str, Any]) -> list[list[int]]:
+    """The runs of consecutive versions that hold every field of `content`, oldest first."""
+    runs: list[list[int]] = []
+    for shape in schema.versions:
+        if _misfits(schema, shape.number, content):
+            continue
+        if runs and runs[-1][-1] == shape.number - 1:
+            runs[-1].append(shape.number)
+        else:
+            runs.append([shape.number])
+    return runs
+
+
+def _unversioned(
+    schema: Schema, version: int, content: Mapping[str, Any]
+) -> tuple[int, tuple[str, ...]]:
+    """The version a file without `"__version"` is read at: the schema's default if that
+    holds all its fields. Else, where the schema says so, the newest of the one run of
+    versions that does (with a note), any other file refused naming the fields; for other
+    schemas a file a later version holds is refused naming it, and one no version holds is
+    read at the default (its unknown keys skipped with a warning)."""
+    misfits = _misfits(schema, version, content)
+    if not misfits:
+        return version, ()
+    runs = _fitting(schema, content)
+    if not runs:
+        _refuse_unreadable_everywhere(schema, version, content, misfits)
+    if len(runs) == 1 and schema.unversioned_reads_fit:
+        newest = runs[0][-1]
+        note = f'the file has no "__version" and {_fit_text(runs)}: read at version {newest}'
+        return newest, (note,)
+    if runs:
+        raise InvalidConfigFile(
+            f'the file has no "__version" and version {version} cannot hold {_some(misfits)}, '
+            f"but {_fit_text(runs)}: {SAY_WHICH}"
+        )
+    if not schema.unversioned_reads_fit:
+        return version, ()
     raise InvalidConfigFile(
-        f'the file has no "__version" and keys version {version} does not know '
-        f"({', '.join(unknown[:3])}), but {which} them all: say which with --schema-version N"
+        f'the file has no "__version", version {version} cannot hold {_some(misfits)}, and '
+        f"{_misfit_text(schema, content)}: {SAY_WHICH_SKIPPING}"
     )
 
 
-def _knows_all(schema: Schema, version: int, content: Mapping[str, Any]) -> bool:
-    """Whether every field of `content` is a leaf of `version`."""
-    leaves = schema.version(version).leaves
-    return all(p in leaves for p in flatten(content, leaves))
+def _refuse_unreadable_everywhere(
+    schema: Schema, version: int, content: Mapping[str, Any], misfits: Sequence[str]
+) -> None:
+    """A known field whose value no version can read is refused as that value."""
+    shape = schema.version(version)
+    values = flatten(content, shape.leaves)
+    everywhere = set.intersection(
+        *(set(_misfits(schema, s.number, content)) for s in schema.versions)
+    )
+    for path in misfits:
+        if path in shape.leaves and path in everywhere:
+            _refuse_unreadable(schema, shape, values[path], path, content, False)
+
+
+SAY_WHICH = "say which with --schema-version N"
+SAY_WHICH_SKIPPING = (
+    "say which version it is with --schema-version N "
+    "(keys that version does not know are then skipped with a warning)"
+)
+
+
+def _fit_text(runs: Sequence[Sequence[int]]) -> str:
+    """`versions 8 to 11 hold every key and value it has`."""
+    parts = [f"{r[0]}" if len(r) == 1 else f"{r[0]} to {r[-1]}" for r in runs]
+    one = len(runs) == 1 and len(runs[0]) == 1
+    which = f"{'version' if one else 'versions'} {', '.join(parts)} {'holds' if one else 'hold'}"
+    return f"{which} every key and value it has"
+
+
+def _misfit_text(schema: Schema, content: Mapping[str, Any]) -> str:
+    """Why no version of `schema` holds a file: the fields none holds, else the closest's."""
+    misfits = {s.number: _misfits(schema, s.number, content) for s in schema.versions}
+    nowhere = sorted(set.intersection(*(set(m) for m in misfits.values())))
+    if nowhere:
+        why = f"no version holds {_some(nowhere)}"
+    else:
+        best = min(misfits, key=lambda k: len(misfits[k]))
+        why = f"the closest, version {best}, cannot hold {_some(misfits[best])}"
+    return f"no version of schema {schema.name!r} holds every key and value it has ({why})"
+
+
+def _some(paths: Sequence[str]) -> str:
+    """The first three paths, and `…` for the rest."""
+    return ", ".join(paths[:3]) + (", …" if len(paths) > 3 else "")
+
+
+def _readable(leaf: Leaf, value: Any) -> bool:
+    """Whether a value can be read as its field's type: strictly where the version has a
+    model; where it has only defaults, a scalar must be of its default's kind (a number
+    also for text, and text that reads as a number for a number), None and containers pass."""
+    if leaf.secret:
+        return True
+    if leaf.adapter is not None:
+        try:
+            leaf.adapter.validate_json(json.dumps(value), strict=True)
+        except (ValidationError, ValueError):
+            return False
+        return True
+    default = leaf.default
+    if value is None or default is None or isinstance(value, dict | list):
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return not isinstance(default, int | float | str)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float) or _reads_as(type(default), value)
+    if isinstance(default, str):
+        return isinstance(value, str | int | float)
+    return True
+
+
+def _reads_as(kind: type, text: Any) -> bool:
+    """Whether `kind(text)` reads a text as a number (`"5"`, `"inf"`), as a trainer would."""
+    try:
+        kind(text)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _refuse_unreadable(
+    schema: Schema,
+    shape: SchemaVersion,
+    value: Any,
+    path: str,
+    content: Mapping[str, Any],
+    unversioned: bool,
+) -> None:
+    """A value its field at the file's version cannot hold is refused, at every version;
+    for a file without `"__version"`, saying which versions hold it all."""
+    leaf = shape.leaves[path]
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+    message = f"{path}: {shown} is not a value version {shape.number} holds ({_expected(leaf)})"
+    if unversioned:
+        runs = _fitting(schema, content)
+        if runs:
+            message += f'; the file has no "__version" and {_fit_text(runs)}: {SAY_WHICH}'
+        else:
+            why = _misfit_text(schema, content)
+            message += f'; the file has no "__version" and {why}: {SAY_WHICH_SKIPPING}'
+    raise InvalidConfigFile(message)
+
+
+def _expected(leaf: Leaf) -> str:
+    """What a field holds, for people: its members where it is a choice, else its type."""
+    if leaf.annotation is None:
+        return f"expected {type(leaf.default).__name__}"
+    union = typing.get_origin(leaf.annotation) in (typing.Union, types.UnionType)
+    kinds = typing.get_args(leaf.annotation) if union else (leaf.annotation,)
+    literals = [k for k in kinds if typing.get_origin(k) is Literal]
+    if not literals or len(literals) + (type(None) in kinds) < len(kinds):
+        return f"expected {leaf.type_name}"
+    members = [value for literal in literals for value in typing.get_args(literal)]
+    return f"expected one of: {', '.join(map(str, members))}" + (
+        ", or null" if type(None) in kinds else ""
+    )
 
 
 def known_share(schema: Schema, data: Mapping[str, Any]) -> float:
-    """The share of a file's fields that the schema knows at its best-fitting version (0..1)."""
+    """The share of a file's fields that the schema knows at its best-fitting version (0..1;
+    1 for a file without fields, which any schema holds)."""
     content = _content(schema, data)[0]
     content.pop("__version", None)
-    best = 0.0
+    best = 0.0 if content else 1.0
     for shape in schema.versions:
         flat = flatten(content, shape.leaves)
         if flat:

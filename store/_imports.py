@@ -23,7 +23,13 @@ from store._notes import collect_notes
 from store._persistence import Recorder
 from store._reads import read
 from store._records import Event, Revision
-from store._registry import detect_schema, get_schema, installed_schemas
+from store._registry import (
+    check_share,
+    claiming,
+    detect_schema,
+    get_schema,
+    installed_schemas,
+)
 from store._replay import RunState
 from store._rows import RunRow
 from store._runs import archive_in
@@ -202,10 +208,9 @@ def _import_into(
     if row is not None and options.exclusive:
         raise RunExists(f"run {run!r} already exists")
     found = _schema_for(row, run, data, options, installed)
-    schema_version = options.schema_version
-    if options.preset and schema_version is None:
-        schema_version = found.latest
-    version, values, skipped, notes = file_fields(found, data, schema_version, options.strict)
+    version, values, skipped, notes = file_fields(
+        found, data, options.schema_version, options.strict, options.preset
+    )
     with collect_notes() as upcast:
         if row is None:
             revision = create_in(tx, run, found, version, values, how, from_file=True)
@@ -228,17 +233,28 @@ def _schema_for(
     options: FileOptions,
     installed: list[Schema] | None,
 ) -> Schema:
-    """An existing run's schema, else the one named, else the one the file is detected as."""
-    if row is not None:
-        if options.schema is not None and options.schema != row.schema:
-            raise InvalidChange(f"run {run!r} uses schema {row.schema!r}, not {options.schema!r}")
-        return get_schema(row.schema)
+    """An existing run's schema, else the one named, else the one the file is detected as;
+    a file another schema claims, or one the run's schema knows almost nothing of, is
+    refused for an existing run unless `--schema` names its schema."""
+    if options.schema is not None and row is not None and options.schema != row.schema:
+        raise InvalidChange(f"run {run!r} uses schema {row.schema!r}, not {options.schema!r}")
     if options.schema is not None:
         return get_schema(options.schema)
     if not isinstance(data, Mapping):
-        return get_schema("training")  # file_fields says what is wrong with it
+        return get_schema(row.schema if row else "training")  # file_fields says what is wrong
     found = installed if installed is not None else [s.schema for s in installed_schemas()]
-    return detect_schema(data, found)
+    if row is None:
+        return detect_schema(data, found)
+    schema = get_schema(row.schema)
+    others = [s for s in claiming(data, found) if s is not schema]
+    if others:
+        raise InvalidChange(
+            f"the file is a config of schema {others[0].name!r} and run {run!r} uses schema "
+            f"{schema.name!r}: import it into a run of schema {others[0].name!r}"
+        )
+    if schema.detect is None or not schema.detect(data):
+        check_share(schema, data)
+    return schema
 
 
 def import_many(

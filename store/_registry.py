@@ -22,6 +22,9 @@ DEFAULT = "training"
 FAR_BETTER = 0.5
 """How much larger a share of a file's keys another schema must know than the default for
 the file to be refused without `--schema` (a file the default mostly knows is its own)."""
+ALMOST_NONE = 0.25
+"""Below this share of its keys known, a file no schema claims is not taken for a config of
+the schema it would go to (a `package.json`) unless `--schema` names that schema."""
 BUILTIN = {"training": "store._training:TRAINING", "onetrainer": "store._onetrainer:ONETRAINER"}
 
 _registered: dict[str, Schema] = {}
@@ -91,15 +94,18 @@ def installed_schemas() -> list[InstalledSchema]:
     return [InstalledSchema(get_schema(n), origins.get(n, "registered in code")) for n in names]
 
 
+def claiming(data: Mapping[str, Any], installed: list[Schema]) -> list[Schema]:
+    """The schemas that recognise a file's content as their own."""
+    return [s for s in installed if s.detect is not None and s.detect(data)]
+
+
 def detect_schema(data: Mapping[str, Any], installed: list[Schema]) -> Schema:
     """The schema a file is for when none is named: the one that claims it, else the default.
 
-    Two claiming it, or another schema knowing far more of its keys than the default, is
-    refused (`UnclearSchema`) naming the candidates.
+    Two claiming it, another schema knowing far more of its keys than the default, or the
+    default knowing almost none of them is refused (`UnclearSchema`) naming the candidates.
     """
-    from store._files import known_share  # reading files: not for a trainer's `current()`
-
-    claims = [s for s in installed if s.detect is not None and s.detect(data)]
+    claims = claiming(data, installed)
     if len(claims) > 1:
         names = ", ".join(s.name for s in claims)
         raise UnclearSchema(f"the file fits schemas {names}: say which with --schema NAME")
@@ -116,4 +122,22 @@ def detect_schema(data: Mapping[str, Any], installed: list[Schema]) -> Schema:
             f"the file fits schema {names} far better than {DEFAULT!r} "
             f"({share:.0%} of its keys known): say which with --schema NAME"
         )
+    check_share(default, data)
     return default
+
+
+def check_share(schema: Schema, data: Mapping[str, Any]) -> None:
+    """A file of whose keys `schema` knows almost none is refused (`UnclearSchema`)."""
+    share = known_share(schema, data)
+    if share < ALMOST_NONE:
+        raise UnclearSchema(
+            f"no schema claims the file and schema {schema.name!r} knows {share:.0%} of its "
+            f"keys: is it a config? Name the schema with --schema {schema.name} to import it"
+        )
+
+
+def known_share(schema: Schema, data: Mapping[str, Any]) -> float:
+    """The share of a file's keys `schema` knows at its best-fitting version (0..1)."""
+    from store._files import known_share as share  # reading files: not for `current()`
+
+    return share(schema, data)

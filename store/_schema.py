@@ -138,6 +138,9 @@ class Schema:
     upcasters: Sequence[Upcaster] = ()
     description: str = ""
     file_version_default: int | None = None
+    unversioned_reads_fit: bool = False
+    """Whether a file without `"__version"` that its default version cannot hold is read at
+    the newest version of the one run of versions that holds it (else it is refused)."""
     export_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     import_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     detect: Callable[[Mapping[str, Any]], bool] | None = None

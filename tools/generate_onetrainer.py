@@ -4,16 +4,21 @@ Writes `store/_onetrainer/_model.py` (the v11 pydantic models) and
 `store/_onetrainer/defaults/v<k>.json` (the flat values OneTrainer dumped for versions 0..10;
 the defaults are worked out from them).
 
-    python tools/generate_onetrainer.py /work/shared/onetrainer-presets
+    python tools/generate_onetrainer.py /work/shared/onetrainer-presets [ONETRAINER_TREE]
 
 Field types are inferred from every v11-shaped file in the data (defaults, HEAD outputs,
-presets); enum-like fields get a `Literal` of HEAD's enum members
-(`generated/enums@23df3832.json`), and the elements of `concepts` and `samples` their own
-models (`generated/list_element_defaults@23df3832.json`).
+presets); enum-like fields get a `Literal` of HEAD's enum members, and the elements of
+`concepts` and `samples` their own models (`generated/list_element_defaults@23df3832.json`).
+Given a work tree of OneTrainer (e.g. `git archive HEAD` of github:Nerogar/OneTrainer), the
+enum members are read from its source (`modules/util/enum/*.py`, names and values only,
+with `ast`: nothing is executed or copied) and every field its config classes declare
+(`modules/util/config/*.py`) must be in the model, else the data needs regenerating;
+without one, from `generated/enums@23df3832.json`.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -345,8 +350,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from store._onetrainer._elements import concept_schema, element_schema
 from store._leaves import SectionList
+from store._onetrainer._elements import concept_schema, element_schema
 
 # OneTrainer str()s a number given for a text field (old presets: `"resolution": 512`).
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, coerce_numbers_to_str=True)
@@ -371,17 +376,65 @@ def write_defaults(data: Path) -> None:
         (out / f"{name}.json").write_text(json.dumps(values, indent=1) + "\n")
 
 
-def main(data: Path) -> None:
+def source_enums(tree: Path) -> dict[str, list[str]]:
+    """The members' values of every `Enum` class in OneTrainer's `modules/util/enum/`."""
+    found = {}
+    for path in sorted((tree / "modules" / "util" / "enum").glob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef) and any(
+                isinstance(b, ast.Name) and b.id == "Enum" for b in node.bases
+            ):
+                found[node.name] = [
+                    str(item.value.value)
+                    for item in node.body
+                    if isinstance(item, ast.Assign) and isinstance(item.value, ast.Constant)
+                ]
+    return found
+
+
+def source_fields(tree: Path) -> set[str]:
+    """Every field name OneTrainer's config classes declare (`data.append(("name", …))`)."""
+    found: set[str] = set()
+    for path in (tree / "modules" / "util" / "config").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            first = node.args[0] if node.func.attr == "append" and node.args else None
+            if isinstance(first, ast.Tuple) and isinstance(first.elts[0], ast.Constant):
+                found.add(str(first.elts[0].value))
+    return found
+
+
+def model_fields(text: str) -> set[str]:
+    """The field names the generated module declares."""
+    names = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+def main(data: Path, tree: Path | None) -> None:
     """Regenerate everything, then format the model with ruff."""
     default = json.loads((data / "generated" / "default_TrainConfig@v11.json").read_text())
     model = PACKAGE / "_model.py"
-    enums = json.loads((data / "generated" / "enums@23df3832.json").read_text())
-    members = {name: enum["members"] for name, enum in enums.items()}
+    if tree is None:
+        enums = json.loads((data / "generated" / "enums@23df3832.json").read_text())
+        members = {name: enum["members"] for name, enum in enums.items()}
+    else:
+        members = source_enums(tree)
     writer = ModelWriter(default, observed_values(data))
-    model.write_text(writer.render(element_defaults(data), members))
+    text = writer.render(element_defaults(data), members)
+    missing = source_fields(tree) - model_fields(text) if tree else set()
+    if missing:
+        sys.exit(f"OneTrainer declares fields the dumps lack: {', '.join(sorted(missing))}")
+    model.write_text(text)
     write_defaults(data)
     subprocess.run(["ruff", "format", str(model)], check=True)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/onetrainer-presets"))
+    main(
+        Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/onetrainer-presets"),
+        Path(sys.argv[2]) if len(sys.argv) > 2 else None,
+    )

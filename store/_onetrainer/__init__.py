@@ -29,6 +29,7 @@ ONETRAINER = Schema(
     ],
     upcasters=upcasters(),
     file_version_default=0,
+    unversioned_reads_fit=True,  # as OneTrainer's UI reads a `#` preset: at its newest version
     import_hook=import_hook,
     export_hook=export_hook,
     detect=looks_like_onetrainer,

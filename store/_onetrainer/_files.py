@@ -13,9 +13,9 @@ from store._onetrainer._model import (
     CONCEPTS,
     EMBEDDINGS,
     SAMPLES,
-    OptimizerConfig,
     TrainConfig,
 )
+from store._values import is_reference
 
 CONFIG_VERSION = 11
 CREDENTIALS = ("huggingface_token", "cloud.api_key", "cloud.password")
@@ -33,14 +33,15 @@ def _strip_versions(value: Any) -> Any:
 
 
 def _drop_credentials(data: dict[str, Any]) -> None:
-    """Remove plain credentials from a file's `secrets`: they never enter the log."""
+    """Remove plain credentials from a file's `secrets`: they never enter the log (a reference
+    such as `env:HF_TOKEN` is not a credential and stays)."""
     secrets = data.get("secrets")
     for path in CREDENTIALS:
         *sections, name = path.split(".")
         node = secrets
         for section in sections:
             node = node.get(section) if isinstance(node, dict) else None
-        if isinstance(node, dict) and node.get(name):
+        if isinstance(node, dict) and node.get(name) and not is_reference(node[name]):
             del node[name]
             warn(f"secrets.{path}: a credential is never stored; dropped from the file")
 
@@ -57,6 +58,14 @@ def _port_as_text(data: dict[str, Any]) -> None:
     cloud = data.get("secrets", {}).get("cloud") if isinstance(data.get("secrets"), dict) else None
     if isinstance(cloud, dict) and "port" in cloud:
         cloud["port"] = str(cloud["port"])
+
+
+def _untouched_port_left_out(out: dict[str, Any]) -> None:
+    """The int `0` port (the default no file gave) is left out of an export: OneTrainer and
+    the store then both keep the int, while a port a file holds becomes text."""
+    cloud = out.get("secrets", {}).get("cloud") if isinstance(out.get("secrets"), dict) else None
+    if isinstance(cloud, dict) and type(cloud.get("port")) is int and cloud["port"] == 0:
+        del cloud["port"]
 
 
 def import_hook(data: dict[str, Any]) -> dict[str, Any]:
@@ -97,23 +106,13 @@ def _element_out(elements: SectionList, item: Any) -> Any:
     return _versioned(schema.model, item, schema.latest) if isinstance(item, dict) else item
 
 
-def _complete_optimizer(settings: Any) -> Any:
-    """An `optimizer_defaults` entry as OneTrainer saves it: every v11 optimizer field."""
-    if not isinstance(settings, dict):
-        return settings
-    defaults = OptimizerConfig().model_dump(mode="json")
-    return {"__version": 0, **{k: settings.get(k, v) for k, v in defaults.items()}}
-
-
 def export_hook(data: dict[str, Any]) -> dict[str, Any]:
-    """Effective config -> the file OneTrainer 11 loads (`__version` keys where it writes them)."""
+    """Effective config -> the file OneTrainer 11 loads as this config (`__version` keys where
+    it writes them). What OneTrainer fills in on load is left as the store holds it: the
+    untouched port, and `optimizer_defaults` entries without the settings a file lacked."""
     out = _versioned(TrainConfig, data, CONFIG_VERSION)
     for key, elements in ELEMENT_LISTS.items():
         if isinstance(out.get(key), list):
             out[key] = [_element_out(elements, item) for item in out[key]]
-    if isinstance(out.get("optimizer_defaults"), dict):
-        out["optimizer_defaults"] = {
-            name: _complete_optimizer(settings)
-            for name, settings in out["optimizer_defaults"].items()
-        }
+    _untouched_port_left_out(out)
     return out

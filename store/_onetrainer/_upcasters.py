@@ -261,11 +261,17 @@ def _migration_8(data: Nested, present: set[str]) -> Nested:
 
 
 def _migration_9(data: Nested) -> Nested:
-    """The global `weight_dtype` fills every part whose own dtype is NONE."""
+    """The global `weight_dtype` fills every part whose own dtype is NONE (a set one that
+    fills none is reported: OneTrainer drops it in silence)."""
     weight_dtype = data.pop("weight_dtype")
-    for part in PARTS:
-        if part in data and data[part]["weight_dtype"] == "NONE":
-            data[part]["weight_dtype"] = weight_dtype
+    filled = [p for p in PARTS if p in data and data[p]["weight_dtype"] == "NONE"]
+    for part in filled:
+        data[part]["weight_dtype"] = weight_dtype
+    if not filled and weight_dtype != "FLOAT_32":
+        warn(
+            f"weight_dtype: {weight_dtype!r} dropped: "
+            "OneTrainer 10 gives it only to parts of dtype NONE"
+        )
     return data
 
 

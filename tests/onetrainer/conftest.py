@@ -10,6 +10,7 @@ from typing import Any
 
 import store
 from store._onetrainer import ONETRAINER
+from store._onetrainer._model import OptimizerConfig
 from store._paths import flatten
 
 DATA = Path(__file__).parent.parent / "data" / "onetrainer"
@@ -64,7 +65,19 @@ def implicit_version(name: str) -> int:
     return int(name.split("@")[1].removeprefix("v"))
 
 
-def port_as_text(config: dict[str, Any]) -> dict[str, Any]:
-    """`config` with `secrets.cloud.port` as text, as OneTrainer reads it back."""
-    cloud = {**config["secrets"]["cloud"], "port": str(config["secrets"]["cloud"]["port"])}
-    return {**config, "secrets": {**config["secrets"], "cloud": cloud}}
+def as_onetrainer_loads(config: dict[str, Any]) -> dict[str, Any]:
+    """An export as OneTrainer writes it once loaded (documented deviations, README): the
+    untouched port the export leaves out is its default, the int 0, and each entry of
+    `optimizer_defaults` is completed with the v11 optimizer's defaults."""
+    out = dict(config)
+    if "secrets" in out and "port" not in out["secrets"]["cloud"]:
+        out["secrets"] = {**out["secrets"], "cloud": {**out["secrets"]["cloud"], "port": 0}}
+    if isinstance(out.get("optimizer_defaults"), dict):
+        defaults = OptimizerConfig().model_dump(mode="json")
+        out["optimizer_defaults"] = {
+            name: {"__version": 0, **{k: entry.get(k, v) for k, v in defaults.items()}}
+            if isinstance(entry, dict)
+            else entry
+            for name, entry in out["optimizer_defaults"].items()
+        }
+    return out

@@ -17,7 +17,7 @@ import pytest
 
 from store._onetrainer import ONETRAINER
 from store._paths import flatten
-from tests.onetrainer.conftest import DATA, effective_from_file
+from tests.onetrainer.conftest import DATA, as_onetrainer_loads, effective_from_file
 
 ORACLE = DATA / "oracle"
 SETS = {p.name.removesuffix(".json.gz"): p for p in sorted(ORACLE.glob("*.json.gz"))}
@@ -58,7 +58,7 @@ def version_of(data: dict[str, Any]) -> int:
 
 def leaves(config: dict[str, Any]) -> dict[str, str]:
     """A v11 dump as `{path: JSON text}`, so that `100` and `100.0` differ."""
-    flat = flatten(config, ONETRAINER.version(ONETRAINER.latest).leaves)
+    flat = flatten(as_onetrainer_loads(config), ONETRAINER.version(ONETRAINER.latest).leaves)
     return {path: json.dumps(value, sort_keys=True) for path, value in flat.items()}
 
 

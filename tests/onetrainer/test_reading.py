@@ -81,4 +81,15 @@ def test_migration_10_reaches_every_part_migration_1_made() -> None:
     [({}, 0), ({"secrets": {"cloud": {"port": 0}}}, "0"), ({"secrets": {"cloud": {}}}, 0)],
 )
 def test_the_port_is_what_onetrainer_gives_for_the_file(data: dict[str, Any], port: Any) -> None:
-    assert effective_from_file({"__version": 11, **data}, 11)["secrets"]["cloud"]["port"] == port
+    config, _ = effective({"__version": 11, **data}, 11)
+    assert config["secrets"]["cloud"]["port"] == port
+
+
+@pytest.mark.parametrize(("data", "port"), [({}, None), ({"port": 0}, "0"), ({"port": 22}, "22")])
+def test_the_export_keeps_the_port_of_one_type_through_round_trips(
+    data: dict[str, Any], port: Any
+) -> None:
+    exported = effective_from_file({"__version": 11, "secrets": {"cloud": data}}, 11)
+    for _ in range(3):
+        assert exported["secrets"]["cloud"].get("port") == port  # the untouched int 0: left out
+        exported = effective_from_file(exported, 11)

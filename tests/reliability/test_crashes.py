@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 import store
-from tests.onetrainer.conftest import port_as_text
 from tests.reliability.conftest import start_worker
 from tests.reliability.workers import BIG_RUN, TRAIN_RUN
 
@@ -27,7 +26,7 @@ def whole_configs(url: str) -> list[dict[str, Any]]:
         for i, name in enumerate(VARIANTS):
             data = json.loads((PRESETS / name).read_text())
             db.import_config(f"preset{i}", data, schema="onetrainer", preset=True)
-        return [port_as_text(db.export_config(f"preset{i}")) for i in range(len(VARIANTS))]
+        return [db.export_config(f"preset{i}") for i in range(len(VARIANTS))]
 
 
 def kill_at_random(url: str, log: Path, variants: Path, life: int, rng: random.Random) -> None:
