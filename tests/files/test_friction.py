@@ -90,7 +90,7 @@ def test_a_dry_run_writes_nothing_into_an_empty_database(db_url: str, tmp_path: 
     broken = write(tmp_path / "in" / "b.json", {"seed": "x"})
     failed = run_store("--db", db_url, "import", "--many", "in", "--dry-run", cwd=tmp_path)
     assert (failed.returncode, failed.stdout) == (1, "")
-    assert failed.stderr.startswith(f"Error: in/{broken.name}: seed: 'x' is invalid")
+    assert failed.stderr.startswith(f"Error: in/{broken.name}: seed: 'x' is not a value")
 
 
 # -- 2. every failing file in one run ----------------------------------------------------------
@@ -110,7 +110,7 @@ def test_every_failing_file_is_named_in_one_run_and_nothing_is_written(
     assert done.stderr.splitlines() == [
         "Error: in/b.json: not valid JSON: Expecting property name enclosed in double quotes: "
         "line 1 column 2 (char 1)",
-        "Error: in/d.json: seed: 'many' is invalid: Input should be a valid integer (expected int)",
+        "Error: in/d.json: seed: 'many' is not a value version 1 holds (expected int)",
         "Error: in/e.json: \"__version\" must be an integer, not '3'",
     ]
     assert sizes(db_url) == {}
