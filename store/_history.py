@@ -102,8 +102,16 @@ def changes(
     return tuple(
         Change(p, before.get(p), after[p])
         for p in paths
-        if encode(before.get(p)) != encode(after[p])
+        if _differs(before.get(p), after[p])
     )
+
+
+def _differs(old: Any, new: Any) -> bool:
+    """Whether a value moved; a NaN or infinity (no writer stores one: forged) by its text."""
+    try:
+        return encode(old) != encode(new)
+    except ValueError:
+        return repr(old) != repr(new)
 
 
 class Step(NamedTuple):
