@@ -15,7 +15,14 @@ from store._records import MAX_REVISION
 from store._registry import get_schema
 from store._rows import RunRow
 from store._schema import Schema
-from store._verify import Problem, RunCheck, VerifyReport, parse_expectation, verify_run
+from store._verify import (
+    Claim,
+    Problem,
+    RunCheck,
+    VerifyReport,
+    parse_expectation,
+    verify_run,
+)
 
 if TYPE_CHECKING:  # a transaction's statements (and SQLAlchemy) load when one opens
     from store._transaction import Transaction
@@ -34,7 +41,7 @@ def verify(
             if rebuild:
                 tx.lock(row)
             checked = _check(tx, row, _reads.SNAPSHOT_SPACING if rebuild else 0)
-            problems += checked.problems
+            problems += checked.problems + _claims(tx, row, checked.claims)
             if rebuild:
                 _rebuild(tx, row, checked)
         for name, number, expected in expectations:
@@ -52,6 +59,30 @@ def _check(tx: Transaction, row: RunRow, keep_every: int) -> RunCheck:
         schema = None
     with closing(tx.log_rows(row)) as rows:
         return verify_run(row.name, row.schema, schema, rows, tx.snapshots(row), keep_every)
+
+
+def _claims(tx: Transaction, row: RunRow, claims: Sequence[Claim]) -> list[Problem]:
+    """A problem for each hash a detail records of another revision (a rollback's target, a
+    fork's source) that is not that revision's hash now."""
+    problems = []
+    for claim in claims:
+        other = tx.run(claim.run)
+        found = _stored_hash(tx, other, claim.target) if other is not None else None
+        if found != claim.hash:
+            now = "is missing" if found is None else f"has hash {found[:12]}…"
+            message = (
+                f"its {claim.what} {claim.hash[:12]}… names {claim.run}@{claim.target}, "
+                f"which {now} (revision {claim.target} of {claim.run} was rewritten)"
+            )
+            problems.append(Problem(row.name, claim.revision, message))
+    return problems
+
+
+def _stored_hash(tx: Transaction, row: RunRow, number: int) -> str | None:
+    """The hash of revision `number` of a run, or None where the log has none."""
+    if not 1 <= number <= MAX_REVISION:
+        return None
+    return next((r.hash for r in tx.stored(row, number - 1, number)), None)
 
 
 def _rebuild(tx: Transaction, row: RunRow, checked: RunCheck) -> None:

@@ -69,6 +69,22 @@ def is_finite(value: Any) -> bool:
     return True
 
 
+DETAIL_KEYS = ("rollback_to", "rollback_hash", "forked_from", "forked_hash")
+"""The facts a revision's detail may show beside its own fields (`history --json`)."""
+
+
+def detail_facts(text: str | None) -> dict[str, Any] | None:
+    """A revision's stored detail as its facts: None where it has none, or where it is not a
+    JSON object (no writer stores one: forged, and `verify` reports it)."""
+    if text is None:
+        return None
+    try:
+        facts = json.loads(text)
+    except ValueError:
+        return None
+    return facts if isinstance(facts, dict) else None
+
+
 def format_time(moment: datetime) -> str:
     """A UTC time as fixed-width ISO 8601, the form stored and hashed."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from store._records import MAX_REVISION, Event, Revision, StoredRevision, decode_all
+from store._records import (
+    MAX_REVISION,
+    Event,
+    Revision,
+    StoredRevision,
+    decode_all,
+    detail_facts,
+)
 from store._replay import Snapshot
 from store._rows import Head, RunEvent, RunRow, RunSummary, StoredSnapshot, Tag
 from store._tables import events, revisions, run_events, runs, snapshots, tags
@@ -254,7 +261,7 @@ class Transaction:
         archived = self._archived_ids()
         named = self._tag_names()
         origins = {
-            r.run_id: json.loads(r.detail).get("forked_from")
+            r.run_id: (detail_facts(r.detail) or {}).get("forked_from")
             for r in self._conn.execute(_FIRST_DETAILS)
         }
         return [
@@ -353,7 +360,7 @@ class Transaction:
     def detail(self, run: RunRow, number: int) -> dict[str, Any] | None:
         """The detail a revision recorded besides its events (None when it has none)."""
         text = self._conn.execute(_DETAIL, {"run_id": run.id, "number": number}).scalar()
-        return None if text is None else dict(json.loads(text))
+        return detail_facts(text)
 
     def base_version(self, run: RunRow) -> int | None:
         """The schema version of the run's first revision (None for a run without revisions)."""
@@ -427,7 +434,7 @@ class Transaction:
             first = rows[0]
             number, version, created_at, author, message, kind, digest = first[1:8]
             events = _events(rows)
-            detail = None if first[9] is None else json.loads(first[9])
+            detail = detail_facts(first[9])
             yield Revision(
                 run.name,
                 number,

@@ -17,6 +17,7 @@ from store._records import (
     StoredRevision,
     config_hash,
     decode_all,
+    detail_facts,
     encode,
     revision_hash,
 )
@@ -31,6 +32,18 @@ SHOWN = 3
 EXPECTATION = re.compile(
     r"(?P<run>[A-Za-z0-9][A-Za-z0-9._-]{0,127})@(?P<number>[0-9]+):(?P<hash>[0-9a-f]{64})"
 )
+
+
+class Claim(NamedTuple):
+    """A revision's detail naming another revision by its hash (a rollback's target, a fork's
+    source): `verify` looks that revision up and compares."""
+
+    revision: int
+    what: str
+    """`rollback_hash` or `forked_hash`."""
+    run: str
+    target: int
+    hash: str
 
 
 class Logged(NamedTuple):
@@ -81,6 +94,8 @@ class RunCheck:
     spaced: list[RunState] = field(default_factory=list)
     """Copies of the replayed state at each multiple of `keep_every` whose config hash is the
     one the chain records there (snapshots to keep besides the head's)."""
+    claims: list[Claim] = field(default_factory=list)
+    """The hashes of other revisions its details record, to look up."""
 
 
 def parse_expectation(text: str) -> tuple[str, int, str]:
@@ -120,6 +135,8 @@ def verify_run(
     for logged in _logged(batches):
         revision = logged.stored
         broken = chain.check(revision)
+        if revision.detail is not None:
+            broken += _detail_problems(run, revision, check.claims)
         check.problems += broken
         proven = proven and not broken
         now = replay.step(logged) if proven and replay is not None else None
@@ -142,6 +159,26 @@ def verify_run(
     if proven and replay is not None and chain.last_config_hash == now:
         check.state = replay.state
     return check
+
+
+def _detail_problems(run: str, revision: StoredRevision, claims: list[Claim]) -> list[Problem]:
+    """A detail that is not a JSON object, or names no revision where it claims one; else the
+    hashes it records of other revisions, added to `claims`."""
+    facts = detail_facts(revision.detail)
+    if facts is None:
+        return [Problem(run, revision.number, "its detail is not a JSON object (forged)")]
+    named = [("rollback_hash", run, facts.get("rollback_to"))]
+    source = facts.get("forked_from")
+    if isinstance(source, str) and "@" in source:
+        name, _, number = source.rpartition("@")
+        named.append(("forked_hash", name, int(number) if number.isdigit() else None))
+    for what, other, target in named:
+        if what not in facts:
+            continue
+        if type(target) is not int or not isinstance(facts[what], str):
+            return [Problem(run, revision.number, f"its detail's {what} names no revision")]
+        claims.append(Claim(revision.number, what, other, target, facts[what]))
+    return []
 
 
 _UNREPLAYABLE = (
