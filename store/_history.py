@@ -100,9 +100,7 @@ def changes(
         return tuple(Change(p, defaults[p], after[p]) for p, n in explicit.items() if n == 1)
     paths = after if touched is None else [p for p in after if p in touched]
     return tuple(
-        Change(p, before.get(p), after[p])
-        for p in paths
-        if _differs(before.get(p), after[p])
+        Change(p, before.get(p), after[p]) for p in paths if _differs(before.get(p), after[p])
     )
 
 

@@ -195,6 +195,11 @@ def _number(tx: Transaction, row: RunRow, head: Head, ref: Ref) -> int:
         found = tx.tag_position(row, ref.tag)
         if found is None:
             raise InvalidReference(f"{ref.text}: run {row.name!r} has no tag {ref.tag!r}")
+        if not 1 <= found <= head.number:  # planted out of band: `verify` reports it
+            raise RevisionNotFound(
+                f"{ref.text}: tag {ref.tag!r} names revision {found}, which run {row.name!r} "
+                f"does not have (revisions 1..{head.number})"
+            )
         return found
     return head.number
 

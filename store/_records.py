@@ -20,6 +20,8 @@ Kind = Literal["create", "update", "rollback", "import"]
 GENESIS = "0" * 64
 MAX_REVISION = 2**31 - 1
 """The largest revision number a database column holds: past the end of any run."""
+MAX_STORED = 2**63 - 1
+"""The largest number SQLite stores in that column (one a plain INSERT can put there)."""
 
 
 _CANONICAL = json.JSONEncoder(
@@ -229,6 +231,30 @@ def revision_hash(
     if config_hash is not None or detail is not None:
         fields += [config_hash, detail]
     return hashlib.sha256(encode(fields).encode()).hexdigest()
+
+
+def run_hash(name: str, schema: str, created_at: str, previous: str) -> str:
+    """SHA-256 over a run's record and the hash of the run created before it (by id)."""
+    return _chained("runs", previous, name, schema, created_at)
+
+
+def tag_hash(
+    run: str, name: str, revision: int, created_at: str, author: str, message: str, previous: str
+) -> str:
+    """SHA-256 over a tag position and the hash of the run's previous tag row."""
+    return _chained("tags", previous, run, name, revision, created_at, author, message)
+
+
+def run_event_hash(
+    run: str, action: str, created_at: str, author: str, message: str, previous: str
+) -> str:
+    """SHA-256 over an archive or unarchive and the hash of the run's previous one."""
+    return _chained("run_events", previous, run, action, created_at, author, message)
+
+
+def _chained(table: str, previous: str, *content: Any) -> str:
+    """SHA-256 of the canonical JSON of a side chain's row: its table, content, predecessor."""
+    return hashlib.sha256(encode([table, *content, previous]).encode()).hexdigest()
 
 
 def _event_json(op: str, path: str, text: str | None) -> str:

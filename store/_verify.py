@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -25,9 +25,9 @@ from store._replay import RunState, Snapshot, snapshot_key
 from store._schema import Flat, Schema
 from store._values import config_json
 
-ProblemKind = Literal["chain", "snapshot", "drift", "missing", "expectation"]
+ProblemKind = Literal["chain", "forged", "snapshot", "drift", "missing", "expectation", "schema"]
 SHOWN = 3
-"""How many differing fields a problem names."""
+"""How many differing fields a problem names (and missing revision numbers, one by one)."""
 
 EXPECTATION = re.compile(
     r"(?P<run>[A-Za-z0-9][A-Za-z0-9._-]{0,127})@(?P<number>[0-9]+):(?P<hash>[0-9a-f]{64})"
@@ -96,6 +96,39 @@ class RunCheck:
     one the chain records there (snapshots to keep besides the head's)."""
     claims: list[Claim] = field(default_factory=list)
     """The hashes of other revisions its details record, to look up."""
+
+
+class Link(NamedTuple):
+    """One row of a side chain (a run, a tag position, a run event) as `verify` checks it."""
+
+    run: str
+    what: str
+    """The row in words, for its problem."""
+    revision: int
+    """The revision its problem names (0: none)."""
+    hash: str | None
+    """The hash stored with it (None: written before the chain existed)."""
+    digest: Callable[[str], str]
+    """Its hash recomputed from its content after a given previous hash."""
+
+
+def side_chain(links: Iterable[Link]) -> list[Problem]:
+    """The problems of a side chain: each row must hash its content and the previous row's
+    hash; rows without a hash (written before migration 0006) only at its start."""
+    problems = []
+    previous: str | None = None
+    for link in links:
+        if link.hash is None and previous is not None:
+            said = f"{link.what} has no hash after hashed rows (inserted out of band)"
+            problems.append(Problem(link.run, link.revision, said))
+        elif link.hash is not None and link.digest(previous or GENESIS) != link.hash:
+            said = (
+                f"{link.what}: hash does not match its content and the row before it "
+                "(altered, or inserted or deleted out of band)"
+            )
+            problems.append(Problem(link.run, link.revision, said))
+        previous = link.hash or previous
+    return problems
 
 
 def parse_expectation(text: str) -> tuple[str, int, str]:
@@ -288,10 +321,17 @@ class _Chain:
 
     def check(self, revision: StoredRevision) -> list[Problem]:
         """The problems of the next revision: numbers skipped before it, or a wrong hash."""
+        gap = revision.number - self.next
         problems = [
             Problem(self.run, n, "revision is missing (deleted out of band)", "missing")
-            for n in range(self.next, revision.number)
+            for n in range(self.next, revision.number if gap <= SHOWN else self.next)
         ]
+        if gap > SHOWN:  # numbered far past the run's end (inserted out of band), reported once
+            said = (
+                f"numbered {revision.number}, past {gap} numbers the log does not have after "
+                f"{self.next - 1}: outside the run's dense range, never read as its head"
+            )
+            problems.append(Problem(self.run, revision.number, said))
         digest = revision_hash(
             self.run,
             self.schema,

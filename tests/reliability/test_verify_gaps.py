@@ -173,7 +173,9 @@ def test_verify_checks_a_fork_s_recorded_hash_of_its_source(db_url: str) -> None
     with store.open(db_url) as db:
         db.fork("run@2", "copy")
     unprotect(db_url)
-    raw_sql(db_url, f"UPDATE revisions SET author = 'mallory' WHERE number = 2 AND run_id = {RUN_ID}")
+    raw_sql(
+        db_url, f"UPDATE revisions SET author = 'mallory' WHERE number = 2 AND run_id = {RUN_ID}"
+    )
     rehash(db_url, "run")
     found = problems(db_url)
     assert [(p["run"], p["revision"], p["kind"]) for p in found] == [("copy", 1, "chain")]
@@ -245,8 +247,9 @@ def test_a_revision_numbered_far_past_the_head_is_reported_once_never_served(
     with store.open(db_url) as db:
         assert db.read("run").revision == 5
         assert db.current("run").epochs == 5
-    assert invoke(db_url, "show", "run").stdout.startswith("run @ 5") or "5" in (
-        invoke(db_url, "show", "run").stdout.splitlines()[0]
+    assert (
+        invoke(db_url, "show", "run").stdout.startswith("run @ 5")
+        or "5" in (invoke(db_url, "show", "run").stdout.splitlines()[0])
     )
     found = problems(db_url)
     assert [(p["run"], p["revision"], p["kind"]) for p in found] == [("run", number, "chain")]
@@ -367,7 +370,7 @@ def test_an_expected_hash_of_a_missing_run_is_reported_with_the_others(db_url: s
 def ghost(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """`db_url` seeded, plus a run `ghost` of a schema that is then uninstalled."""
     seed(db_url)
-    schema = Schema("ghost", [SchemaVersion(1, WithBackup)])
+    schema = Schema("ghost", [SchemaVersion(1, Old)])
     with monkeypatch.context() as patch:
         patch.setitem(_registry._registered, "ghost", schema)
         with store.open(db_url) as db:
