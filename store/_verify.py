@@ -165,6 +165,7 @@ def verify_run(
     proven = replay is not None
     now: str | None = None
     drift = _Drift()
+    agreed, version = False, 0  # the revision before: whether it replayed, its version
     for logged in _logged(batches):
         revision = logged.stored
         broken = chain.check(revision)
@@ -181,7 +182,9 @@ def verify_run(
             continue
         if unexpected:
             found = waiting.pop(revision.number, ())
-            check.problems += _compared(run, replay.state, now, revision, found, drift)
+            forged = agreed and _only_sets(revision, version)
+            check.problems += _compared(run, replay.state, now, revision, found, drift, forged)
+        agreed, version = now == revision.config_hash, revision.schema_version
         if keep_every and revision.number % keep_every == 0 and now == revision.config_hash:
             check.spaced.append(replay.state.copy())
     for number in sorted(set(waiting) - chain.seen):
@@ -400,6 +403,13 @@ class _Replay:
         return self._canonical.hash()
 
 
+def _only_sets(revision: StoredRevision, version: int) -> bool:
+    """Whether a revision only sets values, at the version of the one before it: then no
+    changed default or upcaster can make its config differ from what its writer recorded
+    once the revision before it replays (an unset takes a default; a new version upcasts)."""
+    return revision.schema_version == version and all(op == "set" for op, _, _ in revision.events)
+
+
 def _compared(
     run: str,
     state: RunState,
@@ -407,9 +417,10 @@ def _compared(
     revision: StoredRevision,
     snapshots: Sequence[Snapshot],
     drift: _Drift,
+    forged: bool = False,
 ) -> list[Problem]:
-    """Drift between the recorded config hash and the replay's (`now`), and each snapshot's
-    problems."""
+    """Drift between the recorded config hash and the replay's (`now`), or a forged config
+    hash where no schema change explains the difference, and each snapshot's problems."""
     recorded = revision.config_hash
     if recorded == now and not snapshots:
         return []
@@ -420,7 +431,14 @@ def _compared(
         if isinstance(found, ValueError) and snapshot.key == snapshot_key(state.schema)
     ]
     states = [(s, c) for s, c in zip(snapshots, cached, strict=True) if isinstance(c, RunState)]
-    if recorded is not None and now != recorded:
+    if recorded is not None and now != recorded and forged:
+        said = (
+            f"its recorded config hash {recorded[:12]}… is not the {now[:12]}… its events give "
+            "after the revision before it, which replays: no schema change explains that "
+            "(forged, or its events altered with the hashes recomputed)"
+        )
+        problems.append(Problem(run, revision.number, said, "forged"))
+    elif recorded is not None and now != recorded:
         then = next((c for _, c in states if config_hash(c.values) == recorded), None)
         drift.add(revision.number, recorded, then, state)
     for snapshot, found in states:
