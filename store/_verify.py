@@ -22,7 +22,7 @@ from store._records import (
     revision_hash,
 )
 from store._replay import RunState, Snapshot, snapshot_key
-from store._schema import Flat, Schema
+from store._schema import Flat, Schema, step_paths
 from store._values import config_json
 
 ProblemKind = Literal["chain", "forged", "snapshot", "drift", "missing", "expectation", "schema"]
@@ -164,7 +164,7 @@ def verify_run(
     replay = _Replay(schema) if schema is not None else None
     proven = replay is not None
     now: str | None = None
-    drift = _Drift()
+    drift, upcast = _Drift(), _Upcast()
     agreed, version = False, 0  # the revision before: whether it replayed, its version
     for logged in _logged(batches):
         revision = logged.stored
@@ -185,13 +185,15 @@ def verify_run(
             forged = agreed and _only_sets(revision, version)
             check.problems += _compared(run, replay.state, now, revision, found, drift, forged)
         agreed, version = now == revision.config_hash, revision.schema_version
+        if agreed and revision.detail is not None:
+            upcast.check(revision, replay.state)
         if keep_every and revision.number % keep_every == 0 and now == revision.config_hash:
             check.spaced.append(replay.state.copy())
     for number in sorted(set(waiting) - chain.seen):
         check.problems.append(
             Problem(run, number, "a snapshot of a revision the log does not have", "snapshot")
         )
-    check.problems += drift.problems(run)
+    check.problems += drift.problems(run) + upcast.problems(run)
     if proven and replay is not None and chain.last_config_hash == now:
         check.state = replay.state
     return check
@@ -310,6 +312,61 @@ class _Drift:
             f"a default or upcaster changed without a new schema version{more}"
         )
         return [Problem(run, self.first, message, "drift")]
+
+
+@dataclass
+class _Upcast:
+    """Revisions written at an older version whose config, upcast to the version their writer
+    recorded its hash at, hashes differently today: an upcaster changed in place. Reported
+    once per run, at the first, naming the upcaster and the fields its steps name."""
+
+    first: int = 0
+    said: str = ""
+    count: int = 0
+
+    def check(self, revision: StoredRevision, state: RunState) -> None:
+        """Compare one replayed revision (its own version's hash agreed) with its record."""
+        facts = detail_facts(revision.detail) or {}
+        version, recorded = facts.get("upcast_version"), facts.get("upcast_config_hash")
+        schema = state.schema
+        if type(version) is not int or not state.version < version <= schema.latest:
+            return
+        today = state.copy()
+        today.upcast_to(version)
+        found = config_hash(today.values)
+        if found == recorded:
+            return
+        self.count += 1
+        if not self.first:
+            self.first = revision.number
+            source = state.version
+            which = (
+                f"the upcaster from version {source}"
+                if version == source + 1
+                else f"an upcaster from version {source} to {version}"
+            )
+            paths = sorted(
+                {
+                    path
+                    for upcaster in schema.upcasters
+                    if source <= upcaster.source < version
+                    for step in upcaster.steps
+                    for path in step_paths(step)
+                }
+            )
+            more = f" (and {len(paths) - SHOWN} more)" if len(paths) > SHOWN else ""
+            self.said = (
+                f"{which} changed in place: fields {', '.join(paths[:SHOWN])}{more}; the config "
+                f"read at version {version} hashed {str(recorded)[:12]}… when written, "
+                f"{found[:12]}… today (its own version's config still replays)"
+            )
+
+    def problems(self, run: str) -> list[Problem]:
+        """The one upcaster problem of the run, if any."""
+        if not self.count:
+            return []
+        more = f" (and {self.count - 1} later revisions)" if self.count > 1 else ""
+        return [Problem(run, self.first, self.said + more, "drift")]
 
 
 class _Chain:
