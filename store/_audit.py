@@ -57,6 +57,7 @@ def verify(
 
 def _runs(tx: Transaction) -> list[Problem]:
     """The runs' own chain: a run deleted out of band breaks the hash of the run after it."""
+    legacy = tx.legacy_below("runs")
     return side_chain(
         Link(
             row.name,
@@ -64,6 +65,7 @@ def _runs(tx: Transaction) -> list[Problem]:
             0,
             stored,
             partial(run_hash, row.name, row.schema, row.created_at),
+            row.id < legacy,
         )
         for row, stored in tx.run_chain()
     )
@@ -71,6 +73,7 @@ def _runs(tx: Transaction) -> list[Problem]:
 
 def _tags(tx: Transaction, row: RunRow) -> list[Problem]:
     """The run's tag rows in their chain, and each tag naming a revision the run has."""
+    legacy = tx.legacy_below("tags")
     links = [
         Link(
             row.name,
@@ -78,8 +81,9 @@ def _tags(tx: Transaction, row: RunRow) -> list[Problem]:
             tag.revision,
             stored,
             partial(tag_hash, row.name, tag.name, tag.revision, tag.time, tag.author, tag.message),
+            row_id < legacy,
         )
-        for tag, stored in tx.tag_chain(row)
+        for row_id, tag, stored in tx.tag_chain(row)
     ]
     head = tx.head(row)
     end = head.number if head else 0
@@ -92,6 +96,7 @@ def _tags(tx: Transaction, row: RunRow) -> list[Problem]:
 
 def _run_events(tx: Transaction, row: RunRow) -> list[Problem]:
     """The run's archives and unarchives in their chain."""
+    legacy = tx.legacy_below("run_events")
     links = [
         Link(
             row.name,
@@ -101,8 +106,9 @@ def _run_events(tx: Transaction, row: RunRow) -> list[Problem]:
             partial(
                 run_event_hash, row.name, event.action, event.time, event.author, event.message
             ),
+            row_id < legacy,
         )
-        for event, stored in tx.run_event_chain(row)
+        for row_id, event, stored in tx.run_event_chain(row)
     ]
     return side_chain(links)
 

@@ -198,9 +198,10 @@ _LAST_ACTION = (
 )
 _LAST_RUN_HASH = sa.select(runs.c.hash).order_by(runs.c.id.desc()).limit(1)
 _RUN_CHAIN = sa.select(runs).order_by(runs.c.id)
-_TAG_CHAIN = _RUN_TAGS.add_columns(tags.c.hash)
+_TAG_CHAIN = _RUN_TAGS.add_columns(tags.c.hash, tags.c.id)
 _RUN_EVENT_CHAIN = (
     sa.select(
+        run_events.c.id,
         run_events.c.action,
         run_events.c.created_at,
         run_events.c.author,
@@ -339,19 +340,33 @@ class Transaction:
         self._recorder.lock_run(self._conn, 0)
 
     def run_chain(self) -> list[tuple[RunRow, str | None]]:
-        """Every run in the order of its id, with its hash (None: written before 0006)."""
+        """Every run in the order of its id, with its hash (None: written before 0006, or
+        forged where `legacy_below("runs")` says so)."""
         rows = self._conn.execute(_RUN_CHAIN)
         return [(RunRow(r.id, r.name, r.schema, r.created_at), r.hash) for r in rows]
 
-    def tag_chain(self, run: RunRow) -> list[tuple[Tag, str | None]]:
-        """Every tag row of the run, oldest first, with its hash (None: written before 0006)."""
+    def tag_chain(self, run: RunRow) -> list[tuple[int, Tag, str | None]]:
+        """Every tag row of the run, oldest first: its id, the tag and its hash."""
         rows = self._conn.execute(_TAG_CHAIN, {"run_id": run.id})
-        return [(Tag(*row[1:6]), row.hash) for row in rows]
+        return [(row.id, Tag(*row[1:6]), row.hash) for row in rows]
 
-    def run_event_chain(self, run: RunRow) -> list[tuple[RunEvent, str | None]]:
-        """Every archive and unarchive of the run, oldest first, with its hash."""
+    def run_event_chain(self, run: RunRow) -> list[tuple[int, RunEvent, str | None]]:
+        """Every archive and unarchive of the run, oldest first: its id, itself, its hash."""
         rows = self._conn.execute(_RUN_EVENT_CHAIN, {"run_id": run.id})
-        return [(RunEvent(run.name, *row[:4]), row.hash) for row in rows]
+        return [(row.id, RunEvent(run.name, *row[1:5]), row.hash) for row in rows]
+
+    def legacy_below(self, table: str) -> int:
+        """The row ids of a side chain's table (`runs`, `tags`, `run_events`) below which a
+        row may lack its hash, written before migration 0006: those below the first hashed
+        row; none once every run has a hash (the database began at 0006)."""
+        chosen = {"runs": runs, "tags": tags, "run_events": run_events}[table]
+        first = self._conn.execute(
+            sa.select(sa.func.min(chosen.c.id)).where(chosen.c.hash.is_not(None))
+        ).scalar()
+        if first is not None:
+            return int(first)
+        older = self._conn.execute(sa.select(runs.c.id).where(runs.c.hash.is_(None)).limit(1))
+        return MAX_STORED if older.first() is not None else 0
 
     def head(self, run: RunRow) -> Head | None:
         """The run's newest revision, or None for a run without revisions."""

@@ -110,6 +110,8 @@ class Link(NamedTuple):
     """The hash stored with it (None: written before the chain existed)."""
     digest: Callable[[str], str]
     """Its hash recomputed from its content after a given previous hash."""
+    legacy: bool
+    """Whether it may lack a hash (written before migration 0006)."""
 
 
 def side_chain(links: Iterable[Link]) -> list[Problem]:
@@ -118,8 +120,8 @@ def side_chain(links: Iterable[Link]) -> list[Problem]:
     problems = []
     previous: str | None = None
     for link in links:
-        if link.hash is None and previous is not None:
-            said = f"{link.what} has no hash after hashed rows (inserted out of band)"
+        if link.hash is None and (previous is not None or not link.legacy):
+            said = f"{link.what} has no hash, though written after migration 0006 (forged)"
             problems.append(Problem(link.run, link.revision, said))
         elif link.hash is not None and link.digest(previous or GENESIS) != link.hash:
             said = (
