@@ -9,10 +9,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from pydantic import BaseModel, SecretStr
 
 import store
 from store import _registry
+from store._migrations import alembic_config
 from store._records import revision_hash
 from store._schema import Schema, SchemaVersion, Transform, Upcaster
 from tests.reliability.conftest import assert_refused, invoke, raw_sql, revision_id, unprotect
@@ -307,6 +310,41 @@ def test_tags_and_run_events_written_before_the_chain_are_its_unhashed_start(
         db.tag("run@3", "baseline", force=True)
         db.unarchive("other")
     assert problems(db_url) == []
+
+
+def test_a_database_from_before_0006_verifies_clean_and_chains_on(db_url: str) -> None:
+    seed(db_url)
+    with store.open(db_url) as db:
+        db.tag("run@2", "baseline")
+        db.archive("other")
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0005")
+    engine.dispose()
+    with store.open(db_url) as db:
+        assert db.verify().ok
+        db.create("third", {"epochs": 1})
+        db.tag("run@3", "baseline", force=True)
+        db.unarchive("other")
+        assert db.verify().ok
+    raw_sql(
+        db_url,
+        "INSERT INTO tags (run_id, name, revision, created_at, author, message) "
+        "SELECT run_id, name, 4, created_at, 'ana', '' FROM tags WHERE revision = 3",
+    )
+    found = problems(db_url)
+    assert [(p["run"], p["revision"], p["kind"]) for p in found] == [("run", 4, "chain")]
+
+
+def test_a_plain_insert_into_an_empty_side_chain_is_reported(db_url: str) -> None:
+    seed(db_url)
+    raw_sql(
+        db_url,
+        "INSERT INTO run_events (run_id, action, created_at, author, message) "
+        "SELECT id, 'archive', created_at, 'ana', '' FROM runs WHERE name = 'other'",
+    )
+    found = problems(db_url)
+    assert [(p["run"], p["kind"]) for p in found] == [("other", "chain")]
 
 
 @pytest.mark.parametrize("position", [999, 0, -3])
