@@ -12,9 +12,10 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from pydantic import BaseModel, SecretStr
+from starlette.testclient import TestClient
 
 import store
-from store import _registry
+from store import _registry, web
 from store._migrations import alembic_config
 from store._records import revision_hash
 from store._schema import Schema, SchemaVersion, Transform, Upcaster
@@ -224,6 +225,9 @@ def test_a_detail_that_is_not_an_object_is_a_chain_problem(db_url: str, detail: 
         assert result.exit_code == 0, (args, result.output)
     kinds = {(p["run"], p["revision"], p["kind"]) for p in problems(db_url)}
     assert ("run", 6, "chain") in kinds and ("planted", 1, "chain") in kinds
+    with TestClient(web.app(db_url)) as client:
+        for page in ("/", "/runs/run", "/api/runs", "/api/runs/run/history", "/runs/planted"):
+            assert client.get(page).status_code == 200, page
 
 
 # -- 6: a forged config hash is not drift --------------------------------------------------------
