@@ -12,7 +12,7 @@ from store import _reads
 from store._errors import UnknownSchema
 from store._persistence import Recorder
 from store._reads import require_run, store_snapshot
-from store._records import MAX_STORED, run_event_hash, run_hash, tag_hash
+from store._records import run_event_hash, run_hash, tag_hash
 from store._registry import get_schema
 from store._rows import RunRow
 from store._schema import Schema
@@ -135,7 +135,7 @@ def _claims(tx: Transaction, row: RunRow, claims: Sequence[Claim]) -> list[Probl
     problems = []
     for claim in claims:
         other = tx.run(claim.run)
-        found = _stored_hash(tx, other, claim.target) if other is not None else None
+        found = tx.hash_of(other, claim.target) if other is not None else None
         if found != claim.hash:
             now = "is missing" if found is None else f"has hash {found[:12]}…"
             message = (
@@ -144,13 +144,6 @@ def _claims(tx: Transaction, row: RunRow, claims: Sequence[Claim]) -> list[Probl
             )
             problems.append(Problem(row.name, claim.revision, message))
     return problems
-
-
-def _stored_hash(tx: Transaction, row: RunRow, number: int) -> str | None:
-    """The hash of revision `number` of a run, or None where the log has none."""
-    if not 1 <= number <= MAX_STORED:
-        return None
-    return next((r.hash for r in tx.stored(row, number - 1, number)), None)
 
 
 def _rebuild(tx: Transaction, row: RunRow, checked: RunCheck) -> None:
@@ -173,7 +166,7 @@ def _expectation(tx: Transaction, run: str, number: int, expected: str) -> list[
         return [Problem(run, number, f"no run named {run!r} (deleted out of band?)", "missing")]
     head = tx.head(row)
     end = head.number if head else 0
-    found = _stored_hash(tx, row, number)
+    found = tx.hash_of(row, number)
     if found is None:
         said = f"the run ends at {end}" if number > end else "deleted out of band"
         return [Problem(run, number, f"revision {number} is missing ({said})", "missing")]

@@ -83,18 +83,13 @@ def reading_in(
 ) -> Reading:
     """`read` inside an open transaction."""
     row, head, number, state = _state_at(tx, ref, revision)
-    digest = head.hash if number == head.number else stored_hash(tx, row, number)
+    digest = head.hash if number == head.number else tx.hash_of(row, number)
+    if digest is None:
+        raise RevisionNotFound(
+            f"run {row.name!r}: revision {number} is missing from the log "
+            "(deleted out of band; `store verify` reports it)"
+        )
     return _reading(row, number, digest, state, tx.detail(row, 1), overrides)
-
-
-def stored_hash(tx: Transaction, row: RunRow, number: int) -> str:
-    """The hash of revision `number` of the run; `RevisionNotFound` where the log lacks it."""
-    for revision in tx.stored(row, number - 1, number):
-        return revision.hash
-    raise RevisionNotFound(
-        f"run {row.name!r}: revision {number} is missing from the log "
-        "(deleted out of band; `store verify` reports it)"
-    )
 
 
 def _head_reading(recorder: Recorder, ref: str, overrides: Overrides) -> Reading | None:

@@ -538,6 +538,12 @@ class Transaction:
             events = () if first[10] is None else tuple((r[10], r[11], r[12]) for r in rows)
             yield StoredRevision._make((*first[1:10], events))
 
+    def hash_of(self, run: RunRow, number: int) -> str | None:
+        """The hash of the run's revision `number`, or None where the log has none."""
+        if not 1 <= number <= MAX_STORED:
+            return None
+        return next((r.hash for r in self.stored(run, number - 1, number)), None)
+
     def _log(
         self, run: RunRow, after: int, upto: int | None, path: str | None
     ) -> Iterator[list[Sequence[Any]]]:

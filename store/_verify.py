@@ -334,8 +334,11 @@ class _Upcast:
         if type(version) is not int or not state.version < version <= schema.latest:
             return
         today = state.copy()
-        today.upcast_to(version)
-        found = config_hash(today.values)
+        try:
+            today.upcast_to(version)
+            found = config_hash(today.values)
+        except (StoreError, ValueError, KeyError, TypeError) as exc:  # it fails now
+            found = f"{type(exc).__name__} "
         if found == recorded:
             return
         self.count += 1
@@ -390,8 +393,9 @@ class _Chain:
         ]
         if gap > SHOWN:  # numbered far past the run's end (inserted out of band), reported once
             said = (
-                f"numbered {revision.number}, past {gap} numbers the log does not have after "
-                f"{self.next - 1}: outside the run's dense range, never read as its head"
+                f"numbered {revision.number}, {gap} numbers after the revision before it "
+                f"({self.next - 1}): those deleted out of band, or this one inserted outside "
+                "the run's dense range"
             )
             problems.append(Problem(self.run, revision.number, said))
         digest = revision_hash(
