@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from collections.abc import Iterator
@@ -251,7 +252,19 @@ def test_a_revision_numbered_far_past_the_head_is_reported_once_never_served(
     if number > 2**31 - 1 and not db_url.startswith("sqlite"):
         pytest.skip("PostgreSQL's integer column cannot hold it")
     kept = seed(db_url)
-    append_row(db_url, number, events=(("set", "epochs", "99"),))
+    with store.open(db_url) as db:
+        config = db.read("run").config.model_dump(mode="json")
+    planted = json.dumps({**config, "epochs": 99}, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(planted.encode()).hexdigest()
+    append_row(db_url, number, config_hash=digest, events=(("set", "epochs", "99"),))
+    raw_sql(  # its snapshot planted too, the config JSON hashing to its recorded config hash
+        db_url,
+        "INSERT INTO snapshots (run_id, revision, fingerprint, schema_version, state, config) "
+        f"SELECT run_id, {number}, fingerprint, schema_version, "
+        "replace(state, '\"epochs\":5', '\"epochs\":99'), "
+        f"{_sql(planted)} FROM snapshots WHERE revision = 5",
+    )
+    assert store.current("run", url=db_url).epochs == 5
     with store.open(db_url) as db:
         assert db.read("run").revision == 5
         assert db.current("run").epochs == 5
