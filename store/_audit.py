@@ -5,17 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import closing
+from functools import partial
 from typing import TYPE_CHECKING
 
 from store import _reads
 from store._errors import UnknownSchema
 from store._persistence import Recorder
 from store._reads import require_run, store_snapshot
-from store._records import MAX_REVISION
+from store._records import run_event_hash, run_hash, tag_hash
 from store._registry import get_schema
 from store._rows import RunRow
 from store._schema import Schema
-from store._verify import Problem, RunCheck, VerifyReport, parse_expectation, verify_run
+from store._verify import (
+    Claim,
+    Link,
+    Problem,
+    RunCheck,
+    VerifyReport,
+    parse_expectation,
+    side_chain,
+    verify_run,
+)
 
 if TYPE_CHECKING:  # a transaction's statements (and SQLAlchemy) load when one opens
     from store._transaction import Transaction
@@ -34,12 +44,73 @@ def verify(
             if rebuild:
                 tx.lock(row)
             checked = _check(tx, row, _reads.SNAPSHOT_SPACING if rebuild else 0)
-            problems += checked.problems
+            problems += checked.problems + _claims(tx, row, checked.claims)
+            problems += _tags(tx, row) + _run_events(tx, row)
             if rebuild:
                 _rebuild(tx, row, checked)
+        if run is None:
+            problems += _runs(tx)
         for name, number, expected in expectations:
             problems += _expectation(tx, name, number, expected)
     return VerifyReport(not problems, problems, len(rows))
+
+
+def _runs(tx: Transaction) -> list[Problem]:
+    """The runs' own chain: a run deleted out of band breaks the hash of the run after it."""
+    legacy = tx.legacy_below("runs")
+    return side_chain(
+        Link(
+            row.name,
+            "the run's record, or the run created before it (deleted?)",
+            0,
+            stored,
+            partial(run_hash, row.name, row.schema, row.created_at),
+            row.id < legacy,
+        )
+        for row, stored in tx.run_chain()
+    )
+
+
+def _tags(tx: Transaction, row: RunRow) -> list[Problem]:
+    """The run's tag rows in their chain, and each tag naming a revision the run has."""
+    legacy = tx.legacy_below("tags")
+    links = [
+        Link(
+            row.name,
+            f"tag {tag.name!r} at revision {tag.revision} ({tag.time}, {tag.author})",
+            tag.revision,
+            stored,
+            partial(tag_hash, row.name, tag.name, tag.revision, tag.time, tag.author, tag.message),
+            row_id < legacy,
+        )
+        for row_id, tag, stored in tx.tag_chain(row)
+    ]
+    head = tx.head(row)
+    end = head.number if head else 0
+    return side_chain(links) + [
+        Problem(row.name, tag.revision, f"tag {tag.name!r} names no revision of the run (1..{end})")
+        for tag in tx.current_tags(row)
+        if not 1 <= tag.revision <= end
+    ]
+
+
+def _run_events(tx: Transaction, row: RunRow) -> list[Problem]:
+    """The run's archives and unarchives in their chain."""
+    legacy = tx.legacy_below("run_events")
+    links = [
+        Link(
+            row.name,
+            f"{event.action} ({event.time}, {event.author})",
+            0,
+            stored,
+            partial(
+                run_event_hash, row.name, event.action, event.time, event.author, event.message
+            ),
+            row_id < legacy,
+        )
+        for row_id, event, stored in tx.run_event_chain(row)
+    ]
+    return side_chain(links)
 
 
 def _check(tx: Transaction, row: RunRow, keep_every: int) -> RunCheck:
@@ -51,7 +122,28 @@ def _check(tx: Transaction, row: RunRow, keep_every: int) -> RunCheck:
     except UnknownSchema:
         schema = None
     with closing(tx.log_rows(row)) as rows:
-        return verify_run(row.name, row.schema, schema, rows, tx.snapshots(row), keep_every)
+        checked = verify_run(row.name, row.schema, schema, rows, tx.snapshots(row), keep_every)
+    if schema is None:
+        said = f"schema {row.schema!r} is not installed: its chain is checked, its log not replayed"
+        checked.problems.append(Problem(row.name, 0, said, "schema"))
+    return checked
+
+
+def _claims(tx: Transaction, row: RunRow, claims: Sequence[Claim]) -> list[Problem]:
+    """A problem for each hash a detail records of another revision (a rollback's target, a
+    fork's source) that is not that revision's hash now."""
+    problems = []
+    for claim in claims:
+        other = tx.run(claim.run)
+        found = tx.hash_of(other, claim.target) if other is not None else None
+        if found != claim.hash:
+            now = "is missing" if found is None else f"has hash {found[:12]}…"
+            message = (
+                f"its {claim.what} {claim.hash[:12]}… names {claim.run}@{claim.target}, "
+                f"which {now} (revision {claim.target} of {claim.run} was rewritten)"
+            )
+            problems.append(Problem(row.name, claim.revision, message))
+    return problems
 
 
 def _rebuild(tx: Transaction, row: RunRow, checked: RunCheck) -> None:
@@ -69,14 +161,22 @@ def _rebuild(tx: Transaction, row: RunRow, checked: RunCheck) -> None:
 
 def _expectation(tx: Transaction, run: str, number: int, expected: str) -> list[Problem]:
     """A problem if revision `number` of `run` is missing or its hash is not `expected`."""
-    row = require_run(tx, run)
-    found = list(tx.stored(row, number - 1, number)) if number <= MAX_REVISION else []
-    if not found:
-        head = tx.head(row)
-        end = head.number if head else 0
-        message = f"revision {number} is missing (the run ends at {end})"
-        return [Problem(run, number, message, "missing")]
-    if found[0].hash != expected:
-        message = f"hash {found[0].hash} is not the expected {expected}"
+    row = tx.run(run)
+    if row is None:
+        return [Problem(run, number, f"no run named {run!r} (deleted out of band?)", "missing")]
+    head = tx.head(row)
+    end = head.number if head else 0
+    found = tx.hash_of(row, number)
+    if found is None:
+        said = f"the run ends at {end}" if number > end else "deleted out of band"
+        return [Problem(run, number, f"revision {number} is missing ({said})", "missing")]
+    if number > end:
+        message = (
+            f"revision {number} lies outside the run's revisions 1..{end} (inserted out of "
+            "band): no hash there is the run's"
+        )
+        return [Problem(run, number, message, "expectation")]
+    if found != expected:
+        message = f"hash {found} is not the expected {expected}"
         return [Problem(run, number, message, "expectation")]
     return []

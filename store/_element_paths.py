@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from store._errors import InvalidChange
 from store._leaves import VERSION_KEY, Leaf
 from store._paths import check_path, flatten, nearest, sections_of
-from store._records import Change, encode
+from store._records import Change, same_value
 
 _ELEMENT = re.compile(r"(?P<field>[^\[\]]+)\[(?P<index>\+?[0-9]*)\](?:\.(?P<rest>[^\[\]]+))?")
 GRAMMAR = "FIELD[N], FIELD[N].PATH, FIELD[+] (append) or FIELD[+N] (insert at N)"
@@ -241,7 +241,7 @@ def finest(changes: Iterable[Change], leaves: Mapping[str, Leaf]) -> list[Change
             leaf is None
             or leaf.elements is None
             or not (_records(change.old) and _records(change.new))
-            or encode(change.old) == encode(change.new)
+            or same_value(change.old, change.new)
         ):
             result.append(change)
             continue
@@ -266,7 +266,7 @@ def _element_changes(change: Change, inner: Mapping[str, Leaf]) -> Iterator[Chan
         else:
             before, after = spread_element(old[index], inner), spread_element(new[index], inner)
             for path in dict.fromkeys([*before, *after]):
-                if encode(before.get(path)) != encode(after.get(path)):
+                if not same_value(before.get(path), after.get(path)):
                     yield Change(f"{element}.{path}", before.get(path), after.get(path))
 
 

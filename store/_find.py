@@ -12,7 +12,7 @@ from store._errors import InvalidChange
 from store._persistence import Recorder
 from store._reads import Reading, read
 from store._records import config_hash
-from store._registry import get_schema
+from store._registry import get_schema, installed
 from store._replay import RunState
 from store._rows import RunRow
 
@@ -38,7 +38,9 @@ def find(recorder: Recorder, wanted: str) -> list[Found]:
         hits = {  # at the newest version the recorded hash is the read's (`verify`: drift)
             (row, number, digest)
             for row, number, version, digest in tx.with_config_hash(wanted)
-            if row.id not in replayed and version == get_schema(row.schema).latest
+            if row.id not in replayed
+            and installed(row.name, row.schema)
+            and version == get_schema(row.schema).latest
         }
         for row in replayed.values():
             hits.update((row, n, digest) for n, digest in _replayed_hits(tx, row, wanted))
@@ -71,7 +73,9 @@ def _runs_to_replay(tx: Transaction) -> dict[int, RunRow]:
     return {
         row.id: row
         for row, base in tx.base_versions()
-        if base is not None and (row.id in unhashed or base < get_schema(row.schema).latest)
+        if base is not None
+        and installed(row.name, row.schema)
+        and (row.id in unhashed or base < get_schema(row.schema).latest)
     }
 
 

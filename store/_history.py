@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from store._element_paths import base_path, finest, matches, spread, value_at
 from store._leaves import Leaf
-from store._records import Change, Event, Revision, decode_all, encode
+from store._records import Change, Event, Revision, decode_all, encode, same_value
 from store._replay import RunState
 from store._schema import Flat, Schema
 
@@ -111,9 +111,7 @@ def changes(
         return tuple(finest(set_first, leaves))
     paths = after if touched is None else [p for p in after if p in touched]
     moved = (
-        Change(p, before.get(p), after[p])
-        for p in paths
-        if encode(before.get(p)) != encode(after[p])
+        Change(p, before.get(p), after[p]) for p in paths if not same_value(before.get(p), after[p])
     )
     return tuple(finest(moved, leaves))
 

@@ -118,6 +118,8 @@ def import_files(
     try:
         with recorder.write() as tx:
             existing = {row.name: row for row in tx.all_runs()}  # one query, not one per file
+            if any(run not in existing for _, run, _ in contents):
+                tx.lock_runs()  # before any run's lock, as every transaction creating runs
             for path, run, data in contents:
                 read_as = replace(options, preset=is_preset(path))
                 made = replace(how, detail={"source": os.path.abspath(path)})

@@ -110,9 +110,16 @@ def _type_name(annotation: Any) -> str:
     return annotation.__name__ if isinstance(annotation, type) else repr(annotation)
 
 
-def _holds_secret(annotation: Any) -> bool:
-    """Whether a type mentions `SecretStr` anywhere (`SecretStr | None`, `list[SecretStr]`…)."""
-    return annotation is SecretStr or any(_holds_secret(a) for a in typing.get_args(annotation))
+def _holds_secret(annotation: Any, seen: frozenset[Any] = frozenset()) -> bool:
+    """Whether a type mentions `SecretStr` anywhere (`SecretStr | None`, `list[SecretStr]`,
+    `list[Cred]` or `Cred | None` where a field of `Cred` is one…)."""
+    if annotation is SecretStr:
+        return True
+    inner = list(typing.get_args(annotation))
+    if _is_section(annotation) and annotation not in seen:
+        inner += [info.annotation for info in annotation.model_fields.values()]
+        seen = seen | {annotation}
+    return any(_holds_secret(a, seen) for a in inner)
 
 
 def _default_json(annotation: Any, plain: Any, value: Any) -> Any:

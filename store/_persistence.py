@@ -41,7 +41,8 @@ _HEAD_SNAPSHOTS = """
 FROM runs
 JOIN revisions AS head
   ON head.run_id = runs.id
-  AND head.number = (SELECT max(number) FROM revisions WHERE revisions.run_id = runs.id)
+  AND head.number = (SELECT max(number) FROM revisions WHERE revisions.run_id = runs.id
+                     AND revisions.number <= revisions.id)
 JOIN snapshots ON snapshots.run_id = runs.id AND snapshots.revision = head.number
 """
 

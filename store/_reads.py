@@ -84,9 +84,12 @@ def reading_in(
 ) -> Reading:
     """`read` inside an open transaction."""
     row, head, number, state = _state_at(tx, ref, revision)
-    digest = (
-        head.hash if number == head.number else next(tx.revisions(row, number - 1, number)).hash
-    )
+    digest = head.hash if number == head.number else tx.hash_of(row, number)
+    if digest is None:
+        raise RevisionNotFound(
+            f"run {row.name!r}: revision {number} is missing from the log "
+            "(deleted out of band; `store verify` reports it)"
+        )
     return _reading(row, number, digest, state, tx.detail(row, 1), overrides)
 
 
@@ -190,6 +193,11 @@ def _number(tx: Transaction, row: RunRow, head: Head, ref: Ref) -> int:
         found = tx.tag_position(row, ref.tag)
         if found is None:
             raise InvalidReference(f"{ref.text}: run {row.name!r} has no tag {ref.tag!r}")
+        if not 1 <= found <= head.number:  # planted out of band: `verify` reports it
+            raise RevisionNotFound(
+                f"{ref.text}: tag {ref.tag!r} names revision {found}, which run {row.name!r} "
+                f"does not have (revisions 1..{head.number})"
+            )
         return found
     return head.number
 

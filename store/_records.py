@@ -20,6 +20,8 @@ Kind = Literal["create", "update", "rollback", "import"]
 GENESIS = "0" * 64
 MAX_REVISION = 2**31 - 1
 """The largest revision number a database column holds: past the end of any run."""
+MAX_STORED = 2**63 - 1
+"""The largest number SQLite stores in that column (one a plain INSERT can put there)."""
 
 
 _CANONICAL = json.JSONEncoder(
@@ -58,6 +60,15 @@ def encode(value: Any) -> str:
     return scalar(value) if scalar else _CANONICAL.encode(value)
 
 
+def same_value(old: Any, new: Any) -> bool:
+    """Whether two values are equal as stored; a NaN or infinity (no writer stores one: a
+    forged value) compared by its text."""
+    try:
+        return encode(old) == encode(new)
+    except ValueError:
+        return repr(old) == repr(new)
+
+
 def is_finite(value: Any) -> bool:
     """Whether a JSON value holds no NaN or infinity anywhere."""
     if isinstance(value, float):
@@ -67,6 +78,29 @@ def is_finite(value: Any) -> bool:
     if isinstance(value, list):
         return all(is_finite(v) for v in value)
     return True
+
+
+DETAIL_KEYS = (
+    "rollback_to",
+    "rollback_hash",
+    "rollback_fields",
+    "forked_from",
+    "forked_hash",
+    "source",
+)
+"""The facts a revision's detail may show beside its own fields (`history --json`)."""
+
+
+def detail_facts(text: str | None) -> dict[str, Any] | None:
+    """A revision's stored detail as its facts: None where it has none, or where it is not a
+    JSON object (no writer stores one: forged, and `verify` reports it)."""
+    if text is None:
+        return None
+    try:
+        facts = json.loads(text)
+    except ValueError:
+        return None
+    return facts if isinstance(facts, dict) else None
 
 
 def format_time(moment: datetime) -> str:
@@ -92,7 +126,7 @@ class Change(NamedTuple):
     @property
     def pinned(self) -> bool:
         """Whether the write kept the value it had (stated, so pinned against new defaults)."""
-        return encode(self.old) == encode(self.new)
+        return same_value(self.old, self.new)
 
 
 class StoredRevision(NamedTuple):
@@ -228,6 +262,30 @@ def revision_hash(
     if config_hash is not None or detail is not None:
         fields += [config_hash, detail]
     return hashlib.sha256(encode(fields).encode()).hexdigest()
+
+
+def run_hash(name: str, schema: str, created_at: str, previous: str) -> str:
+    """SHA-256 over a run's record and the hash of the run created before it (by id)."""
+    return _chained("runs", previous, name, schema, created_at)
+
+
+def tag_hash(
+    run: str, name: str, revision: int, created_at: str, author: str, message: str, previous: str
+) -> str:
+    """SHA-256 over a tag position and the hash of the run's previous tag row."""
+    return _chained("tags", previous, run, name, revision, created_at, author, message)
+
+
+def run_event_hash(
+    run: str, action: str, created_at: str, author: str, message: str, previous: str
+) -> str:
+    """SHA-256 over an archive or unarchive and the hash of the run's previous one."""
+    return _chained("run_events", previous, run, action, created_at, author, message)
+
+
+def _chained(table: str, previous: str, *content: Any) -> str:
+    """SHA-256 of the canonical JSON of a side chain's row: its table, content, predecessor."""
+    return hashlib.sha256(encode([table, *content, previous]).encode()).hexdigest()
 
 
 def _event_json(op: str, path: str, text: str | None) -> str:

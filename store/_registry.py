@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from store._errors import SchemaError, UnclearSchema, UnknownSchema
+from store._errors import SchemaError, StoreWarning, UnclearSchema, UnknownSchema
 from store._schema import Schema
 
 ENTRY_POINT_GROUP = "store.schemas"
@@ -44,6 +44,20 @@ def register_schema(schema: Schema) -> Schema:
         raise SchemaError(f"a different schema named {schema.name!r} is already registered")
     _registered[schema.name] = schema
     return schema
+
+
+def installed(run: str, name: str) -> bool:
+    """Whether the schema `name` of `run` is installed; if not, a warning that a read over
+    many runs skips it (one run's missing plugin never fails the others)."""
+    try:
+        get_schema(name)
+    except UnknownSchema:
+        import warnings
+
+        message = f"run {run!r} skipped: its schema {name!r} is not installed"
+        warnings.warn(StoreWarning(message), stacklevel=3)
+        return False
+    return True
 
 
 def get_schema(name: str) -> Schema:

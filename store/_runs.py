@@ -13,7 +13,7 @@ from store._leaves import Leaf
 from store._persistence import Recorder
 from store._reads import reading_in, require_run, values_at
 from store._records import Revision, encode
-from store._registry import get_schema
+from store._registry import get_schema, installed
 from store._rows import RunEvent, RunRow, RunSummary
 from store._writes import Write, create_in, stamp
 
@@ -31,6 +31,7 @@ def runs(
         ]
         if not where:
             return found
+        found = [s for s in found if installed(s.name, s.schema)]
         configs = {s.name: values_at(tx, s.name) for s in found}
     fields = {s.schema: _newest_leaves(s.schema) for s in found}
     kept = set(matching(configs, where, fields))

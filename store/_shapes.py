@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from store._records import DETAIL_KEYS
+
 if TYPE_CHECKING:  # shapes of what the calls return: none of their modules is needed to start
     from store._history import Origin
     from store._reads import Reading
@@ -45,7 +47,7 @@ def revision_data(revision: Revision) -> dict[str, Any]:
         "changes": changes_data(revision.moved),
         "pinned": list(revision.pinned),
         "tags": list(revision.tags),
-        **(revision.detail or {}),
+        **{k: v for k, v in (revision.detail or {}).items() if k in DETAIL_KEYS},
     }
 
 

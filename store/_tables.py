@@ -13,6 +13,7 @@ runs = sa.Table(
     sa.Column("name", sa.String(128), nullable=False, unique=True),
     sa.Column("schema", sa.String(128), nullable=False),
     sa.Column("created_at", sa.String(27), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=True),
 )
 
 revisions = sa.Table(
@@ -67,6 +68,7 @@ tags = sa.Table(
     sa.Column("created_at", sa.String(27), nullable=False),
     sa.Column("author", sa.Text, nullable=False),
     sa.Column("message", sa.Text, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=True),
     sa.Index("ix_tags_run_name", "run_id", "name", "id"),
 )
 
@@ -79,5 +81,6 @@ run_events = sa.Table(
     sa.Column("created_at", sa.String(27), nullable=False),
     sa.Column("author", sa.Text, nullable=False),
     sa.Column("message", sa.Text, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=True),
     sa.Index("ix_run_events_run", "run_id", "id"),
 )

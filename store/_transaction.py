@@ -11,7 +11,19 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from store._records import MAX_REVISION, Event, Revision, StoredRevision, decode_all
+from store._records import (
+    GENESIS,
+    MAX_REVISION,
+    MAX_STORED,
+    Event,
+    Revision,
+    StoredRevision,
+    decode_all,
+    detail_facts,
+    run_event_hash,
+    run_hash,
+    tag_hash,
+)
 from store._replay import Snapshot
 from store._rows import Head, RunEvent, RunRow, RunSummary, StoredSnapshot, Tag
 from store._tables import events, revisions, run_events, runs, snapshots, tags
@@ -37,9 +49,13 @@ _FETCH = 1000
 
 # Statements are built once: building one costs more than SQLite takes to run it.
 _RUN = sa.select(runs).where(runs.c.name == sa.bindparam("name"))
+DENSE = revisions.c.number <= revisions.c.id
+"""A revision's number never exceeds its row's id (the log's rows are numbered in order, and
+a run's n-th revision is at least the database's n-th row): a row numbered past its id lies
+outside the run's dense range (a plain INSERT), and is never taken for the head."""
 _HEAD = (
     sa.select(revisions.c.number, revisions.c.schema_version, revisions.c.hash)
-    .where(revisions.c.run_id == sa.bindparam("run_id"))
+    .where(revisions.c.run_id == sa.bindparam("run_id"), DENSE)
     .order_by(revisions.c.number.desc())
     .limit(1)
 )
@@ -56,8 +72,8 @@ def _log_rows(*columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
         .outerjoin(events, events.c.revision_id == revisions.c.id)
         .where(
             revisions.c.run_id == sa.bindparam("run_id"),
-            revisions.c.number > sa.bindparam("after"),
-            revisions.c.number <= sa.bindparam("upto"),
+            revisions.c.number > sa.bindparam("after", type_=sa.BigInteger),
+            revisions.c.number <= sa.bindparam("upto", type_=sa.BigInteger),
         )
         .order_by(revisions.c.number, events.c.position)
     )
@@ -144,7 +160,9 @@ _BASES = sa.select(  # a lookup per run on (run_id, number), never a scan of the
 )
 _UNHASHED = sa.select(revisions.c.run_id).where(revisions.c.config_hash.is_(None)).distinct()
 _REVISION_AT = sa.select(sa.func.max(revisions.c.number)).where(
-    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.created_at <= sa.bindparam("time")
+    revisions.c.run_id == sa.bindparam("run_id"),
+    revisions.c.created_at <= sa.bindparam("time"),
+    DENSE,
 )
 _REVISION_ID = sa.select(revisions.c.id).where(
     revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == sa.bindparam("number")
@@ -190,6 +208,21 @@ _LAST_ACTION = (
 _RUN_EVENTS = (
     sa.select(
         run_events.c.action, run_events.c.created_at, run_events.c.author, run_events.c.message
+    )
+    .where(run_events.c.run_id == sa.bindparam("run_id"))
+    .order_by(run_events.c.id)
+)
+_LAST_RUN_HASH = sa.select(runs.c.hash).order_by(runs.c.id.desc()).limit(1)
+_RUN_CHAIN = sa.select(runs).order_by(runs.c.id)
+_TAG_CHAIN = _RUN_TAGS.add_columns(tags.c.hash, tags.c.id)
+_RUN_EVENT_CHAIN = (
+    sa.select(
+        run_events.c.id,
+        run_events.c.action,
+        run_events.c.created_at,
+        run_events.c.author,
+        run_events.c.message,
+        run_events.c.hash,
     )
     .where(run_events.c.run_id == sa.bindparam("run_id"))
     .order_by(run_events.c.id)
@@ -266,6 +299,7 @@ class Transaction:
         """Every run with its head revision's number, time and author."""
         newest = (
             sa.select(revisions.c.run_id, sa.func.max(revisions.c.number).label("head"))
+            .where(DENSE)
             .group_by(revisions.c.run_id)
             .subquery()
         )
@@ -289,7 +323,7 @@ class Transaction:
         archived = self._archived_ids()
         named = self._tag_names()
         origins = {
-            r.run_id: json.loads(r.detail).get("forked_from")
+            r.run_id: (detail_facts(r.detail) or {}).get("forked_from")
             for r in self._conn.execute(_FIRST_DETAILS)
         }
         return [
@@ -319,9 +353,13 @@ class Transaction:
         return found
 
     def add_run(self, name: str, schema: str, created_at: str) -> RunRow:
-        """Insert a new run row (the caller checked the name is free)."""
+        """Insert a new run row (the caller checked the name is free), chained to the run
+        created before it."""
+        self.lock_runs()
+        previous = self._conn.execute(_LAST_RUN_HASH).scalar() or GENESIS
+        digest = run_hash(name, schema, created_at, previous)
         result = self._conn.execute(
-            runs.insert().values(name=name, schema=schema, created_at=created_at)
+            runs.insert().values(name=name, schema=schema, created_at=created_at, hash=digest)
         )
         key = result.inserted_primary_key
         assert key is not None
@@ -330,6 +368,40 @@ class Transaction:
     def lock(self, run: RunRow) -> None:
         """Hold the run's write lock until the transaction ends."""
         self._recorder.lock_run(self._conn, run.id)
+
+    def lock_runs(self) -> None:
+        """Hold the lock of the runs' chain (id 0, no run's) until the transaction ends: a
+        transaction that creates runs and writes others takes it before any run's."""
+        self._recorder.lock_run(self._conn, 0)
+
+    def run_chain(self) -> list[tuple[RunRow, str | None]]:
+        """Every run in the order of its id, with its hash (None: written before 0006, or
+        forged where `legacy_below("runs")` says so)."""
+        rows = self._conn.execute(_RUN_CHAIN)
+        return [(RunRow(r.id, r.name, r.schema, r.created_at), r.hash) for r in rows]
+
+    def tag_chain(self, run: RunRow) -> list[tuple[int, Tag, str | None]]:
+        """Every tag row of the run, oldest first: its id, the tag and its hash."""
+        rows = self._conn.execute(_TAG_CHAIN, {"run_id": run.id})
+        return [(row.id, Tag(*row[1:6]), row.hash) for row in rows]
+
+    def run_event_chain(self, run: RunRow) -> list[tuple[int, RunEvent, str | None]]:
+        """Every archive and unarchive of the run, oldest first: its id, itself, its hash."""
+        rows = self._conn.execute(_RUN_EVENT_CHAIN, {"run_id": run.id})
+        return [(row.id, RunEvent(run.name, *row[1:5]), row.hash) for row in rows]
+
+    def legacy_below(self, table: str) -> int:
+        """The row ids of a side chain's table (`runs`, `tags`, `run_events`) below which a
+        row may lack its hash, written before migration 0006: those below the first hashed
+        row; none once every run has a hash (the database began at 0006)."""
+        chosen = {"runs": runs, "tags": tags, "run_events": run_events}[table]
+        first = self._conn.execute(
+            sa.select(sa.func.min(chosen.c.id)).where(chosen.c.hash.is_not(None))
+        ).scalar()
+        if first is not None:
+            return int(first)
+        older = self._conn.execute(sa.select(runs.c.id).where(runs.c.hash.is_(None)).limit(1))
+        return MAX_STORED if older.first() is not None else 0
 
     def head(self, run: RunRow) -> Head | None:
         """The run's newest revision, or None for a run without revisions."""
@@ -359,8 +431,13 @@ class Transaction:
         return [newest[name] for name in sorted(newest)]
 
     def add_tag(self, run: RunRow, tag: Tag) -> None:
-        """Append a tag position (a move is a new row; the old one stays)."""
-        self._append_signed(tags, run, tag, name=tag.name, revision=tag.revision)
+        """Append a tag position (a move is a new row; the old one stays), chained to the
+        run's previous tag row."""
+        previous = self._last_hash(tags, run)
+        digest = tag_hash(
+            run.name, tag.name, tag.revision, tag.time, tag.author, tag.message, previous
+        )
+        self._append_signed(tags, run, tag, name=tag.name, revision=tag.revision, hash=digest)
 
     def archived(self, run: RunRow) -> bool:
         """Whether the run's newest run event archived it."""
@@ -373,8 +450,18 @@ class Transaction:
         return [RunEvent(run.name, r.action, r.created_at, r.author, r.message) for r in rows]
 
     def add_run_event(self, run: RunRow, event: RunEvent) -> None:
-        """Append an archive or unarchive of the run."""
-        self._append_signed(run_events, run, event, action=event.action)
+        """Append an archive or unarchive of the run, chained to its previous one."""
+        previous = self._last_hash(run_events, run)
+        digest = run_event_hash(
+            run.name, event.action, event.time, event.author, event.message, previous
+        )
+        self._append_signed(run_events, run, event, action=event.action, hash=digest)
+
+    def _last_hash(self, table: sa.Table, run: RunRow) -> str:
+        """The hash of the run's newest row of a side chain (`GENESIS`: none, or unhashed)."""
+        newest = sa.select(table.c.hash).where(table.c.run_id == run.id)
+        found = self._conn.execute(newest.order_by(table.c.id.desc()).limit(1)).scalar()
+        return found or GENESIS
 
     def _append_signed(
         self, table: sa.Table, run: RunRow, record: Tag | RunEvent, **values: Any
@@ -393,7 +480,7 @@ class Transaction:
     def detail(self, run: RunRow, number: int) -> dict[str, Any] | None:
         """The detail a revision recorded besides its events (None when it has none)."""
         text = self._conn.execute(_DETAIL, {"run_id": run.id, "number": number}).scalar()
-        return None if text is None else dict(json.loads(text))
+        return detail_facts(text)
 
     def import_sources(self) -> list[tuple[RunRow, str]]:
         """Every run with the `source` file its newest import revision naming one recorded
@@ -477,7 +564,7 @@ class Transaction:
             first = rows[0]
             number, version, created_at, author, message, kind, digest = first[1:8]
             events = _events(rows)
-            detail = None if first[9] is None else json.loads(first[9])
+            detail = detail_facts(first[9])
             yield Revision(
                 run.name,
                 number,
@@ -501,6 +588,12 @@ class Transaction:
             events = () if first[10] is None else tuple((r[10], r[11], r[12]) for r in rows)
             yield StoredRevision._make((*first[1:10], events))
 
+    def hash_of(self, run: RunRow, number: int) -> str | None:
+        """The hash of the run's revision `number`, or None where the log has none."""
+        if not 1 <= number <= MAX_STORED:
+            return None
+        return next((r.hash for r in self.stored(run, number - 1, number)), None)
+
     def _log(
         self, run: RunRow, after: int, upto: int | None, path: str | None
     ) -> Iterator[list[Sequence[Any]]]:
@@ -518,7 +611,7 @@ class Transaction:
         created_at, author, message, kind, hash, config_hash, detail, op, path, JSON text)`:
         one per event (op None: a revision without events), in order (`verify`'s hot path);
         close it when done, or its cursor stays open until it is collected."""
-        values = {"run_id": run.id, "after": 0, "upto": MAX_REVISION}
+        values = {"run_id": run.id, "after": 0, "upto": MAX_STORED}  # out-of-range rows too
         return self._driver_batches(_LOG, values, streamed=True)
 
     def append(self, run: RunRow, new: Sequence[StoredRevision]) -> None:

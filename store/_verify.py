@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -17,20 +17,33 @@ from store._records import (
     StoredRevision,
     config_hash,
     decode_all,
+    detail_facts,
     encode,
     revision_hash,
 )
 from store._replay import RunState, Snapshot, snapshot_key
-from store._schema import Flat, Schema
+from store._schema import Flat, Schema, step_paths
 from store._values import config_json
 
-ProblemKind = Literal["chain", "snapshot", "drift", "missing", "expectation"]
+ProblemKind = Literal["chain", "forged", "snapshot", "drift", "missing", "expectation", "schema"]
 SHOWN = 3
-"""How many differing fields a problem names."""
+"""How many differing fields a problem names (and missing revision numbers, one by one)."""
 
 EXPECTATION = re.compile(
     r"(?P<run>[A-Za-z0-9][A-Za-z0-9._-]{0,127})@(?P<number>[0-9]+):(?P<hash>[0-9a-f]{64})"
 )
+
+
+class Claim(NamedTuple):
+    """A revision's detail naming another revision by its hash (a rollback's target, a fork's
+    source): `verify` looks that revision up and compares."""
+
+    revision: int
+    what: str
+    """`rollback_hash` or `forked_hash`."""
+    run: str
+    target: int
+    hash: str
 
 
 class Logged(NamedTuple):
@@ -81,6 +94,43 @@ class RunCheck:
     spaced: list[RunState] = field(default_factory=list)
     """Copies of the replayed state at each multiple of `keep_every` whose config hash is the
     one the chain records there (snapshots to keep besides the head's)."""
+    claims: list[Claim] = field(default_factory=list)
+    """The hashes of other revisions its details record, to look up."""
+
+
+class Link(NamedTuple):
+    """One row of a side chain (a run, a tag position, a run event) as `verify` checks it."""
+
+    run: str
+    what: str
+    """The row in words, for its problem."""
+    revision: int
+    """The revision its problem names (0: none)."""
+    hash: str | None
+    """The hash stored with it (None: written before the chain existed)."""
+    digest: Callable[[str], str]
+    """Its hash recomputed from its content after a given previous hash."""
+    legacy: bool
+    """Whether it may lack a hash (written before migration 0006)."""
+
+
+def side_chain(links: Iterable[Link]) -> list[Problem]:
+    """The problems of a side chain: each row must hash its content and the previous row's
+    hash; rows without a hash (written before migration 0006) only at its start."""
+    problems = []
+    previous: str | None = None
+    for link in links:
+        if link.hash is None and (previous is not None or not link.legacy):
+            said = f"{link.what} has no hash, though written after migration 0006 (forged)"
+            problems.append(Problem(link.run, link.revision, said))
+        elif link.hash is not None and link.digest(previous or GENESIS) != link.hash:
+            said = (
+                f"{link.what}: hash does not match its content and the row before it "
+                "(altered, or inserted or deleted out of band)"
+            )
+            problems.append(Problem(link.run, link.revision, said))
+        previous = link.hash or previous
+    return problems
 
 
 def parse_expectation(text: str) -> tuple[str, int, str]:
@@ -116,10 +166,13 @@ def verify_run(
     replay = _Replay(schema) if schema is not None else None
     proven = replay is not None
     now: str | None = None
-    drift = _Drift()
+    drift, upcast = _Drift(), _Upcast()
+    agreed, version = False, 0  # the revision before: whether it replayed, its version
     for logged in _logged(batches):
         revision = logged.stored
         broken = chain.check(revision)
+        if revision.detail is not None:
+            broken += _detail_problems(run, revision, check.claims)
         check.problems += broken
         proven = proven and not broken
         now = replay.step(logged) if proven and replay is not None else None
@@ -131,17 +184,41 @@ def verify_run(
             continue
         if unexpected:
             found = waiting.pop(revision.number, ())
-            check.problems += _compared(run, replay.state, now, revision, found, drift)
+            forged = agreed and _only_sets(revision, version)
+            check.problems += _compared(run, replay.state, now, revision, found, drift, forged)
+        agreed, version = now == revision.config_hash, revision.schema_version
+        if agreed and revision.detail is not None:
+            upcast.check(revision, replay.state)
         if keep_every and revision.number % keep_every == 0 and now == revision.config_hash:
             check.spaced.append(replay.state.copy())
     for number in sorted(set(waiting) - chain.seen):
         check.problems.append(
             Problem(run, number, "a snapshot of a revision the log does not have", "snapshot")
         )
-    check.problems += drift.problems(run)
+    check.problems += drift.problems(run) + upcast.problems(run)
     if proven and replay is not None and chain.last_config_hash == now:
         check.state = replay.state
     return check
+
+
+def _detail_problems(run: str, revision: StoredRevision, claims: list[Claim]) -> list[Problem]:
+    """A detail that is not a JSON object, or names no revision where it claims one; else the
+    hashes it records of other revisions, added to `claims`."""
+    facts = detail_facts(revision.detail)
+    if facts is None:
+        return [Problem(run, revision.number, "its detail is not a JSON object (forged)")]
+    named = [("rollback_hash", run, facts.get("rollback_to"))]
+    source = facts.get("forked_from")
+    if isinstance(source, str) and "@" in source:
+        name, _, number = source.rpartition("@")
+        named.append(("forked_hash", name, int(number) if number.isdigit() else None))
+    for what, other, target in named:
+        if what not in facts:
+            continue
+        if type(target) is not int or not isinstance(facts[what], str):
+            return [Problem(run, revision.number, f"its detail's {what} names no revision")]
+        claims.append(Claim(revision.number, what, other, target, facts[what]))
+    return []
 
 
 _UNREPLAYABLE = (
@@ -239,6 +316,64 @@ class _Drift:
         return [Problem(run, self.first, message, "drift")]
 
 
+@dataclass
+class _Upcast:
+    """Revisions written at an older version whose config, upcast to the version their writer
+    recorded its hash at, hashes differently today: an upcaster changed in place. Reported
+    once per run, at the first, naming the upcaster and the fields its steps name."""
+
+    first: int = 0
+    said: str = ""
+    count: int = 0
+
+    def check(self, revision: StoredRevision, state: RunState) -> None:
+        """Compare one replayed revision (its own version's hash agreed) with its record."""
+        facts = detail_facts(revision.detail) or {}
+        version, recorded = facts.get("upcast_version"), facts.get("upcast_config_hash")
+        schema = state.schema
+        if type(version) is not int or not state.version < version <= schema.latest:
+            return
+        today = state.copy()
+        try:
+            today.upcast_to(version)
+            found = config_hash(today.values)
+        except (StoreError, ValueError, KeyError, TypeError) as exc:  # it fails now
+            found = f"{type(exc).__name__} "
+        if found == recorded:
+            return
+        self.count += 1
+        if not self.first:
+            self.first = revision.number
+            source = state.version
+            which = (
+                f"the upcaster from version {source}"
+                if version == source + 1
+                else f"an upcaster from version {source} to {version}"
+            )
+            paths = sorted(
+                {
+                    path
+                    for upcaster in schema.upcasters
+                    if source <= upcaster.source < version
+                    for step in upcaster.steps
+                    for path in step_paths(step)
+                }
+            )
+            more = f" (and {len(paths) - SHOWN} more)" if len(paths) > SHOWN else ""
+            self.said = (
+                f"{which} changed in place: fields {', '.join(paths[:SHOWN])}{more}; the config "
+                f"read at version {version} hashed {str(recorded)[:12]}… when written, "
+                f"{found[:12]}… today (its own version's config still replays)"
+            )
+
+    def problems(self, run: str) -> list[Problem]:
+        """The one upcaster problem of the run, if any."""
+        if not self.count:
+            return []
+        more = f" (and {self.count - 1} later revisions)" if self.count > 1 else ""
+        return [Problem(run, self.first, self.said + more, "drift")]
+
+
 class _Chain:
     """The running recomputation of one run's hash chain."""
 
@@ -251,10 +386,18 @@ class _Chain:
 
     def check(self, revision: StoredRevision) -> list[Problem]:
         """The problems of the next revision: numbers skipped before it, or a wrong hash."""
+        gap = revision.number - self.next
         problems = [
             Problem(self.run, n, "revision is missing (deleted out of band)", "missing")
-            for n in range(self.next, revision.number)
+            for n in range(self.next, revision.number if gap <= SHOWN else self.next)
         ]
+        if gap > SHOWN:  # numbered far past the run's end (inserted out of band), reported once
+            said = (
+                f"numbered {revision.number}, {gap} numbers after the revision before it "
+                f"({self.next - 1}): those deleted out of band, or this one inserted outside "
+                "the run's dense range"
+            )
+            problems.append(Problem(self.run, revision.number, said))
         digest = revision_hash(
             self.run,
             self.schema,
@@ -323,6 +466,13 @@ class _Replay:
         return self._canonical.hash()
 
 
+def _only_sets(revision: StoredRevision, version: int) -> bool:
+    """Whether a revision only sets values, at the version of the one before it: then no
+    changed default or upcaster can make its config differ from what its writer recorded
+    once the revision before it replays (an unset takes a default; a new version upcasts)."""
+    return revision.schema_version == version and all(op == "set" for op, _, _ in revision.events)
+
+
 def _compared(
     run: str,
     state: RunState,
@@ -330,9 +480,10 @@ def _compared(
     revision: StoredRevision,
     snapshots: Sequence[Snapshot],
     drift: _Drift,
+    forged: bool = False,
 ) -> list[Problem]:
-    """Drift between the recorded config hash and the replay's (`now`), and each snapshot's
-    problems."""
+    """Drift between the recorded config hash and the replay's (`now`), or a forged config
+    hash where no schema change explains the difference, and each snapshot's problems."""
     recorded = revision.config_hash
     if recorded == now and not snapshots:
         return []
@@ -343,7 +494,14 @@ def _compared(
         if isinstance(found, ValueError) and snapshot.key == snapshot_key(state.schema)
     ]
     states = [(s, c) for s, c in zip(snapshots, cached, strict=True) if isinstance(c, RunState)]
-    if recorded is not None and now != recorded:
+    if recorded is not None and now != recorded and forged:
+        said = (
+            f"its recorded config hash {recorded[:12]}… is not the {now[:12]}… its events give "
+            "after the revision before it, which replays: no schema change explains that "
+            "(forged, or its events altered with the hashes recomputed)"
+        )
+        problems.append(Problem(run, revision.number, said, "forged"))
+    elif recorded is not None and now != recorded:
         then = next((c for _, c in states if config_hash(c.values) == recorded), None)
         drift.add(revision.number, recorded, then, state)
     for snapshot, found in states:

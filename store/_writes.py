@@ -248,9 +248,9 @@ def _next(loaded: Loaded, version: int, events: list[Event], how: Write) -> Revi
     text = how.message or ""
     encoded = [(e.op, e.path, None if e.op == "unset" else encode(e.value)) for e in events]
     made = config_hash(state.values)
-    facts = {**(how.detail or {}), **(loaded.detail or {})} or None
+    facts = {**(how.detail or {}), **(loaded.detail or {}), **_upcast(state, loaded.effective)}
     loaded.detail = None
-    detail = None if facts is None else encode(facts)
+    detail = encode(facts) if facts else None
     digest = revision_hash(
         row.name,
         row.schema,
@@ -283,8 +283,18 @@ def _next(loaded: Loaded, version: int, events: list[Event], how: Write) -> Revi
         digest,
         moved,
         made,
-        facts,
+        facts or None,
     )
+
+
+def _upcast(state: RunState, effective: Flat) -> dict[str, Any]:
+    """For a revision written at an older version than the schema's newest: that version and
+    the config hash of its config upcast to it, as read today, so `verify` sees an upcaster
+    changed in place (`drift`); nothing at the newest version (its hash says it all)."""
+    latest = state.schema.latest
+    if state.version == latest:
+        return {}
+    return {"upcast_version": latest, "upcast_config_hash": config_hash(effective)}
 
 
 def _commit(tx: Transaction, loaded: Loaded) -> None:

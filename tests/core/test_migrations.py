@@ -55,6 +55,7 @@ def test_a_database_at_the_first_migration_is_upgraded_in_place(
 ) -> None:
     monkeypatch.setattr("store._writes.SNAPSHOT_EVERY", 2)
     monkeypatch.setattr("store._writes.config_hash", lambda values: None)  # as before 0005
+    monkeypatch.setattr("store._writes._upcast", lambda state, effective: {})  # no detail
     with store.open(db_url) as db:
         db.create("old", {"learning_rate": 3e-4}, schema_version=1)
         for epochs in range(1, 6):
