@@ -148,7 +148,7 @@ def test_a_run_whose_file_was_deleted_is_listed_then_archived_on_request(
     with store.open(db_url) as opened:
         assert [r.name for r in opened.runs()] == ["a", "b", "c", "x"]
         (b,) = opened.history("b")
-        assert b.detail == {"source": str(folder / "b.json")}
+        assert (b.detail or {})["source"] == str(folder / "b.json")
     archived = run_store("--db", db_url, "import", "--many", "in", "-q", "--archive-missing",
                          "-m", "preset removed", "--author", "bo", cwd=tmp_path)  # fmt: skip
     assert (archived.returncode, archived.stdout) == (
