@@ -31,6 +31,7 @@ from store._errors import (
     TagExists,
     UnclearSchema,
     UnknownSchema,
+    Unproven,
 )
 from store._leaves import SectionList
 from store._notes import warn
@@ -131,6 +132,7 @@ __all__ = [
     "Transform",
     "UnclearSchema",
     "UnknownSchema",
+    "Unproven",
     "Upcaster",
     "VerifyReport",
     "current",

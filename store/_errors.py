@@ -16,6 +16,8 @@ StoreError                   root: catch this to catch everything
 ├── Conflict                 `expected_revision` is behind the run's head
 ├── SchemaVersionTooNew      a run (or a file) was written by a newer schema version
 ├── InvalidConfigFile        a file is not a config in its format, or cannot be written in one
+├── Unproven                 the hash chain (or its MAC under a chain key) does not prove a
+│                            revision a read would serve: nothing is served
 └── DatabaseError            the database cannot be opened, read or written
     ├── DatabaseTooNew       its schema was migrated by a newer `store`
     └── AppendOnlyViolation  something tried to update or delete the log
@@ -91,6 +93,10 @@ class SchemaVersionTooNew(StoreError):
 class InvalidConfigFile(StoreError):
     """A file is not UTF-8 JSON, TOML or YAML holding a config, or a config cannot be written
     in the format asked (a null in TOML)."""
+
+
+class Unproven(StoreError):
+    """The chain does not prove the revision a read would serve (altered out of band)."""
 
 
 class DatabaseError(StoreError):

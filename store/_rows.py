@@ -3,7 +3,13 @@ run events and snapshots (persistence; what `Transaction` returns)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from store._proof import Proof
+from store._records import StoredRevision
 
 
 @dataclass(frozen=True)
@@ -62,33 +68,32 @@ class Head:
 
 
 @dataclass(frozen=True)
-class HeadConfig:
-    """A snapshot of a run's head: the run's schema, the snapshot's key and config JSON (None
-    where a secret needs resolving), and the config hash the head records (if any)."""
-
-    schema: str
-    fingerprint: str
-    config: str | None
-    config_hash: str | None
-    """The config hash the chain records for the head (None: not recorded)."""
-
-
-@dataclass(frozen=True)
-class HeadState:
-    """A run and its head, with one snapshot of its head (key and state) and its first
-    revision's schema version and detail: what reading the head needs, in one row."""
+class HeadRow:
+    """A run and one snapshot of its head (key, config JSON, state), its first revision's
+    schema version and detail, and the head as proving it needs it: what reading the head
+    needs, in one row."""
 
     id: int
     schema: str
     created_at: str
-    head: int
-    schema_version: int
-    hash: str
-    config_hash: str | None
     fingerprint: str
+    config: str | None
+    """The snapshot's effective config JSON (None where a secret needs resolving)."""
     state: str
     base: int
     detail: str | None
+    """The first revision's detail (what a fork names)."""
+    proof: Proof
+    """The head as stored, its predecessor's hash and its MAC."""
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> HeadRow:
+        """The record of one row of `HEAD_ROW`."""
+        events = json.loads(row[17] or "[]")
+        stored = StoredRevision(
+            *row[8:17], tuple((op, path, text) for _, op, path, text in sorted(events))
+        )
+        return cls(*row[:8], Proof(stored, row[18], row[19]))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
