@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from store._persistence import Recorder
+from store._proof import chain_doubt
 from store._records import config_hash
 from store._registry import get_schema
 from store._replay import RunState
@@ -33,7 +34,9 @@ def find(recorder: Recorder, wanted: str) -> list[Found]:
         hits = {  # at the newest version the recorded hash is the read's (`verify`: drift)
             (row, number)
             for row, number, version in tx.with_config_hash(wanted)
-            if row.id not in replayed and version == get_schema(row.schema).latest
+            if row.id not in replayed
+            and version == get_schema(row.schema).latest
+            and _proven(tx, row, number)
         }
         for row in replayed.values():
             hits.update((row, n) for n in _replayed_hits(tx, row, wanted))
@@ -63,6 +66,13 @@ def _replayed_hits(tx: Transaction, row: RunRow, wanted: str) -> list[int]:
         if config_hash(state.effective()) == wanted:
             hits.append(revision.number)
     return hits
+
+
+def _proven(tx: Transaction, row: RunRow, number: int) -> bool:
+    """Whether the chain proves the revision whose recorded config hash was found (its hash,
+    and its MAC under a chain key): a config hash written out of band is never a hit."""
+    proof = tx.proof(row, number)
+    return proof is not None and chain_doubt(row.name, row.schema, proof, tx.chain_key) is None
 
 
 def _found(tx: Transaction, row: RunRow, number: int) -> Found:

@@ -203,6 +203,11 @@ _PROOF = (
     )
     .order_by(events.c.position)
 )
+_MACS = (
+    sa.select(revisions.c.number, revisions.c.hash, revisions.c.mac)
+    .where(revisions.c.run_id == sa.bindparam("run_id"))
+    .order_by(revisions.c.number)
+)
 _SIGNED = (
     sa.select(revisions.c.number)
     .where(revisions.c.run_id == sa.bindparam("run_id"), revisions.c.mac.is_not(None))
@@ -487,6 +492,11 @@ class Transaction:
         first = rows[0]
         events = () if first[11] is None else tuple((r[11], r[12], r[13]) for r in rows)
         return Proof(StoredRevision._make((*first[:9], events)), first[9], first[10])
+
+    def macs(self, run: RunRow) -> list[tuple[int, str, str | None]]:
+        """Every revision's `(number, hash, MAC)`, in order (`verify` under a chain key)."""
+        rows = self._conn.execute(_MACS, {"run_id": run.id})
+        return [(number, digest, mac) for number, digest, mac in rows]
 
     def signed(self, run: RunRow) -> bool:
         """Whether any revision of the run carries a chain MAC."""
