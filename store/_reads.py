@@ -305,17 +305,14 @@ def check_revision(run: str, revision: int, head: int) -> int:
     return revision
 
 
-def load(
-    tx: Transaction, row: RunRow, upto: int, adopting: bool = False
-) -> tuple[RunState, int, int]:
+def load(tx: Transaction, row: RunRow, upto: int) -> tuple[RunState, int, int]:
     """The run's state at `upto` from the newest snapshot the chain proves plus the tail of
-    the log, once the chain proves revision `upto` itself (else `Unproven`; `adopting`: a
-    write under a chain key may start from a run no MAC covers yet).
+    the log, once the chain proves revision `upto` itself (else `Unproven`).
 
     Also where that snapshot was, and how many events the tail held.
     """
     schema = get_schema(row.schema)
-    proof = prove(tx, row, upto, adopting)
+    proof = prove(tx, row, upto)
     key = snapshot_key(schema)
     state: RunState | None = None
     snapshot = tx.snapshot(row, upto, key)
@@ -332,16 +329,13 @@ def load(
     return state, snapshot_at, tail_events
 
 
-def prove(tx: Transaction, row: RunRow, number: int, adopting: bool = False) -> Proof:
+def prove(tx: Transaction, row: RunRow, number: int) -> Proof:
     """Revision `number` as stored, once the chain proves it (its hash, and its MAC under a
     chain key); `Unproven` naming the run and revision if it does not."""
     proof = tx.proof(row, number)
     if proof is None:  # pragma: no cover - the caller checked the number against the head
         raise RevisionNotFound(f"run {row.name!r} has no revision {number}")
-    key = tx.chain_key
-    if adopting and key is not None and proof.mac is None and not tx.signed(row):
-        key = None  # a run written before the key: its next revision is its first MAC'd one
-    doubt = chain_doubt(row.name, row.schema, proof, key)
+    doubt = chain_doubt(row.name, row.schema, proof, tx.chain_key)
     if doubt is not None:
         raise Unproven(
             f"run {row.name!r}: revision {number}: {doubt}; it is not served "

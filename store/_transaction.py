@@ -208,11 +208,6 @@ _MACS = (
     .where(revisions.c.run_id == sa.bindparam("run_id"))
     .order_by(revisions.c.number)
 )
-_SIGNED = (
-    sa.select(revisions.c.number)
-    .where(revisions.c.run_id == sa.bindparam("run_id"), revisions.c.mac.is_not(None))
-    .limit(1)
-)
 _FIRST_DETAILS = sa.select(revisions.c.run_id, revisions.c.detail).where(
     revisions.c.number == 1, revisions.c.detail.is_not(None)
 )
@@ -497,10 +492,6 @@ class Transaction:
         """Every revision's `(number, hash, MAC)`, in order (`verify` under a chain key)."""
         rows = self._conn.execute(_MACS, {"run_id": run.id})
         return [(number, digest, mac) for number, digest, mac in rows]
-
-    def signed(self, run: RunRow) -> bool:
-        """Whether any revision of the run carries a chain MAC."""
-        return self._conn.execute(_SIGNED, {"run_id": run.id}).first() is not None
 
     @property
     def chain_key(self) -> bytes | None:

@@ -196,10 +196,10 @@ def _load_for_write(tx: Transaction, run: str, expected_revision: int | None, fu
             f"{expected_revision}; nothing was written"
         )
     if full:
-        prove(tx, row, head.number, adopting=True)
+        prove(tx, row, head.number)
         revisions = list(tx.revisions(row))
         return Loaded(row, head, replay(row, revisions), 0, revisions)
-    state, snapshot_at, tail_events = load(tx, row, head.number, adopting=True)
+    state, snapshot_at, tail_events = load(tx, row, head.number)
     return Loaded(row, head, state, snapshot_at, tail_events=tail_events)
 
 
