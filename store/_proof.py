@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 from collections.abc import Sequence
+from enum import Enum
 from typing import NamedTuple
+
+from pydantic import BaseModel
 
 from store._errors import StoreError
 from store._records import GENESIS, StoredRevision, encode, revision_hash
@@ -91,6 +95,30 @@ def state_doubt(state: RunState, revision: StoredRevision) -> str | None:
         if op != "set" and path in state.explicit:
             return "its set fields differ from the log"
     return None
+
+
+def config_agrees(
+    model: BaseModel, text: str, events: Sequence[tuple[str, str, str | None]]
+) -> bool:
+    """Whether a config (validated from the JSON `text`) holds, at each path its revision set,
+    the value set there: read off the model where the value is a plain scalar, else from
+    the decoded text (decoding a large config costs as much as validating it)."""
+    for op, path, text_set in events:
+        if op != "set":
+            continue
+        found: object = model
+        for part in path.split("."):
+            found = getattr(found, part, _ABSENT)
+        if isinstance(found, Enum):
+            found = found.value
+        if type(found) not in _PLAIN or encode(found) != text_set:
+            return events_agree(json.loads(text), events)
+    return True
+
+
+_ABSENT = object()
+_PLAIN = (str, int, float, bool, type(None))
+"""The types whose value on a model is the value in its JSON."""
 
 
 def events_agree(config: object, events: Sequence[tuple[str, str, str | None]]) -> bool:

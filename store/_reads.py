@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from store._errors import InvalidReference, RevisionNotFound, RunNotFound, StoreWarning, Unproven
 from store._persistence import Recorder
-from store._proof import Proof, chain_doubt, events_agree, state_doubt
+from store._proof import Proof, chain_doubt, config_agrees, state_doubt
 from store._records import Revision, config_hash, encode
 from store._refs import Ref, parse_ref
 from store._registry import get_schema
@@ -226,7 +226,9 @@ def current(recorder: Recorder, run: str, overrides: Overrides = None) -> BaseMo
         schema = get_schema(row.schema)
         if _served(recorder.chain_key, run, schema, row):
             with contextlib.suppress(ValidationError):  # the replay says what is wrong
-                return schema.model.model_validate_json(row.config or "")
+                config = schema.model.model_validate_json(row.config or "")
+                if config_agrees(config, row.config or "", row.proof.revision.events):
+                    return config
     reading = read(recorder, run, None)
     for row in cached:
         if _content_hash(row.config or "") != reading.config_hash:
@@ -235,15 +237,14 @@ def current(recorder: Recorder, run: str, overrides: Overrides = None) -> BaseMo
 
 
 def _served(key: bytes | None, run: str, schema: Schema, row: HeadRow) -> bool:
-    """Whether the config JSON kept with a snapshot of the head is proven: the head's hash
-    and MAC hold, its SHA-256 is the config hash the head records, and it holds the values
-    the head's own events set."""
+    """Whether the config JSON kept with a snapshot of the head is proven by the head: the
+    head's hash and MAC hold and its SHA-256 is the config hash the head records (whether it
+    holds the values the head's own events set is checked once validated)."""
     head = row.proof.revision
     return (
         _provable(schema, row.fingerprint, head.schema_version)
         and _sha256(row.config) == head.config_hash
         and chain_doubt(run, row.schema, row.proof, key) is None
-        and events_agree(json.loads(row.config or "null"), head.events)
     )
 
 

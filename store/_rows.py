@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from store._proof import Proof
 from store._records import StoredRevision
@@ -67,11 +67,10 @@ class Head:
     hash: str
 
 
-@dataclass(frozen=True)
-class HeadRow:
+class HeadRow(NamedTuple):
     """A run and one snapshot of its head (key, config JSON, state), its first revision's
     schema version and detail, and the head as proving it needs it: what reading the head
-    needs, in one row."""
+    needs, in one row (a tuple: made on every `current()`)."""
 
     id: int
     schema: str
@@ -90,10 +89,9 @@ class HeadRow:
     def of(cls, row: Sequence[Any]) -> HeadRow:
         """The record of one row of `HEAD_ROW`."""
         events = json.loads(row[17] or "[]")
-        stored = StoredRevision(
-            *row[8:17], tuple((op, path, text) for _, op, path, text in sorted(events))
-        )
-        return cls(*row[:8], Proof(stored, row[18], row[19]))  # type: ignore[arg-type]
+        listed = tuple((op, path, text) for _, op, path, text in sorted(events))
+        stored = StoredRevision._make((*row[8:17], listed))
+        return cls._make((*row[:8], Proof(stored, row[18], row[19])))
 
 
 @dataclass(frozen=True)
