@@ -175,3 +175,18 @@ def test_a_planted_snapshot_with_a_cleared_mark_is_never_served_nor_carried(db_u
             db.unset("r", ["batch_size"])
         assert db.verify().ok
         assert db.read("r").values["batch_size"] == 4
+
+
+def test_the_web_view_serves_no_unproven_head(db_url: str) -> None:
+    from starlette.testclient import TestClient
+
+    import store.web
+
+    seed(db_url)
+    forge_snapshot(db_url)
+    with TestClient(store.web.app(db_url)) as client:
+        answer = client.get("/api/runs/r")
+        page = client.get("/runs/r")
+    assert answer.status_code == page.status_code == 400
+    assert answer.json()["error"].startswith("run 'r': revision 3: its hash does not match")
+    assert "revision 3: its hash does not match its content and predecessor" in page.text
