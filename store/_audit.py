@@ -89,7 +89,7 @@ def _macs(tx: Transaction, row: RunRow) -> list[Problem]:
         said = "no revision carries a chain MAC (written before the key was set, or rewritten)"
         return [Problem(row.name, rows[-1][0], said, "chain")] if rows else []
     return [
-        Problem(row.name, number, f"{doubt}", "chain")
+        Problem(row.name, number, doubt, "chain")
         for number, digest, mac in rows[signed:]
         if (doubt := mac_doubt(key, digest, mac)) is not None
     ]
