@@ -32,8 +32,8 @@ DEFAULT_TIMEOUT = 60.0
 """Seconds a writer waits for another writer's lock before giving up."""
 
 HEAD_ROW = """
-SELECT runs.id, runs.schema, runs.created_at, snapshots.fingerprint, snapshots.config,
-       snapshots.state, first.schema_version, first.detail,
+SELECT runs.id, runs.schema, runs.created_at, snapshots.fingerprint, {config}, {state},
+       first.schema_version, first.detail,
        head.number, head.schema_version, head.created_at, head.author, head.message, head.kind,
        head.hash, head.config_hash, head.detail, {events}, previous.hash, head.mac
 FROM runs
@@ -47,13 +47,13 @@ LEFT JOIN revisions AS previous
 WHERE runs.name = :name
 """
 """`current()`'s and `read()`'s one statement for a run's head: for each snapshot of the head
-(those kept for older revisions are not read), the run, the snapshot's key, config JSON and
-state, the first revision's schema version and detail, and everything proving the head needs:
-its stored content, its events as one JSON array of `[position, op, path, JSON text]`
-(`{events}`: the backend's aggregate), its predecessor's hash and its MAC. No row: no such
-run, or no snapshot of its head. Plain SQL that every backend and driver runs as it is:
-building and compiling it as a SQLAlchemy select cost a fresh process 4-8 ms, and running
-it 0.2 ms."""
+(those kept for older revisions are not read), the run, the snapshot's key and its config
+JSON (`current()`) or its state (`read()`; the other is NULL), the first revision's schema
+version and detail, and everything proving the head needs: its stored content, its events as
+one JSON array of `[position, op, path, JSON text]` (`{events}`: the backend's aggregate),
+its predecessor's hash and its MAC. No row: no such run, or no snapshot of its head. Plain
+SQL that every backend and driver runs as it is: building and compiling it as a SQLAlchemy
+select cost a fresh process 4-8 ms, and running it 0.2 ms."""
 
 
 class Recorder(ABC):
@@ -141,16 +141,24 @@ class Recorder(ABC):
             with conn.begin():
                 yield conn
 
-    def heads(self, name: str) -> list[HeadRow]:
+    def heads(self, name: str, config: bool) -> list[HeadRow]:
         """For the run `name`: the run and its head, one row per snapshot of the head (older
-        snapshots are not read), with what proving the head needs. `current()`'s and
-        `read()`'s hot path."""
-        return [HeadRow.of(row) for row in self.read_run(self.head_sql, name)]
+        snapshots are not read) with its config JSON (`config`, for `current()`) or its state
+        (for `read()`), and what proving the head needs. The hot path of both."""
+        return [HeadRow.of(row) for row in self.read_run(self.head_sql[config], name)]
 
     @functools.cached_property
-    def head_sql(self) -> str:
-        """`HEAD_ROW` with this backend's aggregate of the head's events."""
-        return HEAD_ROW.format(events=self.EVENTS)
+    def head_sql(self) -> dict[bool, str]:
+        """`HEAD_ROW` with this backend's aggregate of the head's events, reading the
+        snapshot's config JSON (True) or its state (False)."""
+        return {
+            config: HEAD_ROW.format(
+                events=self.EVENTS,
+                config="snapshots.config" if config else "NULL",
+                state="NULL" if config else "snapshots.state",
+            )
+            for config in (True, False)
+        }
 
     EVENTS = (
         "(SELECT json_group_array(json_array(position, op, path, value)) FROM events "

@@ -96,7 +96,7 @@ def _head_reading(recorder: Recorder, ref: str, overrides: Overrides) -> Reading
     decides, and says what is wrong)."""
     if parse_ref(ref).run != ref:
         return None
-    for row in recorder.heads(check_run_name(ref)):
+    for row in recorder.heads(check_run_name(ref), config=False):
         state = _head_state(recorder.chain_key, ref, row)
         if state is not None:
             run = RunRow(row.id, ref, row.schema, row.created_at)
@@ -112,7 +112,7 @@ def _head_state(key: bytes | None, run: str, row: HeadRow) -> RunState | None:
     the one the head records and it agrees with the head's own events; else None."""
     schema = get_schema(row.schema)
     head = row.proof.revision
-    if not _provable(schema, row.fingerprint, head.schema_version):
+    if row.state is None or not _provable(schema, row.fingerprint, head.schema_version):
         return None
     if chain_doubt(run, row.schema, row.proof, key) is not None:
         return None
@@ -220,7 +220,7 @@ def current(recorder: Recorder, run: str, overrides: Overrides = None) -> BaseMo
     SHA-256 is the config hash the head records, and it holds the values the head set."""
     if overrides:
         return read(recorder, run, None, overrides).config
-    found = recorder.heads(check_run_name(run))
+    found = recorder.heads(check_run_name(run), config=True)
     cached = [r for r in found if r.config and r.fingerprint == snapshot_key(get_schema(r.schema))]
     for row in cached:
         schema = get_schema(row.schema)

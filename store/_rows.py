@@ -77,8 +77,10 @@ class HeadRow(NamedTuple):
     created_at: str
     fingerprint: str
     config: str | None
-    """The snapshot's effective config JSON (None where a secret needs resolving)."""
-    state: str
+    """The snapshot's effective config JSON (None where a secret needs resolving, or where
+    the state was read instead)."""
+    state: str | None
+    """The snapshot's state (None where the config JSON was read instead)."""
     base: int
     detail: str | None
     """The first revision's detail (what a fork names)."""
