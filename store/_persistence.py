@@ -68,6 +68,10 @@ class Recorder(ABC):
     ) -> None:
         self.url = url
         self.timeout = timeout
+        self.proven: dict[str, tuple[Sequence[Any], Any]] = {}
+        """`current()`'s last proven head row per run, with the schema it was proven under:
+        proving is a function of the row's content alone, so the very same row is not proven
+        again."""
         self.chain_key: bytes | None = None
         """The key of a keyed chain (`STORE_CHAIN_KEY`): every new revision carries the MAC
         of its hash under it, and reads and `verify` check it."""

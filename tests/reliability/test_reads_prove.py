@@ -190,3 +190,13 @@ def test_the_web_view_serves_no_unproven_head(db_url: str) -> None:
     assert answer.status_code == page.status_code == 400
     assert answer.json()["error"].startswith("run 'r': revision 3: its hash does not match")
     assert "revision 3: its hash does not match its content and predecessor" in page.text
+
+
+def test_a_head_proven_once_is_proven_again_once_it_changes(db_url: str) -> None:
+    seed(db_url)
+    with store.open(db_url) as db:
+        assert db.current("r").batch_size == 8  # type: ignore[attr-defined]
+        assert db.current("r").batch_size == 8  # type: ignore[attr-defined]  # the same row
+        forge_snapshot(db_url)
+        with pytest.raises(store.Unproven, match=r"run 'r': revision 3: its hash does not"):
+            db.current("r")
