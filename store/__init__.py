@@ -33,6 +33,7 @@ from store._errors import (
     TagExists,
     UnclearSchema,
     UnknownSchema,
+    Unproven,
 )
 from store._leaves import SectionList
 from store._notes import warn
@@ -137,6 +138,7 @@ __all__ = [
     "Transform",
     "UnclearSchema",
     "UnknownSchema",
+    "Unproven",
     "Upcaster",
     "VerifyReport",
     "current",

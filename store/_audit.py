@@ -9,9 +9,11 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from store import _reads
+from store._digests import Anchor, Digest
 from store._errors import UnknownSchema
 from store._persistence import Recorder
-from store._reads import require_run, store_snapshot
+from store._proof import mac_doubt
+from store._reads import prove, require_run, store_snapshot
 from store._records import run_event_hash, run_hash, tag_hash
 from store._registry import get_schema
 from store._rows import RunRow
@@ -32,10 +34,15 @@ if TYPE_CHECKING:  # a transaction's statements (and SQLAlchemy) load when one o
 
 
 def verify(
-    recorder: Recorder, run: str | None, expect: Sequence[str], rebuild: bool = False
+    recorder: Recorder,
+    run: str | None,
+    expect: Sequence[str],
+    rebuild: bool = False,
+    anchors: Sequence[Anchor] = (),
 ) -> VerifyReport:
     """Check every run (or one), and expected hashes; `rebuild` also replaces the snapshots
-    of the runs checked by ones made from the replay (in one write transaction)."""
+    of the runs checked by ones made from the replay (in one write transaction); `anchors`
+    (from digests and stamps) are checked as expectations, a deleted run among the others."""
     problems: list[Problem] = []
     expectations = [parse_expectation(e) for e in expect]
     with recorder.write() if rebuild else recorder.read() as tx:
@@ -45,12 +52,12 @@ def verify(
                 tx.lock(row)
             checked = _check(tx, row, _reads.SNAPSHOT_SPACING if rebuild else 0)
             problems += checked.problems + _claims(tx, row, checked.claims)
-            problems += _tags(tx, row) + _run_events(tx, row)
+            problems += _tags(tx, row) + _run_events(tx, row) + _macs(tx, row)
             if rebuild:
                 _rebuild(tx, row, checked)
         if run is None:
             problems += _runs(tx)
-        for name, number, expected in expectations:
+        for name, number, expected in [*expectations, *anchors]:  # a run gone among the others
             problems += _expectation(tx, name, number, expected)
     return VerifyReport(not problems, problems, len(rows))
 
@@ -111,6 +118,38 @@ def _run_events(tx: Transaction, row: RunRow) -> list[Problem]:
         for row_id, event, stored in tx.run_event_chain(row)
     ]
     return side_chain(links)
+
+
+def digests(recorder: Recorder, run: str | None) -> list[Digest]:
+    """Every run's (or one run's) head as a digest to keep elsewhere, once its chain proves it."""
+    with recorder.read() as tx:
+        rows = [require_run(tx, run)] if run is not None else tx.all_runs()
+        found = []
+        for row in rows:
+            head = tx.head(row)
+            if head is not None:
+                stored = prove(tx, row, head.number).revision
+                found.append(Digest(row.name, stored.number, stored.hash, stored.created_at))
+    return found
+
+
+def _macs(tx: Transaction, row: RunRow) -> list[Problem]:
+    """Under a chain key, the run's revisions the key does not prove: every one from its
+    first MAC'd revision on needs a right MAC; one written before the key is accepted only
+    below a MAC'd one (a run no MAC covers is reported at its head)."""
+    key = tx.chain_key
+    if key is None:
+        return []
+    rows = tx.macs(row)
+    signed = next((i for i, (_, _, mac) in enumerate(rows) if mac is not None), None)
+    if signed is None:
+        said = "no revision carries a chain MAC (written before the key was set, or rewritten)"
+        return [Problem(row.name, rows[-1][0], said, "chain")] if rows else []
+    return [
+        Problem(row.name, number, doubt, "chain")
+        for number, digest, mac in rows[signed:]
+        if (doubt := mac_doubt(key, digest, mac)) is not None
+    ]
 
 
 def _check(tx: Transaction, row: RunRow, keep_every: int) -> RunCheck:

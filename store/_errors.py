@@ -17,6 +17,8 @@ StoreError                   root: catch this to catch everything
 ├── SchemaVersionTooNew      a run (or a file) was written by a newer schema version
 ├── InvalidConfigFile        a file is not a config in its format, or cannot be written in one
 ├── FilesRefused             several files of one `import_files` failed: `errors`, one per file
+├── Unproven                 the hash chain (or its MAC under a chain key) does not prove a
+│                            revision a read would serve: nothing is served
 └── DatabaseError            the database cannot be opened, read or written
     ├── NoDatabase           `create=False` and there is no database (or an empty one) yet
     ├── DatabaseTooNew       its schema was migrated by a newer `store`
@@ -102,6 +104,10 @@ class FilesRefused(StoreError):
     def __init__(self, errors: tuple[str, ...]) -> None:
         super().__init__("; ".join(errors))
         self.errors = errors
+
+
+class Unproven(StoreError):
+    """The chain does not prove the revision a read would serve (altered out of band)."""
 
 
 class DatabaseError(StoreError):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from store._errors import InvalidChange
 from store._persistence import Recorder
+from store._proof import chain_doubt
 from store._reads import Reading, read
 from store._records import config_hash
 from store._registry import get_schema, installed
@@ -41,6 +42,7 @@ def find(recorder: Recorder, wanted: str) -> list[Found]:
             if row.id not in replayed
             and installed(row.name, row.schema)
             and version == get_schema(row.schema).latest
+            and _proven(tx, row, number)
         }
         for row in replayed.values():
             hits.update((row, n, digest) for n, digest in _replayed_hits(tx, row, wanted))
@@ -91,6 +93,13 @@ def _replayed_hits(tx: Transaction, row: RunRow, wanted: str) -> list[tuple[int,
         if (digest := config_hash(state.effective())).startswith(wanted):
             hits.append((revision.number, digest))
     return hits
+
+
+def _proven(tx: Transaction, row: RunRow, number: int) -> bool:
+    """Whether the chain proves the revision whose recorded config hash was found (its hash,
+    and its MAC under a chain key): a config hash written out of band is never a hit."""
+    proof = tx.proof(row, number)
+    return proof is not None and chain_doubt(row.name, row.schema, proof, tx.chain_key) is None
 
 
 def _found(tx: Transaction, row: RunRow, number: int) -> Found:

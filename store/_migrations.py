@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # Alembic and SQLAlchemy are imported only when a database is
     import sqlalchemy as sa
     from alembic.config import Config
 
-HEAD = "0006"
+HEAD = "0007"
 """The newest migration; `tests/test_migrations.py` keeps it equal to Alembic's head."""
 
 

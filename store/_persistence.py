@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from store import _proof as proof
 from store._errors import (
     AppendOnlyViolation,
     DatabaseError,
@@ -26,7 +27,7 @@ from store._errors import (
     StoreError,
 )
 from store._migrations import HEAD, current_revision, upgrade
-from store._rows import HeadConfig, HeadState
+from store._rows import HeadRow
 
 if TYPE_CHECKING:  # SQLAlchemy is imported with the engine: reading the head needs neither
     import sqlalchemy as sa
@@ -37,36 +38,30 @@ if TYPE_CHECKING:  # SQLAlchemy is imported with the engine: reading the head ne
 DEFAULT_TIMEOUT = 60.0
 """Seconds a writer waits for another writer's lock before giving up."""
 
-_HEAD_SNAPSHOTS = """
+HEAD_ROW = """
+SELECT runs.id, runs.schema, runs.created_at, snapshots.fingerprint, {config}, {state},
+       first.schema_version, first.detail,
+       head.number, head.schema_version, head.created_at, head.author, head.message, head.kind,
+       head.hash, head.config_hash, head.detail, {events}, previous.hash, head.mac
 FROM runs
 JOIN revisions AS head
   ON head.run_id = runs.id
   AND head.number = (SELECT max(number) FROM revisions WHERE revisions.run_id = runs.id
                      AND revisions.number <= revisions.id)
 JOIN snapshots ON snapshots.run_id = runs.id AND snapshots.revision = head.number
-"""
-
-HEAD_CONFIG = f"""
-SELECT runs.schema, snapshots.fingerprint, snapshots.config, head.config_hash
-{_HEAD_SNAPSHOTS}
-WHERE runs.name = :name
-"""
-"""`current()`'s one statement: for each snapshot of a run's head (those kept for older
-revisions are not read), the run's schema, the snapshot's key and config JSON, and the
-config hash the chain records for the head. No row: no such run, or no snapshot of its head.
-Plain SQL that every backend and driver runs as it is: building and compiling it as a
-SQLAlchemy select cost a fresh process 4-8 ms, and running it 0.2 ms."""
-
-HEAD_STATE = f"""
-SELECT runs.id, runs.schema, runs.created_at, head.number, head.schema_version, head.hash,
-       head.config_hash, snapshots.fingerprint, snapshots.state, first.schema_version,
-       first.detail
-{_HEAD_SNAPSHOTS}
 JOIN revisions AS first ON first.run_id = runs.id AND first.number = 1
+LEFT JOIN revisions AS previous
+  ON previous.run_id = runs.id AND previous.number = head.number - 1
 WHERE runs.name = :name
 """
-"""`read()`'s statement for a run's head, as `HEAD_CONFIG` but with each snapshot's state and
-the first revision's schema version and detail: a reading of the head without a transaction."""
+"""`current()`'s and `read()`'s one statement for a run's head: for each snapshot of the head
+(those kept for older revisions are not read), the run, the snapshot's key and its config
+JSON (`current()`) or its state (`read()`; the other is NULL), the first revision's schema
+version and detail, and everything proving the head needs: its stored content, its events as
+one JSON array of `[position, op, path, JSON text]` (`{events}`: the backend's aggregate),
+its predecessor's hash and its MAC. No row: no such run, or no snapshot of its head. Plain
+SQL that every backend and driver runs as it is: building and compiling it as a SQLAlchemy
+select cost a fresh process 4-8 ms, and running it 0.2 ms."""
 
 
 class Recorder(ABC):
@@ -81,6 +76,13 @@ class Recorder(ABC):
     ) -> None:
         self.url = url
         self.timeout = timeout
+        self.proven: dict[str, tuple[Sequence[Any], Any]] = {}
+        """`current()`'s last proven head row per run, with the schema it was proven under:
+        proving is a function of the row's content alone, so the very same row is not proven
+        again."""
+        self.chain_key: bytes | None = None
+        """The key of a keyed chain (`STORE_CHAIN_KEY`): every new revision carries the MAC
+        of its hash under it, and reads and `verify` check it."""
         self._compiled: dict[int, SQLCompiler] = {}
         self._forget_readers()
         self.locate(create)
@@ -149,15 +151,30 @@ class Recorder(ABC):
             with conn.begin():
                 yield conn
 
-    def head_configs(self, name: str) -> list[HeadConfig]:
-        """For the run `name`: its schema, head number, and the key and config of each snapshot
-        of its head (older snapshots are not read). The hot path of `current()`."""
-        return [HeadConfig(*row) for row in self.read_run(HEAD_CONFIG, name)]
+    def heads(self, name: str, config: bool) -> list[HeadRow]:
+        """For the run `name`: the run and its head, one row per snapshot of the head (older
+        snapshots are not read) with its config JSON (`config`, for `current()`) or its state
+        (for `read()`), and what proving the head needs. The hot path of both."""
+        return [HeadRow.of(row) for row in self.read_run(self.head_sql[config], name)]
 
-    def head_states(self, name: str) -> list[HeadState]:
-        """For the run `name`: the run, its head, and the key and state of each snapshot of
-        its head, with its first revision's version and detail. `read()` of a head."""
-        return [HeadState(*row) for row in self.read_run(HEAD_STATE, name)]
+    @functools.cached_property
+    def head_sql(self) -> dict[bool, str]:
+        """`HEAD_ROW` with this backend's aggregate of the head's events, reading the
+        snapshot's config JSON (True) or its state (False)."""
+        return {
+            config: HEAD_ROW.format(
+                events=self.EVENTS,
+                config="snapshots.config" if config else "NULL",
+                state="NULL" if config else "snapshots.state",
+            )
+            for config in (True, False)
+        }
+
+    EVENTS = (
+        "(SELECT json_group_array(json_array(position, op, path, value)) FROM events "
+        "WHERE events.revision_id = head.id)"
+    )
+    """The head's events as one JSON array text (SQLite's aggregate; PostgreSQL's differs)."""
 
     def read_run(self, statement: str, name: str) -> Sequence[Sequence[Any]]:
         """The rows of one plain-SQL statement about the run `name` (`:name` in it), read on
@@ -262,19 +279,29 @@ def default_url() -> str:
 
 
 def open_recorder(
-    url: str, timeout: float = DEFAULT_TIMEOUT, upgrade: bool = True, create: bool = True
+    url: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    upgrade: bool = True,
+    create: bool = True,
+    chain_key: str | bytes | None = None,
 ) -> Recorder:
-    """The recorder for a database URL (`sqlite:///…` or `postgresql+psycopg://…`)."""
+    """The recorder for a database URL (`sqlite:///…` or `postgresql+psycopg://…`), keyed by
+    `chain_key` (default `$STORE_CHAIN_KEY`, else no key)."""
     url = supported_url(url)
     if not isinstance(timeout, int | float) or not 0 < timeout < 10**6:
         raise DatabaseError(f"timeout must be a number of seconds above 0, not {timeout!r}")
+    key = proof.chain_key(chain_key)
+    recorder: Recorder
     if url.startswith("sqlite"):
         from store._sqlite import SQLiteRecorder
 
-        return SQLiteRecorder(url, timeout, upgrade, create)
-    from store._postgres import PostgresRecorder
+        recorder = SQLiteRecorder(url, timeout, upgrade, create)
+    else:
+        from store._postgres import PostgresRecorder
 
-    return PostgresRecorder(url, timeout, upgrade, create)
+        recorder = PostgresRecorder(url, timeout, upgrade, create)
+    recorder.chain_key = key
+    return recorder
 
 
 def supported_url(url: str) -> str:

@@ -22,6 +22,12 @@ class PostgresRecorder(Recorder):
     MIGRATION_LOCK = 7231001
     """The single-key advisory lock that serialises migrations and first opens."""
 
+    EVENTS = (
+        "(SELECT json_agg(json_build_array(position, op, path, value))::text FROM events "
+        "WHERE events.revision_id = head.id)"
+    )
+    """The head's events as one JSON array text."""
+
     def locate(self, create: bool) -> None:
         """Nothing to check before connecting: the server says what is missing."""
 

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from store._element_paths import spread
-from store._errors import InvalidReference, RevisionNotFound, RunNotFound, StoreWarning
+from store._errors import InvalidReference, RevisionNotFound, RunNotFound, StoreWarning, Unproven
 from store._persistence import Recorder
+from store._proof import Proof, chain_doubt, config_agrees, state_doubt
 from store._records import Revision, config_hash, encode
 from store._refs import Ref, parse_ref
 from store._registry import get_schema
 from store._replay import RunState, snapshot_key
-from store._rows import Head, RunRow, StoredSnapshot
+from store._rows import Head, HeadRow, RunRow, StoredSnapshot
 from store._schema import Flat, Schema
 from store._values import Overrides, check_run_name, config_json, overridden, validate
 from store._versions import known_version
@@ -95,21 +96,43 @@ def reading_in(
 
 def _head_reading(recorder: Recorder, ref: str, overrides: Overrides) -> Reading | None:
     """The reading of a run's head from its snapshot, in one statement and no transaction,
-    when `ref` names a head and the chain proves the snapshot; else None (the full read
+    when `ref` names a head and the head proves the snapshot; else None (the full read
     decides, and says what is wrong)."""
     if parse_ref(ref).run != ref:
         return None
-    for row in recorder.head_states(check_run_name(ref)):
-        schema = get_schema(row.schema)
-        if row.fingerprint != snapshot_key(schema) or not schema.knows(row.schema_version):
-            continue
-        snapshot = (row.head, row.state, row.config_hash, row.schema_version, row.base)
-        state = _proven(schema, StoredSnapshot(*snapshot))
-        if isinstance(state, RunState):
+    for row in recorder.heads(check_run_name(ref), config=False):
+        state = _head_state(recorder.chain_key, ref, row)
+        if state is not None:
             run = RunRow(row.id, ref, row.schema, row.created_at)
             detail = None if row.detail is None else dict(json.loads(row.detail))
-            return _reading(run, row.head, row.hash, state, detail, overrides)
+            head = row.proof.revision
+            return _reading(run, head.number, head.hash, state, detail, overrides)
     return None
+
+
+def _head_state(key: bytes | None, run: str, row: HeadRow) -> RunState | None:
+    """The state a snapshot of the head holds if the head proves it: the head's hash and MAC
+    hold, the snapshot is at the newest schema version under today's key, its config hash is
+    the one the head records and it agrees with the head's own events; else None."""
+    schema = get_schema(row.schema)
+    head = row.proof.revision
+    if row.state is None or not _provable(schema, row.fingerprint, head.schema_version):
+        return None
+    if chain_doubt(run, row.schema, row.proof, key) is not None:
+        return None
+    snapshot = StoredSnapshot(
+        head.number, row.state, head.config_hash, head.schema_version, row.base
+    )
+    state = _proven(schema, snapshot)
+    if not isinstance(state, RunState) or state_doubt(state, head) is not None:
+        return None
+    return state
+
+
+def _provable(schema: Schema, fingerprint: str, version: int) -> bool:
+    """Whether a snapshot can be proven at all: made under today's schema, at its newest
+    version (at an older one, reading upcasts it by its set fields, which no hash covers)."""
+    return fingerprint == snapshot_key(schema) and version == schema.latest
 
 
 def _reading(
@@ -204,21 +227,42 @@ def _number(tx: Transaction, row: RunRow, head: Head, ref: Ref) -> int:
 
 def current(recorder: Recorder, run: str, overrides: Overrides = None) -> BaseModel:
     """The run's effective config (with `overrides` applied, as `read` applies them); the
-    fast path validates the JSON kept with the head once its SHA-256 is the config hash the
-    chain records for the head."""
+    fast path validates the JSON kept with the head once the head's hash and MAC hold, its
+    SHA-256 is the config hash the head records, and it holds the values the head set."""
     if overrides:
         return read(recorder, run, None, overrides).config
-    found = recorder.head_configs(check_run_name(run))
+    name = check_run_name(run)
+    rows = recorder.read_run(recorder.head_sql[True], name)
+    known = recorder.proven.get(name)
+    if known is not None and [known[0]] == rows and get_schema(known[1].name) is known[1]:
+        return known[1].model.model_validate_json(rows[0][4])  # the very row proven before
+    found = [HeadRow.of(row) for row in rows]
     cached = [r for r in found if r.config and r.fingerprint == snapshot_key(get_schema(r.schema))]
-    for row in cached:
-        if _sha256(row.config) == row.config_hash:
+    for raw, row in zip(rows, found, strict=True):
+        schema = get_schema(row.schema)
+        if row in cached and _served(recorder.chain_key, run, schema, row):
             with contextlib.suppress(ValidationError):  # the replay says what is wrong
-                return get_schema(row.schema).model.model_validate_json(row.config or "")
+                config = schema.model.model_validate_json(row.config or "")
+                if config_agrees(config, row.config or "", row.proof.revision.events):
+                    recorder.proven[name] = (raw, schema)
+                    return config
     reading = read(recorder, run, None)
     for row in cached:
         if _content_hash(row.config or "") != reading.config_hash:
             report_snapshot(run, reading.revision, "the config kept with the snapshot")
     return reading.config
+
+
+def _served(key: bytes | None, run: str, schema: Schema, row: HeadRow) -> bool:
+    """Whether the config JSON kept with a snapshot of the head is proven by the head: the
+    head's hash and MAC hold and its SHA-256 is the config hash the head records (whether it
+    holds the values the head's own events set is checked once validated)."""
+    head = row.proof.revision
+    return (
+        _provable(schema, row.fingerprint, head.schema_version)
+        and _sha256(row.config) == head.config_hash
+        and chain_doubt(run, row.schema, row.proof, key) is None
+    )
 
 
 def _sha256(text: str | None) -> str:
@@ -280,15 +324,17 @@ def check_revision(run: str, revision: int, head: int) -> int:
 
 
 def load(tx: Transaction, row: RunRow, upto: int) -> tuple[RunState, int, int]:
-    """The run's state at `upto` from the newest usable snapshot plus the tail of the log.
+    """The run's state at `upto` from the newest snapshot the chain proves plus the tail of
+    the log, once the chain proves revision `upto` itself (else `Unproven`).
 
     Also where that snapshot was, and how many events the tail held.
     """
     schema = get_schema(row.schema)
+    proof = prove(tx, row, upto)
     key = snapshot_key(schema)
     state: RunState | None = None
     snapshot = tx.snapshot(row, upto, key)
-    while snapshot is not None and (state := _checked(row.name, schema, snapshot)) is None:
+    while snapshot is not None and (state := _checked(tx, row, schema, snapshot, proof)) is None:
         snapshot = tx.snapshot(row, snapshot.revision - 1, key)  # failed: the one before it
     if state is None:
         base = tx.base_version(row)
@@ -301,19 +347,45 @@ def load(tx: Transaction, row: RunRow, upto: int) -> tuple[RunState, int, int]:
     return state, snapshot_at, tail_events
 
 
-def _checked(run: str, schema: Schema, snapshot: StoredSnapshot) -> RunState | None:
-    """The snapshot's state if the chain proves it (its config hash is the one its revision
-    records), else None: reported when it fails, silent when the chain records no hash."""
-    state = _proven(schema, snapshot)
+def prove(tx: Transaction, row: RunRow, number: int) -> Proof:
+    """Revision `number` as stored, once the chain proves it (its hash, and its MAC under a
+    chain key); `Unproven` naming the run and revision if it does not."""
+    proof = tx.proof(row, number)
+    if proof is None:  # pragma: no cover - the caller checked the number against the head
+        raise RevisionNotFound(f"run {row.name!r} has no revision {number}")
+    doubt = chain_doubt(row.name, row.schema, proof, tx.chain_key)
+    if doubt is not None:
+        raise Unproven(
+            f"run {row.name!r}: revision {number}: {doubt}; it is not served "
+            "(altered out of band: `store verify` lists what)"
+        )
+    return proof
+
+
+def _checked(
+    tx: Transaction, row: RunRow, schema: Schema, snapshot: StoredSnapshot, read: Proof
+) -> RunState | None:
+    """The snapshot's state if the chain proves it (its revision's hash holds, its config
+    hash is the one that revision records, it agrees with that revision's events), else
+    None: reported when it fails, silent when nothing can prove it."""
+    if not _provable(schema, snapshot_key(schema), snapshot.schema_version):
+        return None
+    proof = read if snapshot.revision == read.revision.number else tx.proof(row, snapshot.revision)
+    if proof is None or chain_doubt(row.name, row.schema, proof, tx.chain_key) is not None:
+        state: RunState | str | None = "the snapshot (whose revision the chain does not prove)"
+    else:
+        state = _proven(schema, snapshot)
+        if isinstance(state, RunState) and state_doubt(state, proof.revision) is not None:
+            state = "the snapshot"
     if isinstance(state, str):
-        report_snapshot(run, snapshot.revision, state)
+        report_snapshot(row.name, snapshot.revision, state)
         return None
     return state
 
 
 def _proven(schema: Schema, snapshot: StoredSnapshot) -> RunState | str | None:
-    """The snapshot's state if the chain proves it; else what failed the check, or None where
-    the chain records no config hash to check it by."""
+    """The snapshot's state if its config hash is the one its revision records; else what
+    failed the check, or None where the chain records no config hash to check it by."""
     if snapshot.config_hash is None:
         return None
     try:

@@ -3,7 +3,13 @@ run events and snapshots (persistence; what `Transaction` returns)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from store._proof import Proof
+from store._records import StoredRevision
 
 
 @dataclass(frozen=True)
@@ -61,34 +67,33 @@ class Head:
     hash: str
 
 
-@dataclass(frozen=True)
-class HeadConfig:
-    """A snapshot of a run's head: the run's schema, the snapshot's key and config JSON (None
-    where a secret needs resolving), and the config hash the head records (if any)."""
-
-    schema: str
-    fingerprint: str
-    config: str | None
-    config_hash: str | None
-    """The config hash the chain records for the head (None: not recorded)."""
-
-
-@dataclass(frozen=True)
-class HeadState:
-    """A run and its head, with one snapshot of its head (key and state) and its first
-    revision's schema version and detail: what reading the head needs, in one row."""
+class HeadRow(NamedTuple):
+    """A run and one snapshot of its head (key, config JSON, state), its first revision's
+    schema version and detail, and the head as proving it needs it: what reading the head
+    needs, in one row (a tuple: made on every `current()`)."""
 
     id: int
     schema: str
     created_at: str
-    head: int
-    schema_version: int
-    hash: str
-    config_hash: str | None
     fingerprint: str
-    state: str
+    config: str | None
+    """The snapshot's effective config JSON (None where a secret needs resolving, or where
+    the state was read instead)."""
+    state: str | None
+    """The snapshot's state (None where the config JSON was read instead)."""
     base: int
     detail: str | None
+    """The first revision's detail (what a fork names)."""
+    proof: Proof
+    """The head as stored, its predecessor's hash and its MAC."""
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> HeadRow:
+        """The record of one row of `HEAD_ROW`."""
+        events = json.loads(row[17] or "[]")
+        listed = tuple((op, path, text) for _, op, path, text in sorted(events))
+        stored = StoredRevision._make((*row[8:17], listed))
+        return cls._make((*row[:8], Proof(stored, row[18], row[19])))
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ the module named after the concept (reads, writes, imports, names, runs, audit).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from store import _audit, _backup, _describe, _find, _imports, _log, _names, _re
 from store._backup import Backup
 from store._compare import Comparison
 from store._describe import Field, StepChange
+from store._digests import Digest, read_digests, read_stamp
 from store._errors import InvalidChange, InvalidReference, RevisionNotFound
 from store._files import config_text, export_data
 from store._filters import parse_condition
@@ -44,9 +46,10 @@ class Store:
         timeout: float = DEFAULT_TIMEOUT,
         upgrade: bool = True,
         create: bool = True,
+        chain_key: str | bytes | None = None,
     ) -> None:
         self.url = default_url() if url is None else url
-        self._recorder: Recorder = open_recorder(self.url, timeout, upgrade, create)
+        self._recorder: Recorder = open_recorder(self.url, timeout, upgrade, create, chain_key)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -454,11 +457,23 @@ class Store:
         *,
         expect: str | Sequence[str] | None = None,
         rebuild_snapshots: bool = False,
+        digests: str | os.PathLike[str] | None = None,
+        stamp: str | os.PathLike[str] | None = None,
     ) -> VerifyReport:
         """Recompute the hash chains and replay every run (or one) against the config hashes
-        they record and their snapshots; check expected hashes; optionally rebuild snapshots."""
+        they record and their snapshots; check expected hashes, a digest file's and a stamp
+        file's; optionally rebuild snapshots."""
         expected = [expect] if isinstance(expect, str) else list(expect or [])
-        return _audit.verify(self._recorder, run, expected, rebuild_snapshots)
+        anchors = [
+            *(read_digests(digests) if digests is not None else []),
+            *([read_stamp(stamp)] if stamp is not None else []),
+        ]
+        return _audit.verify(self._recorder, run, expected, rebuild_snapshots, anchors)
+
+    def digest(self, run: str | None = None) -> list[Digest]:
+        """Every run's (or one run's) head revision, hash and time, to keep outside the
+        database (`Digest.line()`: `RUN@N:HASH TIME`); `verify(digests=FILE)` checks them."""
+        return _audit.digests(self._recorder, run)
 
     def backup(self, path: str | Path) -> Backup:
         """Copy the (SQLite) database consistently to the new file `path` and verify the copy;
@@ -489,13 +504,16 @@ def open(
     timeout: float = DEFAULT_TIMEOUT,
     upgrade: bool = True,
     create: bool = True,
+    chain_key: str | bytes | None = None,
 ) -> Store:
     """Open the store at `url` (default `$STORE_URL`, else `sqlite:///store.db`).
 
     The database is migrated to the newest schema unless `upgrade=False` (then it is only
     read unless it is already at the newest); `create=False` refuses a missing database.
+    `chain_key` (default `$STORE_CHAIN_KEY`) keys the chain: new revisions carry the MAC of
+    their hash under it, and reads and `verify` check it.
     """
-    return Store(url, timeout=timeout, upgrade=upgrade, create=create)
+    return Store(url, timeout=timeout, upgrade=upgrade, create=create, chain_key=chain_key)
 
 
 CONFIG_HASH = re.compile(r"[0-9a-fA-F]{8,64}")

@@ -30,6 +30,7 @@ revisions = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Column("config_hash", sa.String(64), nullable=True),
     sa.Column("detail", sa.Text, nullable=True),
+    sa.Column("mac", sa.String(64), nullable=True),
     sa.UniqueConstraint("run_id", "number", name="uq_revisions_run_number"),
     sa.Index("ix_revisions_config_hash", "config_hash"),
 )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from store._proof import Proof, mac
 from store._records import (
     GENESIS,
     MAX_REVISION,
@@ -235,6 +236,32 @@ _IMPORT_DETAILS = (
     .join(runs, runs.c.id == revisions.c.run_id)
     .where(revisions.c.kind == "import", revisions.c.detail.is_not(None))
     .order_by(revisions.c.run_id, revisions.c.number)
+)
+_PREVIOUS = revisions.alias("previous")
+_PROOF = (
+    sa.select(
+        *_REVISION_COLUMNS[1:],
+        sa.select(_PREVIOUS.c.hash)
+        .where(
+            _PREVIOUS.c.run_id == revisions.c.run_id, _PREVIOUS.c.number == revisions.c.number - 1
+        )
+        .scalar_subquery(),
+        revisions.c.mac,
+        events.c.op,
+        events.c.path,
+        events.c.value,
+    )
+    .select_from(revisions)
+    .outerjoin(events, events.c.revision_id == revisions.c.id)
+    .where(
+        revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == sa.bindparam("number")
+    )
+    .order_by(events.c.position)
+)
+_MACS = (
+    sa.select(revisions.c.number, revisions.c.hash, revisions.c.mac)
+    .where(revisions.c.run_id == sa.bindparam("run_id"))
+    .order_by(revisions.c.number)
 )
 _FIRST_DETAILS = sa.select(revisions.c.run_id, revisions.c.detail).where(
     revisions.c.number == 1, revisions.c.detail.is_not(None)
@@ -594,6 +621,26 @@ class Transaction:
             return None
         return next((r.hash for r in self.stored(run, number - 1, number)), None)
 
+    def proof(self, run: RunRow, number: int) -> Proof | None:
+        """Revision `number` of the run as stored, with its predecessor's hash and its MAC:
+        what proving it needs (None: no such revision)."""
+        rows = self._conn.execute(_PROOF, {"run_id": run.id, "number": number}).all()
+        if not rows:
+            return None
+        first = rows[0]
+        events = () if first[11] is None else tuple((r[11], r[12], r[13]) for r in rows)
+        return Proof(StoredRevision._make((*first[:9], events)), first[9], first[10])
+
+    def macs(self, run: RunRow) -> list[tuple[int, str, str | None]]:
+        """Every revision's `(number, hash, MAC)`, in order (`verify` under a chain key)."""
+        rows = self._conn.execute(_MACS, {"run_id": run.id})
+        return [(number, digest, mac) for number, digest, mac in rows]
+
+    @property
+    def chain_key(self) -> bytes | None:
+        """The store's chain key (None: no key)."""
+        return self._recorder.chain_key
+
     def _log(
         self, run: RunRow, after: int, upto: int | None, path: str | None
     ) -> Iterator[list[Sequence[Any]]]:
@@ -615,7 +662,9 @@ class Transaction:
         return self._driver_batches(_LOG, values, streamed=True)
 
     def append(self, run: RunRow, new: Sequence[StoredRevision]) -> None:
-        """Append revisions and their events, in order (two statements however many)."""
+        """Append revisions and their events, in order (two statements however many); under
+        a chain key each carries the MAC of its hash."""
+        key = self._recorder.chain_key
         ids = self._conn.execute(
             _APPEND,
             [
@@ -630,6 +679,7 @@ class Transaction:
                     "hash": r.hash,
                     "config_hash": r.config_hash,
                     "detail": r.detail,
+                    "mac": None if key is None else mac(key, r.hash),
                 }
                 for r in new
             ],

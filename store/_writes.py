@@ -28,6 +28,7 @@ from store._reads import (
     check_revision,
     is_spaced,
     load,
+    prove,
     replay,
     require_head,
     require_run,
@@ -215,6 +216,7 @@ def _load_for_write(tx: Transaction, run: str, expected_revision: int | None, fu
             f"{expected_revision}; nothing was written"
         )
     if full:
+        prove(tx, row, head.number)
         revisions = list(tx.revisions(row))
         return Loaded(row, head, replay(row, revisions), 0, revisions)
     state, snapshot_at, tail_events = load(tx, row, head.number)

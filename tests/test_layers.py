@@ -32,6 +32,8 @@ DOMAIN = [
     "_compare",
     "_describe",
     "_filters",
+    "_proof",
+    "_digests",
 ]
 PERSISTENCE = [
     "_tables",

@@ -108,6 +108,7 @@ for command in (
     _files.import_,
     _files.export,
     _reading.verify,
+    _reading.digest,
     _reading.find,
     _schemas.schemas,
     _schemas.schema,

@@ -300,12 +300,36 @@ def compare(refs: tuple[str, ...], only_changed: bool, fields: tuple[str, ...]) 
     is_flag=True,
     help="Drop the snapshots of the runs checked and rebuild them from the log.",
 )
+@click.option(
+    "--digests",
+    metavar="FILE",
+    help="Also check every digest in FILE (what `store digest` printed): the log grew, "
+    "never changed.",
+)
+@click.option(
+    "--stamp",
+    metavar="FILE",
+    help="Also check a stamp (what `store show --stamp` printed, or a checkpoint's metadata "
+    'holding it under "store").',
+)
 @output_options
-def verify(run: str | None, expect: tuple[str, ...], rebuild_snapshots: bool) -> Output:
+def verify(
+    run: str | None,
+    expect: tuple[str, ...],
+    rebuild_snapshots: bool,
+    digests: str | None,
+    stamp: str | None,
+) -> Output:
     """Recompute the hash chains and replay every run (or RUN) against its recorded config
     hashes and snapshots; exit 1 listing each problem."""
     with open_store(create=False) as opened:
-        result = opened.verify(run, expect=expect, rebuild_snapshots=rebuild_snapshots)
+        result = opened.verify(
+            run,
+            expect=expect,
+            rebuild_snapshots=rebuild_snapshots,
+            digests=digests,
+            stamp=stamp,
+        )
     return Output(
         verify_data(result),
         Table(
@@ -315,6 +339,21 @@ def verify(run: str | None, expect: tuple[str, ...], rebuild_snapshots: bool) ->
         ),
         status=0 if result.ok else 1,
     )
+
+
+@click.command()
+@click.option("--run", help="Only this run.")
+@click.option("--json", "as_json", is_flag=True, help="Print [{run, revision, hash, time}].")
+def digest(run: str | None, as_json: bool) -> None:
+    """Print each run's head as `RUN@N:HASH TIME`, a line to keep outside the database
+    (`store verify --digests FILE` checks it later)."""
+    with open_store(create=False) as opened:
+        found = opened.digest(run)
+    if as_json:
+        click.echo(json.dumps([d.data() for d in found], indent=2, ensure_ascii=False))
+    else:
+        for line in found:
+            click.echo(line.line())
 
 
 @click.command()

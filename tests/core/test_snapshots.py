@@ -139,7 +139,8 @@ def test_reading_the_head_from_its_snapshot_equals_reading_it_in_a_transaction(
     with db._recorder.read() as tx:
         in_transaction = _reads.reading_in(tx, run)
     from_snapshot = _reads._head_reading(db._recorder, run, None)
-    assert from_snapshot == in_transaction or (from_snapshot is None and every > 1)
+    older = db.head(run).schema_version < 3  # upcast by set fields no hash covers: replayed
+    assert from_snapshot == in_transaction or (from_snapshot is None and (every > 1 or older))
     assert db.read(run) == in_transaction
 
 

@@ -34,7 +34,7 @@ SQLITE_REFUSED = [
     "UPDATE OR IGNORE events SET value = '99'",
     f"DELETE FROM events WHERE revision_id = {REV3}",
     "INSERT OR REPLACE INTO revisions SELECT id, run_id, number, schema_version, created_at, "
-    "'mallory', message, kind, hash, config_hash, detail FROM revisions WHERE number = 2",
+    "'mallory', message, kind, hash, config_hash, detail, mac FROM revisions WHERE number = 2",
 ]
 POSTGRES_REFUSED = [
     "UPDATE revisions SET number = number + 100",
