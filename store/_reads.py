@@ -351,8 +351,11 @@ def prove(tx: Transaction, row: RunRow, number: int) -> Proof:
     """Revision `number` as stored, once the chain proves it (its hash, and its MAC under a
     chain key); `Unproven` naming the run and revision if it does not."""
     proof = tx.proof(row, number)
-    if proof is None:  # pragma: no cover - the caller checked the number against the head
-        raise RevisionNotFound(f"run {row.name!r} has no revision {number}")
+    if proof is None:  # the caller checked the number against the head: a hole in the log
+        raise RevisionNotFound(
+            f"run {row.name!r}: revision {number} is missing from the log "
+            "(deleted out of band; `store verify` reports it)"
+        )
     doubt = chain_doubt(row.name, row.schema, proof, tx.chain_key)
     if doubt is not None:
         raise Unproven(

@@ -184,7 +184,7 @@ def test_the_web_view_serves_no_unproven_head(db_url: str) -> None:
 
     seed(db_url)
     forge_snapshot(db_url)
-    with TestClient(store.web.app(db_url)) as client:
+    with TestClient(store.web.app(db_url), base_url="http://127.0.0.1:8765") as client:
         answer = client.get("/api/runs/r")
         page = client.get("/runs/r")
     assert answer.status_code == page.status_code == 400

@@ -221,14 +221,17 @@ def test_a_detail_that_is_not_an_object_is_a_chain_problem(db_url: str, detail: 
         "kind, hash, detail) SELECT id, 1, 3, created_at, 'm', '', 'create', "
         f"'{'a' * 64}', {_sql(detail)} FROM runs WHERE name = 'planted'",
     )
-    for args in (("runs",), ("history", "run"), ("history", "planted"), ("show", "planted")):
+    for args in (("runs",), ("history", "run"), ("history", "planted")):
         result = invoke(db_url, *args)
         assert result.exit_code == 0, (args, result.output)
+    shown = invoke(db_url, "show", "planted")  # its hash does not hold: refused, in one line
+    assert shown.exit_code == 1 and shown.output.startswith("Error: run 'planted': revision 1")
     kinds = {(p["run"], p["revision"], p["kind"]) for p in problems(db_url)}
     assert ("run", 6, "chain") in kinds and ("planted", 1, "chain") in kinds
-    with TestClient(web.app(db_url)) as client:
-        for page in ("/", "/runs/run", "/api/runs", "/api/runs/run/history", "/runs/planted"):
+    with TestClient(web.app(db_url), base_url="http://127.0.0.1:8765") as client:
+        for page in ("/", "/runs/run", "/api/runs", "/api/runs/run/history"):
             assert client.get(page).status_code == 200, page
+        assert client.get("/runs/planted").status_code == 400  # unproven: never a 500
 
 
 # -- 6: a forged config hash is not drift --------------------------------------------------------
