@@ -80,8 +80,8 @@ class Views:
 
     def run(self, request: Request) -> Response:
         """A run: its tags, origin and state, the values that differ from the schema's
-        defaults, each element of its lists of sections with its own, a page of its history, its whole config (filtered by `field`) with each
-        value's origin."""
+        defaults, each element of its lists of sections with its own, a page of its history,
+        its whole config (filtered by `field`) with each value's origin."""
         name = request.path_params["run"]
         before = number_param(request, "before")
         field = request.query_params.get("field", "")

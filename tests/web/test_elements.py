@@ -40,8 +40,10 @@ def test_the_run_page_has_a_section_per_concept_with_its_changed_values(
 ) -> None:
     page = client.get(f"/runs/{RUN}").text
     assert page.count('<section class="element"') == 2  # no samples, no embeddings
-    assert page.index('id="changed"') < page.index('id="elements-concepts"') < page.index(
-        'id="history"'
+    assert (
+        page.index('id="changed"')
+        < page.index('id="elements-concepts"')
+        < page.index('id="history"')
     )
     leaves = get_schema("onetrainer").version(get_schema("onetrainer").latest).leaves
     with store.open(onetrainer_url) as opened:
@@ -61,7 +63,8 @@ def test_the_run_page_has_a_section_per_concept_with_its_changed_values(
     dog = element_section(page, "concepts[1]")
     assert f'href="/runs/{RUN}/fields/concepts%5B1%5D.balancing"' in dog
     row = next(r for r in re.findall(r"<tr>.*?</tr>", dog, re.S) if "balancing<" in r)
-    assert '<span class="value">3.0</span>' in row and '<span class="value default">1.0</span>' in row
+    assert '<span class="value">3.0</span>' in row
+    assert '<span class="value default">1.0</span>' in row
 
 
 def test_an_elements_history_lists_only_the_revisions_that_touched_it(
@@ -74,6 +77,8 @@ def test_an_elements_history_lists_only_the_revisions_that_touched_it(
     numbers = re.findall(rf'<td><a href="/runs/{RUN}/revisions/(\d+)">', body)
     assert numbers == ["4", "2"]
     assert "concepts[1].balancing" in body and "concepts[0]" not in body
+    added = f'<a href="/runs/{RUN}/elements/concepts%5B1%5D" class="path">concepts[1]</a>'
+    assert added in body  # an element added links to its history, not to a timeline
     assert "learning_rate" not in body
     twin = f"/api/runs/{RUN}/history?field={quote('concepts[1]')}"
     assert f'href="{twin}"' in page.text
