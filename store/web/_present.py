@@ -1,15 +1,17 @@
 """Values as the pages show them to people: JSON text folded when long, times in UTC, a
-revision's changes split from the fields it only pinned, and a run's values that differ from
-its schema's defaults."""
+revision's changes split from the fields it only pinned, a run's values that differ from
+its schema's defaults, and each element of its lists of sections with its own."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from store import Change, Origin, Step
+from store._element_paths import parse
+from store._leaves import Leaf
 
 FOLD = 80
 """Characters of a value shown before it is folded behind a summary."""
@@ -61,6 +63,47 @@ def changed_from_defaults(origins: Sequence[Origin], defaults: Mapping[str, Any]
     return [
         o for o in origins if o.source != "default" and text(o.value) != text(defaults.get(o.path))
     ]
+
+
+class Element(NamedTuple):
+    """One element of a list of sections as its run page shows it."""
+
+    path: str
+    """`concepts[1]`."""
+    name: str
+    """Its `name` ("" for none)."""
+    changed: list[Origin]
+    """Its values that differ from the element's own defaults."""
+
+
+def element_sections(
+    leaves: Mapping[str, Leaf],
+    values: Mapping[str, Any],
+    origins: Sequence[Origin],
+    defaults: Mapping[str, Any],
+) -> dict[str, list[Element]]:
+    """Each list of sections that has elements, by its path: its elements, each with the
+    values that differ from the element's own defaults (`defaults` holds them by path)."""
+    changed: dict[str, list[Origin]] = {}
+    for o in origins:
+        parsed = parse(o.path)
+        if parsed is not None and text(o.value) != text(defaults.get(o.path)):
+            changed.setdefault(parsed.element(), []).append(o)
+    lists = {p: values.get(p) for p, leaf in leaves.items() if leaf.elements is not None}
+    return {
+        field: [
+            Element(path, element_name(item), changed.get(path, []))
+            for path, item in ((f"{field}[{i}]", item) for i, item in enumerate(items))
+        ]
+        for field, items in lists.items()
+        if isinstance(items, list) and items
+    }
+
+
+def element_name(element: Any) -> str:
+    """An element's `name`, if it has one that is text ("" otherwise)."""
+    name = element.get("name") if isinstance(element, dict) else None
+    return name if isinstance(name, str) else ""
 
 
 def filtered_out(paths: Iterable[str], text: str) -> set[str]:

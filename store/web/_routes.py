@@ -18,7 +18,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 import store
-from store._element_paths import default_at
+from store._element_paths import ElementPath, default_at, parse
+from store._leaves import Leaf
 from store._registry import get_schema
 from store._shapes import (
     changes_data,
@@ -28,7 +29,13 @@ from store._shapes import (
     runs_data,
     verify_data,
 )
-from store.web._present import FILTERS, changed_from_defaults, filtered_out
+from store.web._present import (
+    FILTERS,
+    changed_from_defaults,
+    element_name,
+    element_sections,
+    filtered_out,
+)
 from store.web._security import HEADERS
 from store.web._timeline import chart, table_page
 
@@ -73,8 +80,8 @@ class Views:
 
     def run(self, request: Request) -> Response:
         """A run: its tags, origin and state, the values that differ from the schema's
-        defaults, a page of its history, its whole config (filtered by `field`) with each
-        value's origin."""
+        defaults, each element of its lists of sections with its own, a page of its history,
+        its whole config (filtered by `field`) with each value's origin."""
         name = request.path_params["run"]
         before = number_param(request, "before")
         field = request.query_params.get("field", "")
@@ -93,6 +100,7 @@ class Views:
             archived=self.store.archived(name),
             tags={t.name: t.revision for t in self.store.tags(name)},
             changed=changed_from_defaults(origins, defaults),
+            elements=element_sections(leaves, reading.values, origins, defaults),
             defaults=defaults,
             field=field,
             origins=origins,
@@ -101,6 +109,31 @@ class Views:
             before=before,
             newer=top + PAGE + 1 if top < reading.revision else None,
             older=revisions[-1].number if revisions and revisions[-1].number > 1 else None,
+        )
+
+    def element(self, request: Request) -> Response:
+        """One element of a list of sections (`concepts[1]`): the revisions that touched it,
+        newest first, each with only its changes, 50 a page (`?before=N`)."""
+        name, path = request.path_params["run"], request.path_params["path"]
+        before = number_param(request, "before")
+        reading = self.store.read(name)
+        schema = get_schema(reading.schema)
+        parsed = element_path(schema.version(schema.latest).leaves, path)
+        revisions = self.store.history(name, field=path, limit=PAGE, before=before)
+        if not revisions and before is None:
+            raise HTTPException(404, f"{name} never had an element {path}")
+        items = reading.values.get(parsed.field) or []
+        index = parsed.position or 0
+        return page(
+            request,
+            "element.html",
+            run=name,
+            path=path,
+            name=element_name(items[index]) if index < len(items) else "",
+            present=index < len(items),
+            revisions=revisions,
+            before=before,
+            older=revisions[-1].number if len(revisions) == PAGE else None,
         )
 
     def revision(self, request: Request) -> Response:
@@ -207,6 +240,7 @@ def routes(opened: store.Store) -> list[BaseRoute]:
         Route("/runs/{run}", views.run),
         Route("/runs/{run}/revisions/{number:int}", views.revision),
         Route("/runs/{run}/fields/{path}", views.timeline),
+        Route("/runs/{run}/elements/{path}", views.element),
         Route("/diff", views.diff),
         Route("/compare", views.compare),
         Route("/verify", views.verify),
@@ -234,6 +268,19 @@ def archived_toggle(query: str, shown: bool, count: int) -> tuple[str, str] | No
         return "?" + urlencode(params), "hide archived runs"
     plural = "s" if count != 1 else ""
     return "?" + urlencode({**params, "archived": "1"}), f"show {count} archived run{plural}"
+
+
+def element_path(leaves: Mapping[str, Leaf], path: str) -> ElementPath:
+    """The parts of an element's own path (`concepts[1]`); any other path names no element
+    there is a page for: a 404."""
+    try:
+        parsed = parse(path)
+    except store.InvalidChange:
+        parsed = None
+    leaf = leaves.get(parsed.field) if parsed is not None else None
+    if parsed is None or parsed.insert or parsed.rest or leaf is None or leaf.elements is None:
+        raise HTTPException(404, f"{path!r} is no element of a list of sections: use FIELD[N]")
+    return parsed
 
 
 def number_param(request: Request, name: str) -> int | None:

@@ -280,3 +280,24 @@ def test_timelines_chart_states_and_decades(
     page.wait_for_selector("#chart[data-axis='revision linear'][data-points='3'] canvas")
     assert not page.locator("select[name=y]").is_visible()  # no log axis for text
     shoot(page, tmp_path, "timeline-states", height=620)
+
+
+def test_a_person_reads_each_concept_and_opens_its_history(
+    page: playwright.Page, served_onetrainer: str, tmp_path: Path
+) -> None:
+    page.goto(served_onetrainer + f"/runs/{RUN}")
+    elements = page.locator("#elements-concepts section.element")
+    assert elements.count() == 2
+    assert [h.inner_text() for h in elements.locator("h3").all()] == [
+        "concepts[0] · cat",
+        "concepts[1] · dog",
+    ]
+    dog = page.locator("section.element[data-path='concepts[1]']")
+    assert "concepts[1].balancing" in dog.locator("table").inner_text()
+    page.locator("#elements-concepts").screenshot(path=tmp_path / "elements.png")
+    dog.locator("a.element-history").click()
+    page.wait_for_url(f"**/runs/{RUN}/elements/concepts%5B1%5D")
+    assert page.locator("h1").inner_text() == f"{RUN} · concepts[1] · dog"
+    assert page.locator("#history tbody tr").count() == 2
+    assert "concepts[1].balancing" in page.inner_text("#history")
+    shoot(page, tmp_path, "element", height=900)
