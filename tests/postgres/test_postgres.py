@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 import store
 from store._tables import snapshots
+from tests.reliability.conftest import raw_sql
 
 pytestmark = pytest.mark.postgres
 
@@ -177,3 +178,34 @@ def test_a_reader_the_server_dropped_fails_one_read_and_is_replaced(pg_url: str)
             db.current("r")
         assert db.current("r").epochs == 3  # type: ignore[attr-defined]
         assert db.read("r").revision == 1
+
+
+def test_what_the_application_role_inserts_out_of_band_verify_reports(app_url: str) -> None:
+    """Issue 27 with the least-privilege role's own rights: a tag moved, a run archived and a
+    revision numbered 2**31 - 1, each by one plain INSERT."""
+    with store.open(app_url) as db:
+        db.create("run", {"epochs": 1})
+        db.update("run", {"epochs": 2})
+        db.tag("run@1", "baseline")
+        db.create("other")
+        assert db.verify().ok
+    raw_sql(
+        app_url,
+        "INSERT INTO tags (run_id, name, revision, created_at, author, message) "
+        "SELECT run_id, name, 2, created_at, 'ana', '' FROM tags WHERE name = 'baseline'",
+        "INSERT INTO run_events (run_id, action, created_at, author, message) "
+        "SELECT id, 'archive', created_at, 'ana', '' FROM runs WHERE name = 'other'",
+        "INSERT INTO revisions (run_id, number, schema_version, created_at, author, message, "
+        "kind, hash) SELECT run_id, 2147483647, schema_version, created_at, 'mallory', '', "
+        "'update', repeat('f', 64) FROM revisions WHERE number = 2 AND run_id = "
+        "(SELECT id FROM runs WHERE name = 'run')",
+    )
+    with store.open(app_url) as db:
+        assert db.read("run").revision == 2  # the forged far revision is never the head
+        problems = db.verify().problems
+        found = [(p.run, p.revision, p.kind) for p in problems]
+        assert ("run", 2147483647, "chain") in found
+        assert {run for run, _, kind in found if kind == "chain"} == {"run", "other"}
+        gaps = [p for p in problems if p.detail.startswith("numbered 2147483647")]
+        assert len(gaps) == 1 and len(problems) < 10  # the gap once, never a problem per number
+        assert db.update("run", {"epochs": 3}).number == 3  # later writes still work
