@@ -65,6 +65,28 @@ def origins(state: RunState, authors: Mapping[int, str]) -> list[Origin]:
     ]
 
 
+def element_origins(found: Sequence[Origin], moved: Sequence[Revision]) -> list[Origin]:
+    """Origins of values inside elements narrowed from their list's to the revision that last
+    set each one, or added its element (`moved`: the revisions that changed those lists,
+    newest first)."""
+    last: dict[str, Revision] = {}
+    for revision in moved:
+        for change in revision.changes:
+            last.setdefault(change.path, revision)
+    narrowed = []
+    for origin in found:
+        setter = next((last[p] for p in _holders(origin.path) if p in last), None)
+        if origin.source == "set" and setter is not None:
+            origin = dataclasses.replace(origin, revision=setter.number, author=setter.author)
+        narrowed.append(origin)
+    return narrowed
+
+
+def _holders(path: str) -> list[str]:
+    """An element path and the element holding it: `concepts[1].a.b`, `concepts[1]`."""
+    return [path, path.split("].", 1)[0] + "]"] if "]." in path else [path]
+
+
 def with_changes(schema: Schema, revisions: Sequence[Revision]) -> list[Revision]:
     """Each revision with its changes to the effective config (path, old, new)."""
     result = []

@@ -14,6 +14,7 @@ from store._errors import InvalidChange
 from store._history import (
     Origin,
     Step,
+    element_origins,
     element_steps,
     field_steps,
     field_timeline,
@@ -164,4 +165,7 @@ def explain(recorder: Recorder, ref: str, revision: int | None) -> list[Origin]:
         state, _, _ = load(tx, row, number)
         state.upcast_to(state.schema.latest)
         authors = tx.authors(row, state.explicit.values())
-    return origins(state, authors)
+    found = origins(state, authors)
+    lists = {base_path(o.path) for o in found if o.source == "set" and o.path != base_path(o.path)}
+    moved = [r for field in lists for r in history(recorder, row.name, field, None, number + 1)]
+    return element_origins(found, moved)

@@ -122,6 +122,8 @@ def test_element_paths_work_in_every_read(net: store.Store) -> None:
     origins = {o.path: o for o in net.explain("n")}
     assert origins["layers[1].dropout"].value == 0.25
     assert origins["layers[1].dropout"].source == "set"
+    assert origins["layers[1].dropout"].revision == 4  # the revision that set this value
+    assert origins["layers[0].name"].revision == 1  # not the list's last write
     read = net.read("n", overrides=["layers[0].width=16"])
     assert read.config.model_dump()["layers"][0]["width"] == 16
     assert layers(net)[0]["width"] == 64  # an override is never written
