@@ -15,7 +15,7 @@ from typing import NamedTuple
 from pydantic import BaseModel
 
 from store._errors import StoreError
-from store._records import GENESIS, StoredRevision, encode, revision_hash
+from store._records import GENESIS, StoredRevision, encode
 from store._replay import RunState
 
 CHAIN_KEY = "STORE_CHAIN_KEY"
@@ -51,20 +51,8 @@ def chain_doubt(run: str, schema: str, proof: Proof, key: bytes | None) -> str |
     one its content and its predecessor's stored hash give, or under a key its MAC is missing
     or wrong."""
     revision = proof.revision
-    digest = revision_hash(
-        run,
-        schema,
-        revision.number,
-        revision.schema_version,
-        revision.created_at,
-        revision.author,
-        revision.message,
-        revision.kind,
-        revision.events,
-        GENESIS if revision.number == 1 else proof.previous or "",
-        revision.config_hash,
-        revision.detail,
-    )
+    previous = GENESIS if revision.number == 1 else proof.previous or ""
+    digest = revision.recomputed_hash(run, schema, previous)
     if digest != revision.hash:
         return "its hash does not match its content and predecessor"
     return None if key is None else mac_doubt(key, revision.hash, proof.mac)

@@ -145,6 +145,24 @@ class StoredRevision(NamedTuple):
     events: tuple[tuple[str, str, str | None], ...]
     """`(op, path, JSON text or None)` in stored order."""
 
+    def recomputed_hash(self, run: str, schema: str, previous: str) -> str:
+        """The hash its stored content and its predecessor's hash give (equal to `hash`
+        unless it was altered out of band)."""
+        return revision_hash(
+            run,
+            schema,
+            self.number,
+            self.schema_version,
+            self.created_at,
+            self.author,
+            self.message,
+            self.kind,
+            self.events,
+            previous,
+            self.config_hash,
+            self.detail,
+        )
+
 
 @dataclass(frozen=True)
 class Revision:

@@ -19,7 +19,6 @@ from store._records import (
     decode_all,
     detail_facts,
     encode,
-    revision_hash,
 )
 from store._replay import RunState, Snapshot, snapshot_key
 from store._schema import Flat, Schema, step_paths
@@ -398,20 +397,7 @@ class _Chain:
                 "the run's dense range"
             )
             problems.append(Problem(self.run, revision.number, said))
-        digest = revision_hash(
-            self.run,
-            self.schema,
-            revision.number,
-            revision.schema_version,
-            revision.created_at,
-            revision.author,
-            revision.message,
-            revision.kind,
-            revision.events,
-            self.previous,
-            revision.config_hash,
-            revision.detail,
-        )
+        digest = revision.recomputed_hash(self.run, self.schema, self.previous)
         if digest != revision.hash:
             problems.append(
                 Problem(
