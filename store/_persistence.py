@@ -46,8 +46,8 @@ SELECT runs.id, runs.schema, runs.created_at, snapshots.fingerprint, {config}, {
 FROM runs
 JOIN revisions AS head
   ON head.run_id = runs.id
-  AND head.number = (SELECT max(number) FROM revisions WHERE revisions.run_id = runs.id
-                     AND revisions.number <= revisions.id)
+  AND head.number = (SELECT number FROM revisions WHERE revisions.run_id = runs.id
+                     AND revisions.number <= revisions.id ORDER BY number DESC LIMIT 1)
 JOIN snapshots ON snapshots.run_id = runs.id AND snapshots.revision = head.number
 JOIN revisions AS first ON first.run_id = runs.id AND first.number = 1
 LEFT JOIN revisions AS previous
