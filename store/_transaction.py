@@ -1,5 +1,5 @@
-"""`Transaction`: one database transaction over the log, speaking in domain records, and
-the statements it runs, built once (building one costs more than SQLite takes to run it)."""
+"""`Transaction`: one database transaction over the log, speaking in domain records; the
+statements it runs are built once in `store/_statements.py`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from store import _statements as sql
 from store._proof import Proof, mac
 from store._records import (
     GENESIS,
@@ -32,241 +33,6 @@ from store._tables import events, revisions, run_events, runs, snapshots, tags
 if TYPE_CHECKING:
     from store._persistence import Recorder
 
-_REVISION_COLUMNS = (
-    revisions.c.id,
-    revisions.c.number,
-    revisions.c.schema_version,
-    revisions.c.created_at,
-    revisions.c.author,
-    revisions.c.message,
-    revisions.c.kind,
-    revisions.c.hash,
-    revisions.c.config_hash,
-    revisions.c.detail,
-)
-_EVENT_COLUMNS = ("revision_id", "position", "op", "path", "value")
-_FETCH = 1000
-"""Rows fetched from the driver at a time when reading revisions."""
-
-# Statements are built once: building one costs more than SQLite takes to run it.
-_RUN = sa.select(runs).where(runs.c.name == sa.bindparam("name"))
-DENSE = revisions.c.number <= revisions.c.id
-"""A revision's number never exceeds its row's id (the log's rows are numbered in order, and
-a run's n-th revision is at least the database's n-th row): a row numbered past its id lies
-outside the run's dense range (a plain INSERT), and is never taken for the head."""
-_HEAD = (
-    sa.select(revisions.c.number, revisions.c.schema_version, revisions.c.hash)
-    .where(revisions.c.run_id == sa.bindparam("run_id"), DENSE)
-    .order_by(revisions.c.number.desc())
-    .limit(1)
-)
-_BASE = sa.select(revisions.c.schema_version).where(
-    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == 1
-)
-
-
-def _log_rows(*columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
-    """A run's revisions joined to their events, revisions after..upto, in log order."""
-    return (
-        sa.select(*columns, events.c.op, events.c.path, events.c.value)
-        .select_from(revisions)
-        .outerjoin(events, events.c.revision_id == revisions.c.id)
-        .where(
-            revisions.c.run_id == sa.bindparam("run_id"),
-            revisions.c.number > sa.bindparam("after", type_=sa.BigInteger),
-            revisions.c.number <= sa.bindparam("upto", type_=sa.BigInteger),
-        )
-        .order_by(revisions.c.number, events.c.position)
-    )
-
-
-_STORED = _log_rows(*_REVISION_COLUMNS)
-_FIRST_ID = sa.select(revisions.c.id).where(
-    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == 1
-)
-_LAST_ID = (
-    sa.select(revisions.c.id)
-    .where(revisions.c.run_id == sa.bindparam("run_id"))
-    .order_by(revisions.c.number.desc())
-    .limit(1)
-)
-_ON_PATH = sa.and_(  # the run's events on a path: its revision ids lie between its first and last
-    events.c.path == sa.bindparam("path"),
-    events.c.revision_id >= _FIRST_ID.scalar_subquery(),
-    events.c.revision_id <= _LAST_ID.scalar_subquery(),
-)
-_STORED_TOUCHING = _STORED.where(  # one probe of the path's index per revision: PostgreSQL
-    # keeps this plan without statistics; bounds on revision_id there made it quadratic
-    revisions.c.id.in_(sa.select(events.c.revision_id).where(events.c.path == sa.bindparam("path")))
-)
-_REPLAY = _log_rows(revisions.c.number, revisions.c.schema_version)
-_LOG = _log_rows(*_REVISION_COLUMNS[1:])
-_APPEND = revisions.insert().returning(revisions.c.id, sort_by_parameter_order=True)
-_SAVE_SNAPSHOT = snapshots.insert()
-_DROP_SNAPSHOTS = sa.delete(snapshots).where(snapshots.c.run_id == sa.bindparam("run_id"))
-_DROP_REPLACED = _DROP_SNAPSHOTS.where(
-    sa.or_(
-        snapshots.c.revision > sa.bindparam("keep_upto"),
-        snapshots.c.fingerprint != sa.bindparam("fingerprint"),
-    )
-)
-_FIRST = revisions.alias("first")
-_SNAPSHOT = (
-    sa.select(
-        snapshots.c.revision,
-        snapshots.c.state,
-        revisions.c.config_hash,
-        revisions.c.schema_version,
-        sa.select(_FIRST.c.schema_version)
-        .where(_FIRST.c.run_id == snapshots.c.run_id, _FIRST.c.number == 1)
-        .scalar_subquery(),
-    )
-    .select_from(
-        snapshots.join(
-            revisions,
-            sa.and_(
-                revisions.c.run_id == snapshots.c.run_id,
-                revisions.c.number == snapshots.c.revision,
-            ),
-        )
-    )
-    .where(
-        snapshots.c.run_id == sa.bindparam("run_id"),
-        snapshots.c.revision <= sa.bindparam("upto"),
-        snapshots.c.fingerprint == sa.bindparam("fingerprint"),
-    )
-    .order_by(snapshots.c.revision.desc())
-    .limit(1)
-)
-_WITH_CONFIG_HASH = (  # a range of the index: every config hash that starts with a prefix
-    sa.select(runs, revisions.c.number, revisions.c.schema_version, revisions.c.config_hash)
-    .join(revisions, revisions.c.run_id == runs.c.id)
-    .where(
-        revisions.c.config_hash >= sa.bindparam("low"),
-        revisions.c.config_hash < sa.bindparam("high"),
-    )
-)
-_WITH_HASH = (  # no index on revision hashes: only read when a config hash is not found
-    sa.select(runs.c.name, revisions.c.number, revisions.c.hash)
-    .join(revisions, revisions.c.run_id == runs.c.id)
-    .where(revisions.c.hash >= sa.bindparam("low"), revisions.c.hash < sa.bindparam("high"))
-    .order_by(runs.c.name, revisions.c.number)
-)
-_BASES = sa.select(  # a lookup per run on (run_id, number), never a scan of the log
-    runs,
-    sa.select(revisions.c.schema_version)
-    .where(revisions.c.run_id == runs.c.id, revisions.c.number == 1)
-    .scalar_subquery()
-    .label("schema_version"),
-)
-_UNHASHED = sa.select(revisions.c.run_id).where(revisions.c.config_hash.is_(None)).distinct()
-_REVISION_AT = sa.select(sa.func.max(revisions.c.number)).where(
-    revisions.c.run_id == sa.bindparam("run_id"),
-    revisions.c.created_at <= sa.bindparam("time"),
-    DENSE,
-)
-_REVISION_ID = sa.select(revisions.c.id).where(
-    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == sa.bindparam("number")
-)
-_LAST_EVENT = (
-    sa.select(events.c.op, events.c.value)
-    .select_from(events.join(revisions, revisions.c.id == events.c.revision_id))
-    .where(
-        events.c.path == sa.bindparam("path"),
-        events.c.revision_id <= sa.bindparam("upto_id"),
-        revisions.c.run_id == sa.bindparam("run_id"),
-    )
-    .order_by(events.c.revision_id.desc(), events.c.position.desc())
-    .limit(1)
-)
-_PATH_EVENTS = (  # a range of the index on (path, revision_id): never a scan of the run
-    sa.select(revisions.c.number, revisions.c.created_at, events.c.op, events.c.value)
-    .select_from(events.join(revisions, revisions.c.id == events.c.revision_id))
-    .where(_ON_PATH, revisions.c.run_id == sa.bindparam("run_id"))
-    .order_by(events.c.revision_id, events.c.position)
-)
-_AUTHORS = sa.select(revisions.c.number, revisions.c.author).where(
-    revisions.c.run_id == sa.bindparam("run_id"),
-    revisions.c.number.in_(sa.bindparam("numbers", expanding=True)),
-)
-_TAG = (
-    sa.select(tags.c.revision)
-    .where(tags.c.run_id == sa.bindparam("run_id"), tags.c.name == sa.bindparam("name"))
-    .order_by(tags.c.id.desc())
-    .limit(1)
-)
-_TAGS = sa.select(
-    tags.c.run_id, tags.c.name, tags.c.revision, tags.c.created_at, tags.c.author, tags.c.message
-).order_by(tags.c.id)
-_RUN_TAGS = _TAGS.where(tags.c.run_id == sa.bindparam("run_id"))
-_ACTIONS = sa.select(run_events.c.run_id, run_events.c.action).order_by(run_events.c.id)
-_LAST_ACTION = (
-    sa.select(run_events.c.action)
-    .where(run_events.c.run_id == sa.bindparam("run_id"))
-    .order_by(run_events.c.id.desc())
-    .limit(1)
-)
-_RUN_EVENTS = (
-    sa.select(
-        run_events.c.action, run_events.c.created_at, run_events.c.author, run_events.c.message
-    )
-    .where(run_events.c.run_id == sa.bindparam("run_id"))
-    .order_by(run_events.c.id)
-)
-_LAST_RUN_HASH = sa.select(runs.c.hash).order_by(runs.c.id.desc()).limit(1)
-_RUN_CHAIN = sa.select(runs).order_by(runs.c.id)
-_TAG_CHAIN = _RUN_TAGS.add_columns(tags.c.hash, tags.c.id)
-_RUN_EVENT_CHAIN = (
-    sa.select(
-        run_events.c.id,
-        run_events.c.action,
-        run_events.c.created_at,
-        run_events.c.author,
-        run_events.c.message,
-        run_events.c.hash,
-    )
-    .where(run_events.c.run_id == sa.bindparam("run_id"))
-    .order_by(run_events.c.id)
-)
-_DETAIL = sa.select(revisions.c.detail).where(
-    revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == sa.bindparam("number")
-)
-_IMPORT_DETAILS = (
-    sa.select(runs.c.id, runs.c.name, runs.c.schema, runs.c.created_at, revisions.c.detail)
-    .join(runs, runs.c.id == revisions.c.run_id)
-    .where(revisions.c.kind == "import", revisions.c.detail.is_not(None))
-    .order_by(revisions.c.run_id, revisions.c.number)
-)
-_PREVIOUS = revisions.alias("previous")
-_PROOF = (
-    sa.select(
-        *_REVISION_COLUMNS[1:],
-        sa.select(_PREVIOUS.c.hash)
-        .where(
-            _PREVIOUS.c.run_id == revisions.c.run_id, _PREVIOUS.c.number == revisions.c.number - 1
-        )
-        .scalar_subquery(),
-        revisions.c.mac,
-        events.c.op,
-        events.c.path,
-        events.c.value,
-    )
-    .select_from(revisions)
-    .outerjoin(events, events.c.revision_id == revisions.c.id)
-    .where(
-        revisions.c.run_id == sa.bindparam("run_id"), revisions.c.number == sa.bindparam("number")
-    )
-    .order_by(events.c.position)
-)
-_MACS = (
-    sa.select(revisions.c.number, revisions.c.hash, revisions.c.mac)
-    .where(revisions.c.run_id == sa.bindparam("run_id"))
-    .order_by(revisions.c.number)
-)
-_FIRST_DETAILS = sa.select(revisions.c.run_id, revisions.c.detail).where(
-    revisions.c.number == 1, revisions.c.detail.is_not(None)
-)
-
 
 def _events(rows: Sequence[Sequence[Any]]) -> tuple[Event, ...]:
     """A revision's events from its log rows, their values decoded by one `json.loads`."""
@@ -285,13 +51,13 @@ class Transaction:
 
     def run(self, name: str) -> RunRow | None:
         """The run called `name`, or None."""
-        row = self._conn.execute(_RUN, {"name": name}).first()
+        row = self._conn.execute(sql.RUN, {"name": name}).first()
         return RunRow(row.id, row.name, row.schema, row.created_at) if row else None
 
     def with_config_hash(self, prefix: str) -> list[tuple[RunRow, int, int, str]]:
         """Every revision recorded with a config hash starting with the hex digits `prefix`
         (all 64: that hash): its run, number, schema version and config hash."""
-        rows = self._conn.execute(_WITH_CONFIG_HASH, {"low": prefix, "high": f"{prefix}g"})
+        rows = self._conn.execute(sql.WITH_CONFIG_HASH, {"low": prefix, "high": f"{prefix}g"})
         return [
             (
                 RunRow(r.id, r.name, r.schema, r.created_at),
@@ -305,17 +71,17 @@ class Transaction:
 
     def with_hash(self, prefix: str) -> list[tuple[str, int]]:
         """The revisions (run name, number) whose revision hash starts with `prefix`."""
-        rows = self._conn.execute(_WITH_HASH, {"low": prefix, "high": f"{prefix}g"})
+        rows = self._conn.execute(sql.WITH_HASH, {"low": prefix, "high": f"{prefix}g"})
         return [(r.name, r.number) for r in rows if r.hash.startswith(prefix)]
 
     def base_versions(self) -> list[tuple[RunRow, int | None]]:
         """Every run with the schema version of its first revision (None: it has none)."""
-        rows = self._conn.execute(_BASES)
+        rows = self._conn.execute(sql.BASES)
         return [(RunRow(r.id, r.name, r.schema, r.created_at), r.schema_version) for r in rows]
 
     def unhashed_runs(self) -> set[int]:
         """Ids of the runs holding revisions written before config hashes were recorded."""
-        return set(self._conn.execute(_UNHASHED).scalars())
+        return set(self._conn.execute(sql.UNHASHED).scalars())
 
     def all_runs(self) -> list[RunRow]:
         """Every run, by name."""
@@ -326,7 +92,7 @@ class Transaction:
         """Every run with its head revision's number, time and author."""
         newest = (
             sa.select(revisions.c.run_id, sa.func.max(revisions.c.number).label("head"))
-            .where(DENSE)
+            .where(sql.DENSE)
             .group_by(revisions.c.run_id)
             .subquery()
         )
@@ -351,7 +117,7 @@ class Transaction:
         named = self._tag_names()
         origins = {
             r.run_id: (detail_facts(r.detail) or {}).get("forked_from")
-            for r in self._conn.execute(_FIRST_DETAILS)
+            for r in self._conn.execute(sql.FIRST_DETAILS)
         }
         return [
             RunSummary(
@@ -369,13 +135,13 @@ class Transaction:
 
     def _archived_ids(self) -> set[int]:
         """The ids of the runs whose newest run event is `archive`."""
-        last = dict(tuple(r) for r in self._conn.execute(_ACTIONS))
+        last = dict(tuple(r) for r in self._conn.execute(sql.ACTIONS))
         return {run_id for run_id, action in last.items() if action == "archive"}
 
     def _tag_names(self) -> dict[int, dict[str, int]]:
         """Every run's tags, each at its newest position."""
         found: dict[int, dict[str, int]] = {}
-        for row in self._conn.execute(_TAGS):
+        for row in self._conn.execute(sql.TAGS):
             found.setdefault(row.run_id, {})[row.name] = row.revision
         return found
 
@@ -383,7 +149,7 @@ class Transaction:
         """Insert a new run row (the caller checked the name is free), chained to the run
         created before it."""
         self.lock_runs()
-        previous = self._conn.execute(_LAST_RUN_HASH).scalar() or GENESIS
+        previous = self._conn.execute(sql.LAST_RUN_HASH).scalar() or GENESIS
         digest = run_hash(name, schema, created_at, previous)
         result = self._conn.execute(
             runs.insert().values(name=name, schema=schema, created_at=created_at, hash=digest)
@@ -404,17 +170,17 @@ class Transaction:
     def run_chain(self) -> list[tuple[RunRow, str | None]]:
         """Every run in the order of its id, with its hash (None: written before 0006, or
         forged where `legacy_below("runs")` says so)."""
-        rows = self._conn.execute(_RUN_CHAIN)
+        rows = self._conn.execute(sql.RUN_CHAIN)
         return [(RunRow(r.id, r.name, r.schema, r.created_at), r.hash) for r in rows]
 
     def tag_chain(self, run: RunRow) -> list[tuple[int, Tag, str | None]]:
         """Every tag row of the run, oldest first: its id, the tag and its hash."""
-        rows = self._conn.execute(_TAG_CHAIN, {"run_id": run.id})
+        rows = self._conn.execute(sql.TAG_CHAIN, {"run_id": run.id})
         return [(row.id, Tag(*row[1:6]), row.hash) for row in rows]
 
     def run_event_chain(self, run: RunRow) -> list[tuple[int, RunEvent, str | None]]:
         """Every archive and unarchive of the run, oldest first: its id, itself, its hash."""
-        rows = self._conn.execute(_RUN_EVENT_CHAIN, {"run_id": run.id})
+        rows = self._conn.execute(sql.RUN_EVENT_CHAIN, {"run_id": run.id})
         return [(row.id, RunEvent(run.name, *row[1:5]), row.hash) for row in rows]
 
     def legacy_below(self, table: str) -> int:
@@ -432,24 +198,24 @@ class Transaction:
 
     def head(self, run: RunRow) -> Head | None:
         """The run's newest revision, or None for a run without revisions."""
-        row = self._conn.execute(_HEAD, {"run_id": run.id}).first()
+        row = self._conn.execute(sql.HEAD, {"run_id": run.id}).first()
         return Head(row.number, row.schema_version, row.hash) if row else None
 
     def revision_at(self, run: RunRow, time: str) -> int | None:
         """The newest revision written at or before `time` (stored form), or None."""
         number: int | None = self._conn.execute(
-            _REVISION_AT, {"run_id": run.id, "time": time}
+            sql.REVISION_AT, {"run_id": run.id, "time": time}
         ).scalar()
         return number
 
     def tag_position(self, run: RunRow, name: str) -> int | None:
         """The revision the tag `name` names now (its newest position), or None."""
-        number: int | None = self._conn.execute(_TAG, {"run_id": run.id, "name": name}).scalar()
+        number: int | None = self._conn.execute(sql.TAG, {"run_id": run.id, "name": name}).scalar()
         return number
 
     def tags(self, run: RunRow) -> list[Tag]:
         """Every position the run's tags ever held, oldest first (a tag's newest row is its own)."""
-        rows = self._conn.execute(_RUN_TAGS, {"run_id": run.id})
+        rows = self._conn.execute(sql.RUN_TAGS, {"run_id": run.id})
         return [Tag(*row[1:]) for row in rows]
 
     def current_tags(self, run: RunRow) -> list[Tag]:
@@ -468,12 +234,12 @@ class Transaction:
 
     def archived(self, run: RunRow) -> bool:
         """Whether the run's newest run event archived it."""
-        action = self._conn.execute(_LAST_ACTION, {"run_id": run.id}).scalar()
+        action = self._conn.execute(sql.LAST_ACTION, {"run_id": run.id}).scalar()
         return action == "archive"
 
     def run_events(self, run: RunRow) -> list[RunEvent]:
         """The run's archives and unarchives, oldest first, with who, when and why."""
-        rows = self._conn.execute(_RUN_EVENTS, {"run_id": run.id})
+        rows = self._conn.execute(sql.RUN_EVENTS, {"run_id": run.id})
         return [RunEvent(run.name, r.action, r.created_at, r.author, r.message) for r in rows]
 
     def add_run_event(self, run: RunRow, event: RunEvent) -> None:
@@ -506,14 +272,14 @@ class Transaction:
 
     def detail(self, run: RunRow, number: int) -> dict[str, Any] | None:
         """The detail a revision recorded besides its events (None when it has none)."""
-        text = self._conn.execute(_DETAIL, {"run_id": run.id, "number": number}).scalar()
+        text = self._conn.execute(sql.DETAIL, {"run_id": run.id, "number": number}).scalar()
         return detail_facts(text)
 
     def import_sources(self) -> list[tuple[RunRow, str]]:
         """Every run with the `source` file its newest import revision naming one recorded
         (what `import_files` records)."""
         found: dict[int, tuple[RunRow, str]] = {}
-        for r in self._conn.execute(_IMPORT_DETAILS):
+        for r in self._conn.execute(sql.IMPORT_DETAILS):
             detail = json.loads(r.detail)
             if isinstance(detail, dict) and isinstance(detail.get("source"), str):
                 found[r.id] = (RunRow(r.id, r.name, r.schema, r.created_at), detail["source"])
@@ -521,20 +287,20 @@ class Transaction:
 
     def base_version(self, run: RunRow) -> int | None:
         """The schema version of the run's first revision (None for a run without revisions)."""
-        version: int | None = self._conn.execute(_BASE, {"run_id": run.id}).scalar()
+        version: int | None = self._conn.execute(sql.BASE, {"run_id": run.id}).scalar()
         return version
 
     def last_events(
         self, run: RunRow, paths: Iterable[str], upto: int
     ) -> dict[str, tuple[str, Any]]:
         """Each path's newest event `(op, value)` at or before revision `upto` (read by index)."""
-        upto_id = self._conn.execute(_REVISION_ID, {"run_id": run.id, "number": upto}).scalar()
+        upto_id = self._conn.execute(sql.REVISION_ID, {"run_id": run.id, "number": upto}).scalar()
         found: dict[str, tuple[str, Any]] = {}
         if upto_id is None:
             return found
         for path in paths:
             row = self._conn.execute(
-                _LAST_EVENT, {"path": path, "upto_id": upto_id, "run_id": run.id}
+                sql.LAST_EVENT, {"path": path, "upto_id": upto_id, "run_id": run.id}
             ).first()
             if row is not None:
                 found[path] = (row.op, None if row.value is None else json.loads(row.value))
@@ -543,12 +309,12 @@ class Transaction:
     def path_events(self, run: RunRow, path: str) -> list[tuple[int, str, str, str | None]]:
         """The run's events on `path`, `(revision, time, op, JSON text)` in log order (read by
         its index; a revision's id grows with its number)."""
-        batches = self._driver_batches(_PATH_EVENTS, {"path": path, "run_id": run.id})
+        batches = self._driver_batches(sql.PATH_EVENTS, {"path": path, "run_id": run.id})
         return [row for batch in batches for row in batch]
 
     def authors(self, run: RunRow, numbers: Iterable[int]) -> dict[int, str]:
         """The author of each of the given revisions."""
-        rows = self._conn.execute(_AUTHORS, {"run_id": run.id, "numbers": sorted(set(numbers))})
+        rows = self._conn.execute(sql.AUTHORS, {"run_id": run.id, "numbers": sorted(set(numbers))})
         return {row.number: row.author for row in rows}
 
     def newest_revisions(
@@ -624,7 +390,7 @@ class Transaction:
     def proof(self, run: RunRow, number: int) -> Proof | None:
         """Revision `number` of the run as stored, with its predecessor's hash and its MAC:
         what proving it needs (None: no such revision)."""
-        rows = self._conn.execute(_PROOF, {"run_id": run.id, "number": number}).all()
+        rows = self._conn.execute(sql.PROOF, {"run_id": run.id, "number": number}).all()
         if not rows:
             return None
         first = rows[0]
@@ -633,7 +399,7 @@ class Transaction:
 
     def macs(self, run: RunRow) -> list[tuple[int, str, str | None]]:
         """Every revision's `(number, hash, MAC)`, in order (`verify` under a chain key)."""
-        rows = self._conn.execute(_MACS, {"run_id": run.id})
+        rows = self._conn.execute(sql.MACS, {"run_id": run.id})
         return [(number, digest, mac) for number, digest, mac in rows]
 
     @property
@@ -647,7 +413,7 @@ class Transaction:
         """The rows of each revision after..upto (those with an event on `path`), in order:
         its columns, then one event's `(op, path, JSON text)` per row."""
         values = {"run_id": run.id, "after": after, "upto": MAX_REVISION if upto is None else upto}
-        query = _STORED if path is None else _STORED_TOUCHING
+        query = sql.STORED if path is None else sql.STORED_TOUCHING
         batches = self._driver_batches(query, values if path is None else {**values, "path": path})
         rows = itertools.chain.from_iterable(batches)
         for _, group in itertools.groupby(rows, key=operator.itemgetter(0)):
@@ -659,14 +425,14 @@ class Transaction:
         one per event (op None: a revision without events), in order (`verify`'s hot path);
         close it when done, or its cursor stays open until it is collected."""
         values = {"run_id": run.id, "after": 0, "upto": MAX_STORED}  # out-of-range rows too
-        return self._driver_batches(_LOG, values, streamed=True)
+        return self._driver_batches(sql.LOG, values, streamed=True)
 
     def append(self, run: RunRow, new: Sequence[StoredRevision]) -> None:
         """Append revisions and their events, in order (two statements however many); under
         a chain key each carries the MAC of its hash."""
         key = self._recorder.chain_key
         ids = self._conn.execute(
-            _APPEND,
+            sql.APPEND,
             [
                 {
                     "run_id": run.id,
@@ -690,12 +456,12 @@ class Transaction:
             for i, (op, path, value) in enumerate(r.events)
         ]
         if rows:
-            self._recorder.insert_rows(self._conn, events, _EVENT_COLUMNS, rows)
+            self._recorder.insert_rows(self._conn, events, sql.EVENT_COLUMNS, rows)
 
     def snapshot(self, run: RunRow, upto: int, fingerprint: str) -> StoredSnapshot | None:
         """The newest snapshot at or before `upto` made under `fingerprint`, if any."""
         row = self._conn.execute(
-            _SNAPSHOT, {"run_id": run.id, "upto": upto, "fingerprint": fingerprint}
+            sql.SNAPSHOT, {"run_id": run.id, "upto": upto, "fingerprint": fingerprint}
         ).first()
         return StoredSnapshot(*row) if row else None
 
@@ -711,7 +477,7 @@ class Transaction:
 
     def drop_snapshots(self, run: RunRow) -> None:
         """Delete every snapshot of the run (a cache: the log is untouched)."""
-        self._conn.execute(_DROP_SNAPSHOTS, {"run_id": run.id})
+        self._conn.execute(sql.DROP_SNAPSHOTS, {"run_id": run.id})
 
     def replay_rows(self, run: RunRow, after: int, upto: int) -> Iterator[Sequence[Any]]:
         """The run's events `(number, schema_version, op, path, JSON text)` in order, in batches.
@@ -720,7 +486,7 @@ class Transaction:
         without events gives one row whose op is None), streamed, never all in memory.
         """
         values = {"run_id": run.id, "after": after, "upto": upto}
-        return self._driver_batches(_REPLAY, values, streamed=True)
+        return self._driver_batches(sql.REPLAY, values, streamed=True)
 
     def _driver_batches(
         self, statement: sa.Select[Any], values: dict[str, Any], streamed: bool = False
@@ -738,7 +504,7 @@ class Transaction:
         cursor = recorder.streaming_cursor(self._conn) if streamed else recorder.cursor(self._conn)
         try:
             cursor.execute(str(compiled), parameters)
-            while batch := cursor.fetchmany(_FETCH):
+            while batch := cursor.fetchmany(sql.FETCH):
                 yield batch
         finally:
             cursor.close()
@@ -756,10 +522,11 @@ class Transaction:
         """Store a snapshot of the run's state at `revision`; the run's snapshots after
         `keep_upto`, and those made under another fingerprint, are dropped (older ones stay)."""
         self._conn.execute(
-            _DROP_REPLACED, {"run_id": run.id, "keep_upto": keep_upto, "fingerprint": fingerprint}
+            sql.DROP_REPLACED,
+            {"run_id": run.id, "keep_upto": keep_upto, "fingerprint": fingerprint},
         )
         self._conn.execute(
-            _SAVE_SNAPSHOT,
+            sql.SAVE_SNAPSHOT,
             {
                 "run_id": run.id,
                 "revision": revision,

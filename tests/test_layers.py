@@ -40,6 +40,7 @@ PERSISTENCE = [
     "_migrations",
     "_rows",
     "_transaction",
+    "_statements",
     "_persistence",
     "_sqlite",
     "_postgres",
