@@ -44,7 +44,6 @@ from store._records import (
     config_hash,
     encode,
     format_time,
-    revision_hash,
 )
 from store._replay import RunState
 from store._rows import Head, RunRow
@@ -253,26 +252,12 @@ def _next(loaded: Loaded, version: int, events: list[Event], how: Write) -> Revi
     facts = {**(how.detail or {}), **(loaded.detail or {}), **_upcast(state, loaded.effective)}
     loaded.detail = None
     detail = encode(facts) if facts else None
-    digest = revision_hash(
-        row.name,
-        row.schema,
-        number,
-        version,
-        created_at,
-        who,
-        text,
-        how.kind,
-        encoded,
-        head.hash if head else GENESIS,
-        made,
-        detail,
+    unhashed = StoredRevision(
+        number, version, created_at, who, text, how.kind, "", made, detail, tuple(encoded)
     )
+    digest = unhashed.recomputed_hash(row.name, row.schema, head.hash if head else GENESIS)
     loaded.head = Head(number, version, digest)
-    loaded.pending.append(
-        StoredRevision(
-            number, version, created_at, who, text, how.kind, digest, made, detail, tuple(encoded)
-        )
-    )
+    loaded.pending.append(unhashed._replace(hash=digest))
     return Revision(
         row.name,
         number,
