@@ -236,7 +236,7 @@ def test_verify_reports_the_same_whatever_batches_the_log_is_read_in(
         rehash(db_url, "run")
     reports = []
     for size in (1, 2, 1000):
-        monkeypatch.setattr(store._transaction, "_FETCH", size)
+        monkeypatch.setattr(store._statements, "FETCH", size)
         result = invoke(db_url, "verify", "--json")
         reports.append((result.exit_code, result.stdout, result.stderr))
     assert reports[0] == reports[1] == reports[2]
